@@ -1,0 +1,22 @@
+// Bundles every worker entry to JavaScript under out/workers. Workers always run
+// from these bundles (tests, benchmarks, browser mode and the app), because Node 20
+// cannot start a TypeScript worker entry by itself. Native packages stay external.
+import { build } from 'esbuild';
+
+const started = performance.now();
+await build({
+  entryPoints: {
+    'store.worker': 'src/main/engine/workers/store.worker.ts',
+    'raw-store.worker': 'bench/raw-store.worker.ts',
+  },
+  outdir: 'out/workers',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  external: ['better-sqlite3', 'sqlite-vec'],
+  logLevel: 'warning',
+});
+console.log(`workers built in ${(performance.now() - started).toFixed(0)} ms → out/workers`);

@@ -1,0 +1,164 @@
+/**
+ * The engine facade: sessions and messages in, M0 chunks written through the
+ * storage manager, status and traces out. Validation happens here, at the edge;
+ * everything below trusts its types.
+ */
+import { randomUUID } from 'node:crypto';
+import { StrataError } from '../../shared/errors';
+import {
+  type MessageInput,
+  messagesInputSchema,
+  parseInput,
+  type SessionInput,
+  sessionInputSchema,
+  toEpochMs,
+} from '../../shared/schema';
+import type { EngineStatus, Message, Session, StoreName, WriteMode, WriteTrace } from '../../shared/types';
+import { createHashingEmbedder, type Embedder } from './embed/hashing';
+import { StorageManager, type StoreOutcome } from './storage/manager';
+import type { MessageRow } from './workers/protocol';
+
+export interface EngineOptions {
+  dataDir: string;
+  embedder?: Embedder;
+  mode?: WriteMode;
+  busyTimeoutMs?: number;
+  maxTraces?: number;
+  retryBaseMs?: number;
+}
+
+export interface AddMessagesResult {
+  messageIds: string[];
+  seq: number;
+  outcomes: Record<StoreName, StoreOutcome>;
+  trace: WriteTrace;
+}
+
+export class Engine {
+  private constructor(
+    readonly storage: StorageManager,
+    readonly embedder: Embedder,
+  ) {}
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'dataDir: expected a directory path', { field: 'dataDir' });
+    }
+    const embedder = opts.embedder ?? createHashingEmbedder(512);
+    const storage = await StorageManager.open({
+      dataDir: opts.dataDir,
+      dim: embedder.dim,
+      ...(opts.mode && { mode: opts.mode }),
+      ...(opts.busyTimeoutMs !== undefined && { busyTimeoutMs: opts.busyTimeoutMs }),
+      ...(opts.maxTraces !== undefined && { maxTraces: opts.maxTraces }),
+      ...(opts.retryBaseMs !== undefined && { retryBaseMs: opts.retryBaseMs }),
+    });
+    return new Engine(storage, embedder);
+  }
+
+  async createSession(input: SessionInput = {}): Promise<Session> {
+    const s = parseInput(sessionInputSchema, input, 'session');
+    const now = Date.now();
+    const session: Session = {
+      id: s.id ?? randomUUID(),
+      title: s.title ?? 'Untitled session',
+      participants: s.participants ?? [],
+      startedAt: s.startedAt === undefined ? null : toEpochMs(s.startedAt, now),
+      userId: s.userId ?? null,
+      agentId: s.agentId ?? null,
+      createdAt: now,
+    };
+    await this.storage.writeToAll({
+      sessions: [session],
+      items: [],
+      vectors: new Float32Array(0),
+      kind: 'createSession',
+    });
+    return session;
+  }
+
+  /**
+   * Journals the messages and writes one M0 chunk per message to every store.
+   * Resolves once they are durable (journal) and the stores have answered.
+   */
+  async addMessages(sessionId: string, messages: MessageInput[]): Promise<AddMessagesResult> {
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
+    }
+    const parsed = parseInput(messagesInputSchema, messages, 'messages');
+    const now = Date.now();
+    const rows: MessageRow[] = parsed.map((m) => ({
+      id: m.id ?? randomUUID(),
+      sessionId,
+      role: m.role,
+      speaker: m.speaker ?? m.role,
+      text: m.text,
+      timestamp: toEpochMs(m.timestamp, now),
+      externalId: m.externalId ?? null,
+      metadata: m.metadata ?? null,
+    }));
+    const seen = new Set<string>();
+    rows.forEach((r, i) => {
+      if (seen.has(r.id)) {
+        throw new StrataError('INVALID_INPUT', `messages[${i}].id: duplicate id "${r.id}"`, {
+          field: `messages[${i}].id`,
+        });
+      }
+      seen.add(r.id);
+    });
+    const texts = rows.map((r) => `${r.speaker}: ${r.text}`);
+    const vectors = await this.embedder.embed(texts);
+    const res = await this.storage.writeToAll({
+      messages: rows,
+      items: rows.map((r, i) => ({
+        id: `chunk:${r.id}`,
+        layer: 'm0' as const,
+        kind: 'chunk',
+        sessionId,
+        text: texts[i] as string,
+        sources: [r.id],
+      })),
+      vectors,
+      requireSessions: [sessionId],
+      kind: 'm0.addMessages',
+    });
+    return { messageIds: rows.map((r) => r.id), seq: res.seq, outcomes: res.outcomes, trace: res.trace };
+  }
+
+  async deleteMessage(messageId: string): Promise<{ messages: number; items: number }> {
+    if (typeof messageId !== 'string' || messageId.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'messageId: expected a message id', { field: 'messageId' });
+    }
+    const r = await this.storage.deleteMessages([messageId]);
+    return { messages: r.messages, items: r.items };
+  }
+
+  async deleteSession(sessionId: string): Promise<{ messages: number; items: number }> {
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
+    }
+    const r = await this.storage.deleteSession(sessionId);
+    return { messages: r.messages, items: r.items };
+  }
+
+  async listSessions(): Promise<Session[]> {
+    return this.storage.listSessions();
+  }
+
+  async listMessages(sessionId: string): Promise<Message[]> {
+    const rows = await this.storage.listMessages(sessionId);
+    return rows.map((m, i) => ({ ...m, seq: i + 1 }));
+  }
+
+  status(): EngineStatus {
+    return this.storage.status();
+  }
+
+  listTraces(limit = 100): Promise<WriteTrace[]> {
+    return this.storage.listTraces(limit);
+  }
+
+  close(): Promise<void> {
+    return this.storage.close();
+  }
+}

@@ -1,0 +1,714 @@
+/**
+ * The storage manager: journal first, then one op fanned out to the vector,
+ * keyword and graph writers, in parallel (or one after another in `sequential`
+ * mode, for honest comparison). Owns per-store health, catch-up from the
+ * journal, retries, write traces, and the idle maintenance (checkpoints,
+ * outbox pruning). Never touches SQLite itself: every file lives on a worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StrataError, type WireError } from '../../../shared/errors';
+import {
+  type EngineStatus,
+  type Span,
+  STORE_NAMES,
+  type StoreName,
+  type StoreStatus,
+  type WriteMode,
+  type WriteTrace,
+} from '../../../shared/types';
+import { type CallTiming, WorkerClient, workerEntry } from '../workers/client';
+import type {
+  AppendResult,
+  DeleteResult,
+  GraphNodeRow,
+  ItemRow,
+  JournalOp,
+  LinkRow,
+  MessageRow,
+  SessionRow,
+  StoreCounts,
+  StoreOp,
+  WorkerInit,
+} from '../workers/protocol';
+import { nowMs } from '../workers/protocol';
+import { itemNode } from './journal';
+import { acquireDirLock, type DirLock } from './lock';
+import { type ItemInput, validateItems, validateVectors } from './validate';
+
+export interface StorageOptions {
+  dataDir: string;
+  dim: number;
+  mode?: WriteMode;
+  /** How long a writer waits for a lock held by another process before failing. */
+  busyTimeoutMs?: number;
+  /** Traces kept in core.db; the oldest are dropped first. */
+  maxTraces?: number;
+  /** First retry delay after a store fails; doubles up to 10 s. */
+  retryBaseMs?: number;
+}
+
+export interface WriteBatch {
+  sessions?: SessionRow[];
+  messages?: MessageRow[];
+  items: ItemInput[];
+  /** items.length × dim floats. The manager takes ownership: its buffer is transferred to the vector writer. */
+  vectors: Float32Array;
+  /** Sessions that must already exist (checked inside the journal transaction). */
+  requireSessions?: string[];
+  /** Names the write in its trace (for example `m0.addMessages`). */
+  kind?: string;
+}
+
+export type StoreOutcome =
+  | { store: StoreName; status: 'ok'; rows: number }
+  | { store: StoreName; status: 'failed' | 'deferred'; rows: 0; error: WireError };
+
+export interface WriteResult {
+  seq: number;
+  rowids: number[];
+  messageSeqs: number[];
+  outcomes: Record<StoreName, StoreOutcome>;
+  trace: WriteTrace;
+}
+
+interface StoreState {
+  name: StoreName;
+  client: WorkerClient<StoreName>;
+  applied: number;
+  /** Seq of the last op posted to the writer; the next op names it as its prevSeq. */
+  lastPosted: number;
+  healthy: boolean;
+  catchingUp: Promise<void> | null;
+  failures: number;
+  lastError: WireError | null;
+  retryTimer: NodeJS.Timeout | null;
+  retryDelay: number;
+  rowsSinceCheckpoint: number;
+}
+
+const CATCH_UP_ROWS = 2_000;
+const CHECKPOINT_ROWS = 20_000;
+const IDLE_MS = 300;
+const MAX_RETRY_MS = 10_000;
+
+export class StorageManager {
+  readonly dataDir: string;
+  readonly dim: number;
+  mode: WriteMode;
+  private readonly core: WorkerClient<'core'>;
+  private readonly reader: WorkerClient<'reader'>;
+  private readonly stores: Record<StoreName, StoreState>;
+  private journalSeq = 0;
+  private prunedSeq = 0;
+  private closed = false;
+  private serial: Promise<unknown> = Promise.resolve();
+  private pendingTraces: WriteTrace[] = [];
+  private idleTimer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private readonly retryBaseMs: number;
+
+  private constructor(
+    opts: Required<StorageOptions>,
+    private readonly lock: DirLock,
+  ) {
+    this.dataDir = opts.dataDir;
+    this.dim = opts.dim;
+    this.mode = opts.mode;
+    this.retryBaseMs = opts.retryBaseMs;
+    const entry = workerEntry();
+    const init = (role: WorkerInit['role']): WorkerInit => ({
+      role,
+      dataDir: opts.dataDir,
+      dim: opts.dim,
+      busyTimeoutMs: opts.busyTimeoutMs,
+      maxTraces: opts.maxTraces,
+    });
+    this.core = new WorkerClient('core', init('core'), entry);
+    this.reader = new WorkerClient('reader', init('reader'), entry);
+    const store = (name: StoreName): StoreState => ({
+      name,
+      client: new WorkerClient(name, init(name), entry, () => this.onWorkerRestart(name)),
+      applied: 0,
+      lastPosted: 0,
+      healthy: true,
+      catchingUp: null,
+      failures: 0,
+      lastError: null,
+      retryTimer: null,
+      retryDelay: opts.retryBaseMs,
+      rowsSinceCheckpoint: 0,
+    });
+    this.stores = { vector: store('vector'), keyword: store('keyword'), graph: store('graph') };
+  }
+
+  /** Opens (creating if needed) the four files, applies migrations, and replays whatever a store missed. */
+  static async open(options: StorageOptions): Promise<StorageManager> {
+    const opts: Required<StorageOptions> = {
+      mode: 'parallel',
+      busyTimeoutMs: 5_000,
+      maxTraces: 2_000,
+      retryBaseMs: 200,
+      ...options,
+    };
+    if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 8192) {
+      throw new StrataError('INVALID_INPUT', `dim: expected an integer from 1 to 8192, got ${opts.dim}`, {
+        field: 'dim',
+      });
+    }
+    ensureWritableDir(opts.dataDir);
+    const lock = acquireDirLock(opts.dataDir);
+    const m = new StorageManager(opts, lock);
+    try {
+      const [core, ...stores] = await Promise.all([
+        m.core.call('open', {}),
+        ...STORE_NAMES.map((s) => m.stores[s].client.call('open', {})),
+      ]);
+      m.journalSeq = core.result.journalSeq;
+      STORE_NAMES.forEach((s, i) => {
+        const st = m.stores[s];
+        st.applied = stores[i]?.result.appliedSeq ?? 0;
+        st.lastPosted = st.applied;
+        if (st.applied > m.journalSeq) {
+          throw new StrataError(
+            'STORE_CORRUPT',
+            `${s}.db has applied op ${st.applied} but the journal ends at ${m.journalSeq}: it belongs to another data directory`,
+            { file: `${s}.db` },
+          );
+        }
+      });
+      m.prunedSeq = Math.min(...STORE_NAMES.map((s) => m.stores[s].applied));
+      await m.reader.call('open', {});
+      await Promise.all(STORE_NAMES.map((s) => m.catchUp(m.stores[s])));
+      return m;
+    } catch (err) {
+      await m.shutdown();
+      throw err;
+    }
+  }
+
+  writeToAll(batch: WriteBatch): Promise<WriteResult> {
+    return this.write(batch, STORE_NAMES);
+  }
+
+  writeToStore(store: StoreName, batch: WriteBatch): Promise<WriteResult> {
+    if (!STORE_NAMES.includes(store)) {
+      return Promise.reject(
+        new StrataError('INVALID_INPUT', `store: expected one of ${STORE_NAMES.join(', ')}, got ${String(store)}`, {
+          field: 'store',
+        }),
+      );
+    }
+    return this.write(batch, [store]);
+  }
+
+  private async write(batch: WriteBatch, targets: readonly StoreName[]): Promise<WriteResult> {
+    this.assertOpen();
+    const startedAt = nowMs();
+    validateItems(batch.items);
+    validateVectors(batch.vectors, batch.items.length, this.dim);
+    const validatedAt = nowMs();
+    if (this.mode === 'sequential') {
+      // Sequential mode: one SQLite write at a time across the whole engine, like a loop over backends.
+      const run = this.serial.then(() => this.writeNow(batch, targets, startedAt, validatedAt));
+      this.serial = run.catch(() => undefined);
+      return run;
+    }
+    return this.writeNow(batch, targets, startedAt, validatedAt);
+  }
+
+  private async writeNow(
+    batch: WriteBatch,
+    targets: readonly StoreName[],
+    startedAt: number,
+    validatedAt: number,
+  ): Promise<WriteResult> {
+    this.inFlight++;
+    const spans: Span[] = [
+      {
+        stage: 'validate',
+        start: 0,
+        durationMs: validatedAt - startedAt,
+        rows: batch.items.length,
+        threadId: 0,
+        status: 'ok',
+      },
+    ];
+    try {
+      // The vector writer gets the caller's buffer by transfer; it must own its whole buffer.
+      let vectors = batch.vectors;
+      if (vectors.byteOffset !== 0 || vectors.byteLength !== vectors.buffer.byteLength) vectors = vectors.slice();
+      const traces = this.pendingTraces;
+      this.pendingTraces = [];
+      let appended: { result: AppendResult; timing: CallTiming };
+      try {
+        appended = await this.core.call('append', {
+          writeId: randomUUID(),
+          sessions: batch.sessions ?? [],
+          messages: batch.messages ?? [],
+          items: batch.items.map(({ sources: _s, ...it }) => it),
+          // Copied, not transferred: the journal call must stay replayable if its worker dies.
+          vectors,
+          links: itemLinks(batch.items),
+          requireSessions: batch.requireSessions ?? [],
+          traces,
+          stores: [...targets],
+        });
+      } catch (err) {
+        this.pendingTraces = traces.concat(this.pendingTraces);
+        throw err;
+      }
+      const { seq, rowids, nodes, links, messageSeqs } = appended.result;
+      this.journalSeq = Math.max(this.journalSeq, seq);
+      spans.push(span('journal', 'core', startedAt, appended.timing, batch.items.length, 'ok'));
+
+      const items: ItemRow[] = batch.items.map((it, i) => ({
+        rowid: rowids[i] as number,
+        id: it.id,
+        layer: it.layer,
+        kind: it.kind,
+        sessionId: it.sessionId,
+        text: it.text,
+      }));
+      const graphNodes = nodes.concat(items.map(itemNode));
+      const graphLinks = links.concat(itemLinks(batch.items));
+      const opFor = (store: StoreName): StoreOp => ({
+        kind: 'upsert',
+        seq,
+        prevSeq: 0,
+        items: store === 'graph' ? [] : items,
+        vectors: store === 'vector' ? vectors : null,
+        nodes: store === 'graph' ? graphNodes : [],
+        links: store === 'graph' ? graphLinks : [],
+      });
+
+      const outcomes = {} as Record<StoreName, StoreOutcome>;
+      const runStore = async (store: StoreName): Promise<void> => {
+        const { outcome, span: s } = await this.applyLive(this.stores[store], opFor(store), startedAt);
+        outcomes[store] = outcome;
+        spans.push(s);
+      };
+      if (this.mode === 'sequential') {
+        for (const s of targets) await runStore(s);
+      } else {
+        await Promise.all(targets.map(runStore));
+      }
+      for (const s of STORE_NAMES) {
+        if (!targets.includes(s)) {
+          outcomes[s] = { store: s, status: 'ok', rows: 0 };
+          this.advanceUntargeted(this.stores[s], seq);
+        }
+      }
+      const endedAt = nowMs();
+      const trace: WriteTrace = {
+        id: randomUUID(),
+        kind: batch.kind ?? (targets.length === STORE_NAMES.length ? 'writeToAll' : `writeToStore.${targets[0]}`),
+        mode: this.mode,
+        startedAt,
+        totalMs: endedAt - startedAt,
+        rows: batch.items.length,
+        seq,
+        spans,
+      };
+      this.pendingTraces.push(trace);
+      return { seq, rowids, messageSeqs, outcomes, trace };
+    } finally {
+      this.inFlight--;
+      this.scheduleIdle();
+    }
+  }
+
+  /** A store that an op is not for still moves past it, so its next op's prevSeq lines up. */
+  private advanceUntargeted(st: StoreState, seq: number): void {
+    if (st.healthy && st.catchingUp === null && st.lastPosted < seq) {
+      // Nothing to write: the store simply needs an empty op so its applied seq follows the journal.
+      void this.applyLive(
+        st,
+        { kind: 'upsert', seq, prevSeq: 0, items: [], vectors: null, nodes: [], links: [] },
+        nowMs(),
+      );
+    }
+  }
+
+  private async applyLive(
+    st: StoreState,
+    op: StoreOp,
+    traceStart: number,
+  ): Promise<{ outcome: StoreOutcome; span: Span }> {
+    const rows = op.kind === 'upsert' ? Math.max(op.items.length, op.nodes.length) : op.nodeIds.length;
+    if (!st.healthy || st.catchingUp !== null) {
+      // The store is behind: the journal has this op, and catch-up will apply it in order.
+      const error: WireError = st.lastError ?? { code: 'STORE_WRITE_FAILED', message: `${st.name}.db is catching up` };
+      this.startCatchUp(st);
+      return {
+        outcome: { store: st.name, status: 'deferred', rows: 0, error },
+        span: {
+          stage: 'store',
+          store: st.name,
+          start: nowMs() - traceStart,
+          durationMs: 0,
+          rows,
+          threadId: st.client.threadId,
+          status: 'deferred',
+          error,
+        },
+      };
+    }
+    op.prevSeq = st.lastPosted;
+    st.lastPosted = op.seq;
+    const transfer =
+      op.kind === 'upsert' && op.vectors && op.vectors.byteLength > 0 ? [op.vectors.buffer as ArrayBuffer] : [];
+    try {
+      const { result, timing } = await st.client.call('apply', { op }, transfer);
+      st.applied = Math.max(st.applied, result.appliedSeq);
+      st.rowsSinceCheckpoint += result.rows;
+      return {
+        outcome: { store: st.name, status: 'ok', rows: result.rows },
+        span: span('store', st.name, traceStart, timing, result.rows, 'ok'),
+      };
+    } catch (err) {
+      const wire = toWire(err);
+      const wasHealthy = st.healthy;
+      this.markFailed(st, wire);
+      const status = wasHealthy ? 'failed' : 'deferred';
+      return {
+        outcome: { store: st.name, status, rows: 0, error: wire },
+        span: {
+          stage: 'store',
+          store: st.name,
+          start: nowMs() - traceStart,
+          durationMs: 0,
+          rows,
+          threadId: st.client.threadId,
+          status,
+          error: wire,
+        },
+      };
+    }
+  }
+
+  private markFailed(st: StoreState, error: WireError): void {
+    if (st.healthy) st.failures++;
+    st.healthy = false;
+    if ((error.details as { reason?: string } | undefined)?.reason !== 'out_of_order') st.lastError = error;
+    this.scheduleRetry(st, error.code === 'WORKER_FAILED' ? 0 : st.retryDelay);
+  }
+
+  private scheduleRetry(st: StoreState, delay: number): void {
+    if (this.closed || st.retryTimer) return;
+    st.retryTimer = setTimeout(() => {
+      st.retryTimer = null;
+      this.startCatchUp(st);
+    }, delay);
+    st.retryTimer.unref();
+  }
+
+  private startCatchUp(st: StoreState): void {
+    if (this.closed || st.catchingUp) return;
+    void this.catchUp(st).catch(() => undefined);
+  }
+
+  /** Replays, in order, every journaled op the store has not applied; the store is healthy again once it reaches the journal's end. */
+  private catchUp(st: StoreState): Promise<void> {
+    if (st.catchingUp) return st.catchingUp;
+    const run = async (): Promise<void> => {
+      for (;;) {
+        if (st.applied >= this.journalSeq) {
+          st.lastPosted = st.applied;
+          st.healthy = true;
+          st.retryDelay = this.retryBaseMs;
+          return;
+        }
+        const { result: ops } = await this.core.call('readOps', { afterSeq: st.applied, maxRows: CATCH_UP_ROWS });
+        if (ops.length === 0) {
+          throw new StrataError(
+            'INTERNAL',
+            `${st.name}.db has applied op ${st.applied} but the journal holds no ops after it (journal ends at ${this.journalSeq})`,
+          );
+        }
+        for (const jop of ops) await this.applyReplayed(st, jop);
+      }
+    };
+    st.catchingUp = run()
+      .catch((err: unknown) => {
+        const wire = toWire(err);
+        st.lastError = wire;
+        st.healthy = false;
+        st.retryDelay = Math.min(st.retryDelay * 2, MAX_RETRY_MS);
+        this.scheduleRetry(st, st.retryDelay);
+        throw err;
+      })
+      .finally(() => {
+        st.catchingUp = null;
+      });
+    return st.catchingUp;
+  }
+
+  private async applyReplayed(st: StoreState, jop: JournalOp): Promise<void> {
+    const forThis = jop.stores.includes(st.name);
+    const src = jop.op;
+    let op: StoreOp;
+    if (!forThis) {
+      op = { kind: 'upsert', seq: jop.seq, prevSeq: st.applied, items: [], vectors: null, nodes: [], links: [] };
+    } else if (src.kind === 'delete') {
+      op = {
+        ...src,
+        prevSeq: st.applied,
+        itemRowids: st.name === 'graph' ? [] : src.itemRowids,
+        nodeIds: st.name === 'graph' ? src.nodeIds : [],
+      };
+    } else {
+      op = {
+        kind: 'upsert',
+        seq: src.seq,
+        prevSeq: st.applied,
+        items: st.name === 'graph' ? [] : src.items,
+        vectors: st.name === 'vector' ? src.vectors : null,
+        nodes: st.name === 'graph' ? src.nodes : [],
+        links: st.name === 'graph' ? src.links : [],
+      };
+    }
+    const transfer =
+      op.kind === 'upsert' && op.vectors && op.vectors.byteLength > 0 ? [op.vectors.buffer as ArrayBuffer] : [];
+    const { result } = await st.client.call('apply', { op }, transfer);
+    st.applied = Math.max(st.applied, result.appliedSeq);
+    st.lastPosted = st.applied;
+    st.rowsSinceCheckpoint += result.rows;
+  }
+
+  private onWorkerRestart(name: StoreName): void {
+    const st = this.stores[name];
+    st.healthy = false;
+    st.lastError = { code: 'WORKER_FAILED', message: `${name} worker died and was restarted` };
+    this.scheduleRetry(st, 0);
+  }
+
+  /** Deletes messages and everything derived from them, from the journal and every store. */
+  deleteMessages(messageIds: string[]): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+    this.assertOpen();
+    return this.deleteWith(() => this.core.call('deleteMessages', { messageIds }));
+  }
+
+  deleteSession(sessionId: string): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+    this.assertOpen();
+    return this.deleteWith(() => this.core.call('deleteSession', { sessionId }));
+  }
+
+  private async deleteWith(
+    journal: () => Promise<{ result: DeleteResult; timing: CallTiming }>,
+  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+    const start = nowMs();
+    const { result } = await journal();
+    this.journalSeq = Math.max(this.journalSeq, result.seq);
+    const outcomes = {} as Record<StoreName, StoreOutcome>;
+    await Promise.all(
+      STORE_NAMES.map(async (s) => {
+        const op: StoreOp = {
+          kind: 'delete',
+          seq: result.seq,
+          prevSeq: 0,
+          itemRowids: s === 'graph' ? [] : result.itemRowids,
+          nodeIds: s === 'graph' ? result.nodeIds : [],
+        };
+        outcomes[s] = (await this.applyLive(this.stores[s], op, start)).outcome;
+      }),
+    );
+    this.scheduleIdle();
+    return { ...result, outcomes };
+  }
+
+  /** Retries every unhealthy store now instead of waiting for its backoff. Resolves when each attempt ends. */
+  async retryNow(): Promise<void> {
+    await Promise.all(
+      STORE_NAMES.map(async (s) => {
+        const st = this.stores[s];
+        if (st.retryTimer) {
+          clearTimeout(st.retryTimer);
+          st.retryTimer = null;
+        }
+        if (!st.healthy || st.applied < this.journalSeq) await this.catchUp(st).catch(() => undefined);
+      }),
+    );
+  }
+
+  /** Resolves once every store has applied everything journaled so far (or rejects with the first store's error). */
+  async settle(): Promise<void> {
+    await Promise.all(STORE_NAMES.map((s) => this.stores[s].catchingUp ?? Promise.resolve()));
+  }
+
+  status(): EngineStatus {
+    const stores: StoreStatus[] = STORE_NAMES.map((s) => {
+      const st = this.stores[s];
+      return {
+        store: s,
+        appliedSeq: st.applied,
+        healthy: st.healthy && st.catchingUp === null,
+        pendingOps: Math.max(0, this.journalSeq - st.applied),
+        failures: st.failures,
+        lastError: st.lastError,
+        workerRestarts: st.client.restarts,
+      };
+    });
+    return {
+      dataDir: this.dataDir,
+      mode: this.mode,
+      journalSeq: this.journalSeq,
+      dim: this.dim,
+      stores,
+      open: !this.closed,
+    };
+  }
+
+  async listTraces(limit = 100, beforeId?: number): Promise<WriteTrace[]> {
+    this.assertOpen();
+    await this.flushTraces();
+    return (await this.reader.call('listTraces', beforeId === undefined ? { limit } : { limit, beforeId })).result;
+  }
+
+  async storeIds(store: StoreName | 'core'): Promise<string[]> {
+    this.assertOpen();
+    return (await this.reader.call('storeIds', { store })).result;
+  }
+
+  async storeCounts(store: StoreName | 'core'): Promise<StoreCounts> {
+    this.assertOpen();
+    return (await this.reader.call('storeCounts', { store })).result;
+  }
+
+  async listSessions(): Promise<SessionRow[]> {
+    this.assertOpen();
+    return (await this.reader.call('listSessions', {})).result;
+  }
+
+  async listMessages(sessionId: string): Promise<MessageRow[]> {
+    this.assertOpen();
+    return (await this.reader.call('listMessages', { sessionId })).result;
+  }
+
+  /** Kills a worker thread as a crash would; the manager restarts it and replays its pending work. */
+  async crashWorker(role: StoreName | 'core'): Promise<void> {
+    await (role === 'core' ? this.core : this.stores[role].client).crash();
+  }
+
+  private async flushTraces(): Promise<void> {
+    if (this.pendingTraces.length === 0) return;
+    const traces = this.pendingTraces;
+    this.pendingTraces = [];
+    try {
+      await this.core.call('writeTraces', { traces });
+    } catch (err) {
+      this.pendingTraces = traces.concat(this.pendingTraces);
+      throw err;
+    }
+  }
+
+  private scheduleIdle(): void {
+    if (this.closed) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.inFlight === 0) void this.maintain().catch(() => undefined);
+    }, IDLE_MS);
+    this.idleTimer.unref();
+    // Under sustained load there is no idle moment: checkpoint a store whose WAL has grown large.
+    for (const s of STORE_NAMES) {
+      const st = this.stores[s];
+      if (st.rowsSinceCheckpoint >= CHECKPOINT_ROWS && st.healthy) {
+        st.rowsSinceCheckpoint = 0;
+        void st.client.call('checkpoint', {}).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Idle work, off every write's path: persist traces, prune the outbox, checkpoint the WAL files. */
+  private async maintain(): Promise<void> {
+    await this.flushTraces();
+    const minApplied = Math.min(...STORE_NAMES.map((s) => this.stores[s].applied));
+    if (minApplied > this.prunedSeq) {
+      await this.core.call('pruneOutbox', { upToSeq: minApplied });
+      this.prunedSeq = minApplied;
+    }
+    await Promise.all([
+      this.core.call('checkpoint', {}),
+      ...STORE_NAMES.map((s) => {
+        this.stores[s].rowsSinceCheckpoint = 0;
+        return this.stores[s].client.call('checkpoint', {});
+      }),
+    ]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StrataError('ENGINE_CLOSED', `the engine for ${this.dataDir} is closed`);
+  }
+
+  /** Waits for in-flight store work, persists traces, and stops every worker. A second close is an error. */
+  async close(): Promise<void> {
+    if (this.closed) throw new StrataError('ALREADY_CLOSED', `the engine for ${this.dataDir} is already closed`);
+    await Promise.allSettled(STORE_NAMES.map((s) => this.stores[s].catchingUp ?? Promise.resolve()));
+    await this.flushTraces().catch(() => undefined);
+    await this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    for (const s of STORE_NAMES) {
+      const t = this.stores[s].retryTimer;
+      if (t) clearTimeout(t);
+    }
+    await Promise.allSettled([
+      this.core.close(),
+      this.reader.close(),
+      ...STORE_NAMES.map((s) => this.stores[s].client.close()),
+    ]);
+    this.lock.release();
+  }
+}
+
+function itemLinks(items: ItemInput[]): LinkRow[] {
+  const links: LinkRow[] = [];
+  for (const it of items) for (const dst of it.sources) links.push({ src: it.id, dst, kind: 'derived_from' });
+  return links;
+}
+
+function span(
+  stage: string,
+  store: StoreName | 'core',
+  traceStart: number,
+  t: CallTiming,
+  rows: number,
+  status: Span['status'],
+): Span {
+  return {
+    stage,
+    store,
+    start: t.t0 - traceStart,
+    durationMs: t.t1 - t.t0,
+    queuedMs: Math.max(0, t.t0 - t.sentAt),
+    rows,
+    threadId: t.threadId,
+    status,
+  };
+}
+
+function toWire(err: unknown): WireError {
+  return err instanceof StrataError ? err.toWire() : { code: 'INTERNAL', message: String(err) };
+}
+
+function ensureWritableDir(dir: string): void {
+  const probe = join(dir, `.strata-probe-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (err) {
+    throw new StrataError(
+      'DIR_NOT_WRITABLE',
+      `data directory ${dir} is not writable: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { dir },
+    );
+  }
+}
+
+export type { GraphNodeRow };

@@ -1,0 +1,28 @@
+/** The ordered migration lists, one per file. Append only: never edit a released migration. */
+import type { Role } from '../../workers/protocol';
+import { core0001Journal } from './core-0001-journal';
+import { graph0001NodesEdges } from './graph-0001-nodes-edges';
+import { keyword0001Fts5 } from './keyword-0001-fts5';
+import type { Migration } from './types';
+import { vector0001Vec0 } from './vector-0001-vec0';
+
+export const MIGRATIONS: Record<Exclude<Role, 'reader'>, readonly Migration[]> = {
+  core: [core0001Journal],
+  vector: [vector0001Vec0],
+  keyword: [keyword0001Fts5],
+  graph: [graph0001NodesEdges],
+};
+
+export const FILES: Record<Exclude<Role, 'reader'>, string> = {
+  core: 'core.db',
+  vector: 'vector.db',
+  keyword: 'keyword.db',
+  graph: 'graph.db',
+};
+
+export const PAGE_SIZE: Record<Exclude<Role, 'reader'>, number> = {
+  core: 16384,
+  vector: 16384,
+  keyword: 8192,
+  graph: 8192,
+};

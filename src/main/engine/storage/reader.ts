@@ -1,0 +1,95 @@
+/**
+ * Read-only connections to all four files, on their own worker: listings,
+ * counts and traces never wait behind a writer (WAL readers see the last commit).
+ */
+import { join } from 'node:path';
+import type { StoreName, WriteTrace } from '../../../shared/types';
+import type { Handlers, MessageRow, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import { FILES } from './migrations';
+import { type DB, openDatabase } from './sqlite';
+
+export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
+  const open = (file: string, loadVec: boolean): DB =>
+    openDatabase(join(dataDir, file), { readonly: true, busyTimeoutMs, pageSize: 0, loadVec });
+  const dbs = {
+    core: open(FILES.core, false),
+    vector: open(FILES.vector, true),
+    keyword: open(FILES.keyword, false),
+    graph: open(FILES.graph, false),
+  };
+
+  const idQueries: Record<StoreName | 'core', string> = {
+    core: 'SELECT id FROM items ORDER BY id',
+    vector: 'SELECT i.id FROM vec_items v JOIN vec_ids i ON i.rowid = v.rowid ORDER BY i.id',
+    keyword: 'SELECT id FROM fts_items ORDER BY id',
+    graph: "SELECT id FROM nodes WHERE kind NOT IN ('session', 'message') ORDER BY id",
+  };
+
+  return {
+    open: () => ({ ok: true }),
+    listTraces: ({ limit, beforeId }) =>
+      dbs.core
+        .prepare<[number, number], { body: string }>('SELECT body FROM traces WHERE id < ? ORDER BY id DESC LIMIT ?')
+        .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit)
+        .map((r) => JSON.parse(r.body) as WriteTrace),
+    storeIds: ({ store }) =>
+      dbs[store]
+        .prepare<[], { id: string }>(idQueries[store])
+        .all()
+        .map((r) => r.id),
+    storeCounts: ({ store }): StoreCounts => {
+      const count = (db: DB, sql: string): number => (db.prepare<[], { n: number }>(sql).get()?.n ?? 0) as number;
+      switch (store) {
+        case 'core':
+          return {
+            rows: count(dbs.core, 'SELECT count(*) AS n FROM items'),
+            ids: count(dbs.core, 'SELECT count(*) AS n FROM messages'),
+          };
+        case 'vector':
+          return {
+            rows: count(dbs.vector, 'SELECT count(*) AS n FROM vec_items'),
+            ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids'),
+          };
+        case 'keyword':
+          return {
+            rows: count(dbs.keyword, 'SELECT count(*) AS n FROM fts_items'),
+            ids: count(dbs.keyword, 'SELECT count(*) AS n FROM fts_items'),
+          };
+        case 'graph':
+          return {
+            rows: count(dbs.graph, 'SELECT count(*) AS n FROM nodes'),
+            ids: count(dbs.graph, 'SELECT count(*) AS n FROM nodes'),
+            nodes: count(dbs.graph, 'SELECT count(*) AS n FROM nodes'),
+            edges: count(dbs.graph, 'SELECT count(*) AS n FROM edges'),
+          };
+      }
+    },
+    listMessages: ({ sessionId }) =>
+      dbs.core
+        .prepare<[string], MessageRow & { metadata: string | null }>(
+          `SELECT id, session_id AS sessionId, role, speaker, text, ts AS timestamp, external_id AS externalId, metadata
+           FROM messages WHERE session_id = ? ORDER BY seq`,
+        )
+        .all(sessionId)
+        .map((m) => ({
+          ...m,
+          metadata: m.metadata === null ? null : (JSON.parse(m.metadata) as Record<string, unknown>),
+        })),
+    listSessions: () =>
+      dbs.core
+        .prepare<[], SessionRow & { participants: string }>(
+          `SELECT id, title, participants, started_at AS startedAt, user_id AS userId, agent_id AS agentId,
+             created_at AS createdAt FROM sessions ORDER BY created_at, id`,
+        )
+        .all()
+        .map((s) => ({ ...s, participants: JSON.parse(s.participants) as string[] })),
+    outboxDepth: ({ afterSeq }) => ({
+      ops: (dbs.core.prepare<[number], { n: number }>('SELECT count(*) AS n FROM outbox WHERE seq > ?').get(afterSeq)
+        ?.n ?? 0) as number,
+    }),
+    close: () => {
+      for (const db of Object.values(dbs)) db.close();
+      return { closed: true };
+    },
+  };
+}

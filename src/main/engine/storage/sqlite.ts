@@ -1,0 +1,106 @@
+/**
+ * Opening a store's SQLite file: pragmas, sqlite-vec, migrations, and the
+ * translation of SQLite's failures into errors that name the file.
+ * Runs only inside workers: the main thread never opens SQLite.
+ */
+import { basename } from 'node:path';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { StrataError } from '../../../shared/errors';
+import type { Migration } from './migrations/types';
+
+export type DB = Database.Database;
+
+export interface OpenOptions {
+  readonly: boolean;
+  busyTimeoutMs: number;
+  /** Page size for a new file; larger pages suit the blob-heavy journal and vector files. */
+  pageSize: number;
+  loadVec: boolean;
+}
+
+/** Maps a SQLite error to a Strata error naming the file it happened on. */
+export function sqliteError(err: unknown, file: string, action: string): StrataError {
+  if (err instanceof StrataError) return err;
+  const code = (err as { code?: string })?.code ?? '';
+  const msg = err instanceof Error ? err.message : String(err);
+  const name = basename(file);
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED') {
+    return new StrataError('STORE_LOCKED', `${name} is locked by another process (${action}): ${msg}`, { file });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new StrataError('STORE_CORRUPT', `${name} is corrupt or not a SQLite database (${action}): ${msg}`, {
+      file,
+    });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+    return new StrataError('DIR_NOT_WRITABLE', `${name} cannot be written (${action}): ${msg}`, { file });
+  }
+  return new StrataError('STORE_WRITE_FAILED', `${name}: ${action} failed: ${msg}`, { file, sqlite: code });
+}
+
+export function openDatabase(file: string, opts: OpenOptions): DB {
+  let db: DB | undefined;
+  try {
+    db = new Database(file, { readonly: opts.readonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
+    if (opts.loadVec) sqliteVec.load(db);
+    if (!opts.readonly) {
+      // page_size only takes effect before the file's first page is written.
+      db.pragma(`page_size = ${opts.pageSize}`);
+      db.pragma('journal_mode = WAL');
+      // Checkpoints run when the writer is idle (see the worker's checkpoint method), never inside a commit.
+      db.pragma('wal_autocheckpoint = 0');
+    }
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Forces SQLite to read the header now, so a corrupt or locked file fails at open, naming the file.
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return db;
+  } catch (err) {
+    db?.close();
+    throw sqliteError(err, file, 'open');
+  }
+}
+
+/** Applies the numbered migrations above the file's `user_version`, refusing a file newer than this build. */
+export function migrate(db: DB, file: string, migrations: readonly Migration[], ctx: { dim: number }): number {
+  const target = migrations.length;
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${m.name} is numbered ${m.version}, expected ${i + 1}`);
+  });
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > target) {
+    throw new StrataError(
+      'SCHEMA_TOO_NEW',
+      `${basename(file)} has schema version ${current}, newer than this build's ${target}; open it with a newer Strata`,
+      { file, version: current, supported: target },
+    );
+  }
+  try {
+    for (const m of migrations.slice(current)) {
+      db.transaction(() => {
+        m.up(db, ctx);
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    }
+  } catch (err) {
+    throw sqliteError(err, file, 'migrate');
+  }
+  return target;
+}
+
+export function walPages(db: DB): number {
+  const row = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+  return row[0]?.log ?? 0;
+}
+
+/** Takes and releases the write lock once, so a file held by another process fails at open rather than at the first write. */
+export function assertWritable(db: DB, file: string): void {
+  try {
+    db.prepare('BEGIN IMMEDIATE').run();
+    db.prepare('COMMIT').run();
+  } catch (err) {
+    if (db.inTransaction) db.prepare('ROLLBACK').run();
+    throw sqliteError(err, file, 'open');
+  }
+}

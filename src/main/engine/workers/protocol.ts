@@ -1,0 +1,204 @@
+/**
+ * The one contract between the engine (main thread) and its SQLite workers.
+ *
+ * Every worker serves one role. A role's methods are declared here as
+ * `{ params, result }` pairs; the worker dispatches through an explicit table
+ * typed by the same map, so a method that is declared but not handled (or the
+ * reverse) fails the type check. Requests carry a sequence number; a response
+ * echoes it with the worker-side start and end times (epoch ms, sub-ms precision)
+ * so the engine can tell queueing from execution.
+ */
+import type { WireError } from '../../../shared/errors';
+import type { Layer, StoreName, WriteTrace } from '../../../shared/types';
+
+export type Role = 'core' | StoreName | 'reader';
+
+export interface WorkerInit {
+  role: Role;
+  dataDir: string;
+  dim: number;
+  busyTimeoutMs: number;
+  maxTraces: number;
+}
+
+/** A session as journaled and as the graph store sees it. */
+export interface SessionRow {
+  id: string;
+  title: string;
+  participants: string[];
+  startedAt: number | null;
+  userId: string | null;
+  agentId: string | null;
+  createdAt: number;
+}
+
+export interface MessageRow {
+  id: string;
+  sessionId: string;
+  role: string;
+  speaker: string;
+  text: string;
+  timestamp: number;
+  externalId: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface ItemRow {
+  /** Integer key assigned by the journal; the same rowid in vec0 and FTS5. */
+  rowid: number;
+  id: string;
+  layer: Layer;
+  kind: string;
+  sessionId: string | null;
+  text: string;
+}
+
+export interface LinkRow {
+  src: string;
+  dst: string;
+  kind: string;
+}
+
+export interface GraphNodeRow {
+  id: string;
+  kind: string;
+  layer: Layer | null;
+  sessionId: string | null;
+  label: string;
+}
+
+/** One journaled operation, shaped for the store it is sent to. */
+export type StoreOp =
+  | {
+      kind: 'upsert';
+      seq: number;
+      /** The seq of the op the manager sent this store before this one; a store refuses an op that skips one. */
+      prevSeq: number;
+      items: ItemRow[];
+      /** items.length × dim floats, row-major; only the vector store receives it. */
+      vectors: Float32Array | null;
+      nodes: GraphNodeRow[];
+      links: LinkRow[];
+    }
+  | {
+      kind: 'delete';
+      seq: number;
+      prevSeq: number;
+      itemRowids: number[];
+      /** Every node id (items, messages, sessions) to drop from the graph. */
+      nodeIds: string[];
+    };
+
+export interface AppendParams {
+  /** Caller-chosen id; appending the same writeId twice returns the first result (replay after a worker crash). */
+  writeId: string;
+  sessions: SessionRow[];
+  messages: MessageRow[];
+  items: Omit<ItemRow, 'rowid'>[];
+  vectors: Float32Array;
+  links: LinkRow[];
+  /** Sessions the messages must belong to; checked inside the transaction. */
+  requireSessions: string[];
+  /** Traces of earlier writes, piggybacked so persisting them costs no extra round trip. */
+  traces: WriteTrace[];
+  /** Stores this op is for (all three for writeToAll, one for writeToStore). */
+  stores: StoreName[];
+}
+
+export interface AppendResult {
+  seq: number;
+  /** Item rowids in the order of `items`. */
+  rowids: number[];
+  /** Graph nodes created by this append (sessions, messages), with their edges. */
+  nodes: GraphNodeRow[];
+  links: LinkRow[];
+  /** Message seq numbers in the order of `messages`. */
+  messageSeqs: number[];
+}
+
+export interface DeleteResult {
+  seq: number;
+  itemRowids: number[];
+  nodeIds: string[];
+  messages: number;
+  items: number;
+}
+
+export interface JournalOp {
+  seq: number;
+  stores: StoreName[];
+  op: StoreOp;
+}
+
+export interface StoreCounts {
+  rows: number;
+  ids: number;
+  nodes?: number;
+  edges?: number;
+}
+
+export interface CoreMethods {
+  open: { params: Record<string, never>; result: { journalSeq: number; dim: number } };
+  append: { params: AppendParams; result: AppendResult };
+  deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
+  deleteSession: { params: { sessionId: string }; result: DeleteResult };
+  readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
+  pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
+  writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
+  checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  close: { params: Record<string, never>; result: { closed: true } };
+}
+
+export interface StoreMethods {
+  open: { params: Record<string, never>; result: { appliedSeq: number } };
+  apply: { params: { op: StoreOp }; result: { appliedSeq: number; rows: number; skipped: boolean } };
+  checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  close: { params: Record<string, never>; result: { closed: true } };
+}
+
+export interface ReaderMethods {
+  open: { params: Record<string, never>; result: { ok: true } };
+  listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
+  storeIds: { params: { store: StoreName | 'core' }; result: string[] };
+  storeCounts: { params: { store: StoreName | 'core' }; result: StoreCounts };
+  listMessages: { params: { sessionId: string }; result: MessageRow[] };
+  listSessions: { params: Record<string, never>; result: SessionRow[] };
+  outboxDepth: { params: { afterSeq: number }; result: { ops: number } };
+  close: { params: Record<string, never>; result: { closed: true } };
+}
+
+export interface MethodsByRole {
+  core: CoreMethods;
+  vector: StoreMethods;
+  keyword: StoreMethods;
+  graph: StoreMethods;
+  reader: ReaderMethods;
+}
+
+export type MethodMap = CoreMethods | StoreMethods | ReaderMethods;
+export type Params<M, K extends keyof M> = M[K] extends { params: infer P } ? P : never;
+export type Result<M, K extends keyof M> = M[K] extends { result: infer R } ? R : never;
+
+/** The worker-side table: one handler per declared method, nothing else. */
+export type Handlers<M> = { [K in keyof M]: (params: Params<M, K>) => Result<M, K> };
+
+export interface Request {
+  seq: number;
+  method: string;
+  params: unknown;
+}
+
+export type Response =
+  | { seq: number; ok: true; result: unknown; t0: number; t1: number }
+  | { seq: number; ok: false; error: WireError; t0: number; t1: number };
+
+/** Sent once by a worker when its thread is up, before any response. */
+export interface Ready {
+  ready: true;
+  threadId: number;
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across threads. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

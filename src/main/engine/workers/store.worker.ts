@@ -1,0 +1,93 @@
+/**
+ * The SQLite worker. One thread per role: the journal writer (core), one writer
+ * per store (vector, keyword, graph), and the reader. It opens its file(s) on the
+ * first `open` request and dispatches every request through its role's table;
+ * failures go back as `{code, message}`, never as a thrown worker error.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { StrataError, toWireError } from '../../../shared/errors';
+import { createGraphStore } from '../storage/graph.store';
+import { createJournal } from '../storage/journal';
+import { createKeywordStore } from '../storage/keyword.store';
+import { FILES, MIGRATIONS, PAGE_SIZE } from '../storage/migrations';
+import { createReader } from '../storage/reader';
+import { assertWritable, migrate, openDatabase, sqliteError } from '../storage/sqlite';
+import { createVectorStore } from '../storage/vector.store';
+import type { Handlers, MethodMap, Ready, Request, Response, WorkerInit } from './protocol';
+import { nowMs } from './protocol';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('store.worker must run as a worker thread');
+
+type AnyHandlers = Record<string, (params: never) => unknown>;
+let handlers: AnyHandlers | null = null;
+let file = '';
+
+function openRole(): AnyHandlers {
+  if (init.role === 'reader') return createReader(init.dataDir, init.busyTimeoutMs) as unknown as AnyHandlers;
+  mkdirSync(init.dataDir, { recursive: true });
+  file = join(init.dataDir, FILES[init.role]);
+  const db = openDatabase(file, {
+    readonly: false,
+    busyTimeoutMs: init.busyTimeoutMs,
+    pageSize: PAGE_SIZE[init.role],
+    loadVec: init.role === 'vector',
+  });
+  migrate(db, file, MIGRATIONS[init.role], { dim: init.dim });
+  assertWritable(db, file);
+  let table: Handlers<MethodMap>;
+  switch (init.role) {
+    case 'core':
+      table = createJournal(db, init.dim, init.maxTraces);
+      break;
+    case 'vector':
+      table = createVectorStore(db, init.dim);
+      break;
+    case 'keyword':
+      table = createKeywordStore(db);
+      break;
+    case 'graph':
+      table = createGraphStore(db);
+      break;
+  }
+  return table as unknown as AnyHandlers;
+}
+
+function handle(req: Request): unknown {
+  if (req.method === 'open' && handlers === null) handlers = openRole();
+  if (handlers === null) throw new StrataError('WORKER_FAILED', `${init.role} worker: "${req.method}" before open`);
+  const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method] : undefined;
+  if (!fn) throw new StrataError('INTERNAL', `${init.role} worker has no method "${req.method}"`);
+  try {
+    return fn(req.params as never);
+  } catch (err) {
+    throw file && !(err instanceof StrataError) ? sqliteError(err, file, req.method) : err;
+  }
+}
+
+port.on('message', (req: Request) => {
+  const t0 = nowMs();
+  let res: Response;
+  try {
+    const result = handle(req);
+    res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
+  } catch (err) {
+    res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
+  }
+  // Hand vector buffers back without copying (replayed journal ops carry them).
+  const transfer: ArrayBuffer[] = [];
+  const result = res.ok ? res.result : null;
+  if (Array.isArray(result)) {
+    for (const r of result) {
+      const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
+      if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
+    }
+  }
+  port.postMessage(res, transfer);
+});
+
+const ready: Ready = { ready: true, threadId };
+port.postMessage(ready);

@@ -1,0 +1,7 @@
+import type { StrataApi } from '../shared/api';
+
+declare global {
+  interface Window {
+    strata?: StrataApi;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Input schemas, applied at every edge (engine API, IPC, HTTP). A failure becomes
+ * an INVALID_INPUT error whose message starts with the offending field's path.
+ */
+import { z } from 'zod';
+import { StrataError } from './errors';
+
+export const MAX_MESSAGE_CHARS = 32_768;
+export const MAX_MESSAGES_PER_CALL = 10_000;
+
+const id = z.string().min(1).max(256);
+const timestamp = z.union([
+  z.number().finite().nonnegative(),
+  z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not a parseable date' }),
+]);
+
+export const sessionInputSchema = z.strictObject({
+  id: id.optional(),
+  title: z.string().max(500).optional(),
+  participants: z.array(z.string().min(1).max(200)).max(100).optional(),
+  startedAt: timestamp.optional(),
+  userId: id.optional(),
+  agentId: id.optional(),
+});
+export type SessionInput = z.input<typeof sessionInputSchema>;
+
+export const messageInputSchema = z.strictObject({
+  id: id.optional(),
+  role: z.enum(['user', 'assistant', 'system']).default('user'),
+  speaker: z.string().min(1).max(200).optional(),
+  text: z
+    .string()
+    .max(MAX_MESSAGE_CHARS, { message: `over the limit of ${MAX_MESSAGE_CHARS} characters` })
+    .refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
+  timestamp: timestamp.optional(),
+  externalId: z.string().min(1).max(256).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type MessageInput = z.input<typeof messageInputSchema>;
+
+export const messagesInputSchema = z.array(messageInputSchema).min(1).max(MAX_MESSAGES_PER_CALL);
+
+function pathOf(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+/** Parses or throws INVALID_INPUT naming the first bad field, e.g. `messages[2].text: required`. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: string): z.output<S> {
+  const res = schema.safeParse(value);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0];
+  const field = pathOf(root, issue?.path ?? []);
+  const message = issue?.message ?? 'invalid';
+  const problem = issue?.code === 'invalid_type' && /received undefined/.test(message) ? 'required' : message;
+  throw new StrataError('INVALID_INPUT', `${field}: ${problem}`, { field });
+}
+
+export function toEpochMs(value: number | string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  return typeof value === 'number' ? value : Date.parse(value);
+}

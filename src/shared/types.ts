@@ -1,0 +1,90 @@
+/** Plain data types shared by the engine, the API contract and the renderer. No runtime code. */
+
+export type Layer = 'm0' | 'm1' | 'm2';
+export type StoreName = 'vector' | 'keyword' | 'graph';
+export const STORE_NAMES: readonly StoreName[] = ['vector', 'keyword', 'graph'];
+export type WriteMode = 'parallel' | 'sequential';
+
+export interface Session {
+  id: string;
+  title: string;
+  participants: string[];
+  startedAt: number | null;
+  userId: string | null;
+  agentId: string | null;
+  createdAt: number;
+}
+
+export interface Message {
+  id: string;
+  sessionId: string;
+  seq: number;
+  role: string;
+  speaker: string;
+  text: string;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  externalId: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+/** One indexed unit (a chunk, an episode, a fact …) as the stores see it. */
+export interface ItemRecord {
+  id: string;
+  layer: Layer;
+  kind: string;
+  sessionId: string | null;
+  text: string;
+  /** Ids of the messages or items this one was derived from. */
+  sources: string[];
+}
+
+export type SpanStatus = 'ok' | 'failed' | 'deferred';
+
+export interface Span {
+  /** What ran: validate, journal, embed, store … */
+  stage: string;
+  store?: StoreName | 'core';
+  layer?: Layer;
+  /** Milliseconds from the trace's start. */
+  start: number;
+  durationMs: number;
+  /** Time the request waited in the worker's queue before it ran. */
+  queuedMs?: number;
+  rows: number;
+  threadId: number;
+  status: SpanStatus;
+  error?: { code: string; message: string };
+}
+
+export interface WriteTrace {
+  id: string;
+  kind: string;
+  mode: WriteMode;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  totalMs: number;
+  rows: number;
+  /** Journal sequence the write was acknowledged at. */
+  seq: number;
+  spans: Span[];
+}
+
+export interface StoreStatus {
+  store: StoreName;
+  appliedSeq: number;
+  healthy: boolean;
+  pendingOps: number;
+  failures: number;
+  lastError: { code: string; message: string } | null;
+  workerRestarts: number;
+}
+
+export interface EngineStatus {
+  dataDir: string;
+  mode: WriteMode;
+  journalSeq: number;
+  dim: number;
+  stores: StoreStatus[];
+  open: boolean;
+}
