@@ -160,7 +160,6 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
   };
 
   const append = db.transaction((p: AppendParams): AppendResult => {
-    persistTraces(p.traces);
     const prior = q.outboxByWrite.get(p.writeId);
     if (prior) return resultFor(prior.seq, JSON.parse(prior.payload) as UpsertPayload, p);
 

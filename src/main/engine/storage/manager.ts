@@ -91,6 +91,7 @@ interface StoreState {
 const CATCH_UP_ROWS = 2_000;
 const CHECKPOINT_ROWS = 20_000;
 const IDLE_MS = 300;
+const TRACE_FLUSH = 256;
 const MAX_RETRY_MS = 10_000;
 
 export class StorageManager {
@@ -239,8 +240,6 @@ export class StorageManager {
       // The vector writer gets the caller's buffer by transfer; it must own its whole buffer.
       let vectors = batch.vectors;
       if (vectors.byteOffset !== 0 || vectors.byteLength !== vectors.buffer.byteLength) vectors = vectors.slice();
-      const traces = this.pendingTraces;
-      this.pendingTraces = [];
       let appended: { result: AppendResult; timing: CallTiming };
       try {
         appended = await this.core.call('append', {
@@ -252,11 +251,9 @@ export class StorageManager {
           vectors,
           links: itemLinks(batch.items),
           requireSessions: batch.requireSessions ?? [],
-          traces,
           stores: [...targets],
         });
       } catch (err) {
-        this.pendingTraces = traces.concat(this.pendingTraces);
         throw err;
       }
       const { seq, rowids, nodes, links, messageSeqs } = appended.result;
@@ -312,6 +309,8 @@ export class StorageManager {
         spans,
       };
       this.pendingTraces.push(trace);
+      // Traces are persisted in batches, when idle or once enough have gathered, never inside a write's transaction.
+      if (this.pendingTraces.length >= TRACE_FLUSH) void this.flushTraces().catch(() => undefined);
       return { seq, rowids, messageSeqs, outcomes, trace };
     } finally {
       this.inFlight--;

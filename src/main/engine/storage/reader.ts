@@ -10,7 +10,7 @@ import { type DB, openDatabase } from './sqlite';
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
   const open = (file: string, loadVec: boolean): DB =>
-    openDatabase(join(dataDir, file), { readonly: true, busyTimeoutMs, pageSize: 0, loadVec });
+    openDatabase(join(dataDir, file), { readonly: true, busyTimeoutMs, pageSize: 0, loadVec, synchronous: 'NORMAL' });
   const dbs = {
     core: open(FILES.core, false),
     vector: open(FILES.vector, true),

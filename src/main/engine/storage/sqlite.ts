@@ -17,6 +17,8 @@ export interface OpenOptions {
   /** Page size for a new file; larger pages suit the blob-heavy journal and vector files. */
   pageSize: number;
   loadVec: boolean;
+  /** FULL for the journal (an acknowledged write survives power loss); NORMAL for stores, which the journal can rebuild. */
+  synchronous: 'FULL' | 'NORMAL';
 }
 
 /** Maps a SQLite error to a Strata error naming the file it happened on. */
@@ -51,7 +53,7 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
       // Checkpoints run when the writer is idle (see the worker's checkpoint method), never inside a commit.
       db.pragma('wal_autocheckpoint = 0');
     }
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${opts.synchronous}`);
     db.pragma('foreign_keys = ON');
     // Forces SQLite to read the header now, so a corrupt or locked file fails at open, naming the file.
     db.prepare('SELECT count(*) FROM sqlite_schema').get();

@@ -99,8 +99,6 @@ export interface AppendParams {
   links: LinkRow[];
   /** Sessions the messages must belong to; checked inside the transaction. */
   requireSessions: string[];
-  /** Traces of earlier writes, piggybacked so persisting them costs no extra round trip. */
-  traces: WriteTrace[];
   /** Stores this op is for (all three for writeToAll, one for writeToStore). */
   stores: StoreName[];
 }

@@ -35,6 +35,7 @@ function openRole(): AnyHandlers {
     busyTimeoutMs: init.busyTimeoutMs,
     pageSize: PAGE_SIZE[init.role],
     loadVec: init.role === 'vector',
+    synchronous: init.role === 'core' ? 'FULL' : 'NORMAL',
   });
   migrate(db, file, MIGRATIONS[init.role], { dim: init.dim });
   assertWritable(db, file);

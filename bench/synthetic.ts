@@ -1,0 +1,69 @@
+/** Deterministic synthetic chunks (about 600 characters, unit-length vectors) shared by the benchmarks. */
+
+const VOCAB = (
+  'memory layer episode fact entity relation graph vector keyword store journal worker thread parallel session ' +
+  'message chunk trace sqlite index query fusion recall timestamp speaker provenance summary yesterday morning ' +
+  'Caroline Melanie painting camping adoption support group guitar museum beach kids school career counseling ' +
+  'birthday concert library garden coffee project deadline weekend travel family friend dinner recipe running'
+).split(' ');
+
+/** Mulberry32: a tiny seeded PRNG so every run writes byte-identical data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SyntheticChunks {
+  ids: string[];
+  texts: string[];
+  vectors: Float32Array;
+  dim: number;
+}
+
+export function syntheticChunks(n: number, dim: number, seed = 42, chars = 600): SyntheticChunks {
+  const next = rng(seed);
+  const ids: string[] = [];
+  const texts: string[] = [];
+  const vectors = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    ids.push(`chunk-${i}`);
+    let t = `Speaker ${i % 7}:`;
+    while (t.length < chars) t += ` ${VOCAB[Math.floor(next() * VOCAB.length)]}`;
+    texts.push(t);
+    let norm = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = next() * 2 - 1;
+      vectors[i * dim + d] = v;
+      norm += v * v;
+    }
+    norm = Math.sqrt(norm);
+    for (let d = 0; d < dim; d++) vectors[i * dim + d] = (vectors[i * dim + d] as number) / norm;
+  }
+  return { ids, texts, vectors, dim };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+export function parseArgs(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith('--')) continue;
+    const [k, v] = a.slice(2).split('=');
+    if (v !== undefined) out.set(k as string, v);
+    else if (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('--'))
+      out.set(k as string, argv[++i] as string);
+    else out.set(k as string, 'true');
+  }
+  return out;
+}

@@ -1,0 +1,294 @@
+/**
+ * Crash safety with real processes: a child (crash-child.ts) writes and deletes messages
+ * continuously on one data directory and is SIGKILLed at a random moment, round after round.
+ * After each kill the test opens the engine on the same directory (which replays whatever a
+ * store missed) and checks that every acknowledged write is in the journal and in every store,
+ * every acknowledged delete is gone from all of them, writes and deletes cut off mid-flight are
+ * all-or-nothing, and the vector, keyword and graph stores hold exactly the journal's items.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { STORE_NAMES } from '../../../shared/types';
+import { Engine } from '../engine';
+import { messageText, prng } from './crash-child';
+
+const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const ROOT = resolve(dirname(CHILD), '../../../..');
+const ROUNDS = 25;
+const SESSION = 'crash-session';
+const FIRST_ACK_TIMEOUT_MS = 30_000;
+const OPEN_TIMEOUT_MS = 30_000;
+
+interface ChildRun {
+  sessionSeen: boolean;
+  /** Ids announced before an addMessages call (acknowledged or not). */
+  written: string[];
+  acked: string[];
+  ackLines: number;
+  deleting: string[];
+  deleted: string[];
+  /** Bytes after the last newline when the child died: a line cut off by the kill, ignored. */
+  partial: string;
+  killedAfterMs: number;
+  signal: NodeJS.Signals | null;
+  code: number | null;
+  stderr: string;
+}
+
+/** Spawns the child, waits for its first acknowledged write, kills it `delayMs` later, and collects its lines. */
+function runChild(dataDir: string, round: number, seed: number, delayMs: number): Promise<ChildRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(round), SESSION, String(seed)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const run: ChildRun = {
+      sessionSeen: false,
+      written: [],
+      acked: [],
+      ackLines: 0,
+      deleting: [],
+      deleted: [],
+      partial: '',
+      killedAfterMs: -1,
+      signal: null,
+      code: null,
+      stderr: '',
+    };
+    let buffer = '';
+    let firstAckAt = 0;
+    let killTimer: NodeJS.Timeout | null = null;
+    const noAck = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, FIRST_ACK_TIMEOUT_MS);
+    const onLine = (line: string): void => {
+      const space = line.indexOf(' ');
+      const tag = space < 0 ? line : line.slice(0, space);
+      const rest = space < 0 ? '' : line.slice(space + 1);
+      switch (tag) {
+        case 'SESSION':
+          run.sessionSeen = rest === SESSION;
+          break;
+        case 'W':
+          run.written.push(...(JSON.parse(rest) as string[]));
+          break;
+        case 'ACK':
+          run.acked.push(...(JSON.parse(rest) as string[]));
+          run.ackLines++;
+          if (firstAckAt === 0) {
+            firstAckAt = performance.now();
+            clearTimeout(noAck);
+            killTimer = setTimeout(() => {
+              run.killedAfterMs = performance.now() - firstAckAt;
+              child.kill('SIGKILL');
+            }, delayMs);
+          }
+          break;
+        case 'D':
+          run.deleting.push(rest);
+          break;
+        case 'DEL':
+          run.deleted.push(rest);
+          break;
+        default:
+          throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
+      }
+    };
+    let failed = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0 && !failed) {
+        try {
+          onLine(buffer.slice(0, nl));
+        } catch (err) {
+          failed = true;
+          child.kill('SIGKILL');
+          reject(new Error(`round ${round}: ${(err as Error).message}`));
+        }
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      run.stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(noAck);
+      if (killTimer) clearTimeout(killTimer);
+      run.partial = buffer;
+      run.code = code;
+      run.signal = signal;
+      resolvePromise(run);
+    });
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+const chunkId = (messageId: string): string => `chunk:${messageId}`;
+
+describe('crash safety (real processes, SIGKILL mid-write)', () => {
+  it(`keeps every acknowledged write and delete across ${ROUNDS} kills, and every store equal to the journal`, async () => {
+    const seed = Number(process.env.STRATA_CRASH_SEED ?? Date.now() % 1_000_000);
+    const rnd = prng(seed);
+    const dataDir = mkdtempSync(join(tmpdir(), 'strata-crash-'));
+    const ctx = (round: number): string => `seed ${seed}, round ${round}, dataDir ${dataDir}`;
+
+    /** Exactly the messages the journal held after the previous round's check. */
+    let present = new Set<string>();
+    const everDeleted = new Set<string>();
+    let kills = 0;
+    let roundsWithAcks = 0;
+    let totalAcked = 0;
+    let totalDeleted = 0;
+    let inFlightWrites = 0;
+    let inFlightWritesKept = 0;
+    let inFlightDeletes = 0;
+    let lastJournalSeq = 0;
+    const started = performance.now();
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const delayMs = 20 + Math.floor(rnd() * 281);
+      const run = await runChild(dataDir, round, seed + round, delayMs);
+      if (run.signal !== 'SIGKILL' || run.killedAfterMs < 0) {
+        throw new Error(
+          `${ctx(round)}: the child was not killed by the test (exit code ${run.code}, signal ${run.signal}, ` +
+            `${run.ackLines} acks)\n${run.stderr}`,
+        );
+      }
+      kills++;
+      expect(run.sessionSeen, `${ctx(round)}: child never reported its session`).toBe(true);
+      expect(run.acked.length, `${ctx(round)}: killed before any acknowledged write`).toBeGreaterThan(0);
+      roundsWithAcks++;
+      totalAcked += run.acked.length;
+      totalDeleted += run.deleted.length;
+
+      const acked = new Set(run.acked);
+      const deleted = new Set(run.deleted);
+      const uncertainWrites = new Set(run.written.filter((id) => !acked.has(id)));
+      const uncertainDeletes = new Set(run.deleting.filter((id) => !deleted.has(id)));
+      for (const id of acked) expect(run.written, `${ctx(round)}: ACK without W for ${id}`).toContain(id);
+      for (const id of deleted) everDeleted.add(id);
+
+      const before = new Set([...present, ...acked]);
+      const mustExist = sorted([...before].filter((id) => !deleted.has(id) && !uncertainDeletes.has(id)));
+      const mayExist = new Set([
+        ...mustExist,
+        ...uncertainWrites,
+        ...[...uncertainDeletes].filter((id) => before.has(id)),
+      ]);
+
+      const engine = await withTimeout(Engine.open({ dataDir }), OPEN_TIMEOUT_MS, `${ctx(round)}: Engine.open`);
+      try {
+        // Opening replayed whatever a store missed: all healthy and at the journal's end.
+        const status = engine.status();
+        expect(status.open).toBe(true);
+        expect(status.journalSeq, `${ctx(round)}: journal seq did not advance`).toBeGreaterThan(lastJournalSeq);
+        lastJournalSeq = status.journalSeq;
+        expect(
+          status.stores.map((s) => ({ store: s.store, healthy: s.healthy, appliedSeq: s.appliedSeq })),
+          `${ctx(round)}: store status after reopen`,
+        ).toEqual(STORE_NAMES.map((s) => ({ store: s, healthy: true, appliedSeq: status.journalSeq })));
+
+        // The journal: every acknowledged, undeleted message, and nothing that was never written or was deleted.
+        const messages = await engine.listMessages(SESSION);
+        const journalIds = messages.map((m) => m.id);
+        const journalSet = new Set(journalIds);
+        expect(journalSet.size, `${ctx(round)}: duplicate message ids in the journal`).toBe(journalIds.length);
+        expect(
+          mustExist.filter((id) => !journalSet.has(id)),
+          `${ctx(round)}: acknowledged messages missing from the journal`,
+        ).toEqual([]);
+        expect(
+          journalIds.filter((id) => !mayExist.has(id)),
+          `${ctx(round)}: journal holds messages that were deleted or never written`,
+        ).toEqual([]);
+        expect(
+          journalIds.filter((id) => everDeleted.has(id)),
+          `${ctx(round)}: deleted messages back in the journal`,
+        ).toEqual([]);
+        for (const m of messages) {
+          if (m.text !== messageText(m.id) || m.sessionId !== SESSION) {
+            throw new Error(`${ctx(round)}: message ${m.id} has the wrong text or session in the journal`);
+          }
+        }
+        const sessions = await engine.listSessions();
+        expect(sessions.map((s) => s.id)).toEqual([SESSION]);
+
+        // One M0 chunk per message in the journal's items, and exactly those items in every store.
+        const coreItems = await engine.storage.storeIds('core');
+        expect(coreItems, `${ctx(round)}: journal items vs journal messages`).toEqual(sorted(journalIds.map(chunkId)));
+        const coreItemSet = new Set(coreItems);
+        for (const store of STORE_NAMES) {
+          const ids = await engine.storage.storeIds(store);
+          const idSet = new Set(ids);
+          expect(
+            mustExist.filter((id) => !idSet.has(chunkId(id))),
+            `${ctx(round)}: acknowledged chunks missing from ${store}.db`,
+          ).toEqual([]);
+          expect(
+            ids.filter((id) => !coreItemSet.has(id)),
+            `${ctx(round)}: ${store}.db holds items the journal does not`,
+          ).toEqual([]);
+          expect(
+            [...everDeleted].filter((id) => idSet.has(chunkId(id))),
+            `${ctx(round)}: ${store}.db still holds chunks of deleted messages`,
+          ).toEqual([]);
+          expect(ids, `${ctx(round)}: ${store}.db item ids vs the journal's`).toEqual(coreItems);
+        }
+
+        // Row counts: nothing hiding behind the id listings (vec rows without ids, stray graph nodes).
+        const core = await engine.storage.storeCounts('core');
+        expect(core, `${ctx(round)}: core counts`).toEqual({ rows: coreItems.length, ids: journalIds.length });
+        const vector = await engine.storage.storeCounts('vector');
+        expect(vector, `${ctx(round)}: vector counts`).toEqual({ rows: coreItems.length, ids: coreItems.length });
+        const keyword = await engine.storage.storeCounts('keyword');
+        expect(keyword, `${ctx(round)}: keyword counts`).toEqual({ rows: coreItems.length, ids: coreItems.length });
+        const graph = await engine.storage.storeCounts('graph');
+        const graphNodes = coreItems.length + journalIds.length + sessions.length;
+        expect(
+          { rows: graph.rows, nodes: graph.nodes },
+          `${ctx(round)}: graph nodes (items + messages + sessions)`,
+        ).toEqual({ rows: graphNodes, nodes: graphNodes });
+
+        // Writes and deletes the kill cut off are all-or-nothing; the journal now decides them.
+        inFlightWrites += uncertainWrites.size;
+        inFlightWritesKept += [...uncertainWrites].filter((id) => journalSet.has(id)).length;
+        inFlightDeletes += uncertainDeletes.size;
+        for (const id of uncertainDeletes) if (!journalSet.has(id)) everDeleted.add(id);
+        present = journalSet;
+      } finally {
+        await engine.close();
+      }
+    }
+
+    const elapsed = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `crash test: seed ${seed}, ${kills} kills in ${elapsed} s, ${totalAcked} acked messages, ` +
+        `${totalDeleted} acked deletes, ${inFlightWrites} messages in flight at a kill (${inFlightWritesKept} ` +
+        `committed), ${inFlightDeletes} deletes in flight, ${present.size} messages at the end`,
+    );
+    expect(kills).toBeGreaterThanOrEqual(20);
+    expect(roundsWithAcks).toBe(kills);
+    expect(totalAcked).toBeGreaterThanOrEqual(kills);
+    expect(totalDeleted, 'no delete was ever acknowledged').toBeGreaterThan(0);
+    expect(inFlightWrites, 'no kill ever landed while a write was in flight').toBeGreaterThan(0);
+    expect(present.size).toBeGreaterThan(0);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 240_000);
+});
