@@ -78,6 +78,8 @@ export interface StoreStatus {
   failures: number;
   lastError: { code: string; message: string } | null;
   workerRestarts: number;
+  /** Times the store was rebuilt from the journal (it had lost rows, or the ops it needed were pruned). */
+  rebuilds: number;
 }
 
 export interface EngineStatus {

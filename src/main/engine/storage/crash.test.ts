@@ -34,13 +34,28 @@ interface ChildRun {
   /** Bytes after the last newline when the child died: a line cut off by the kill, ignored. */
   partial: string;
   killedAfterMs: number;
+  /** The kill was timed from the start of a delete. */
+  killedInDelete: boolean;
   signal: NodeJS.Signals | null;
   code: number | null;
   stderr: string;
 }
 
-/** Spawns the child, waits for its first acknowledged write, kills it `delayMs` later, and collects its lines. */
-function runChild(dataDir: string, round: number, seed: number, delayMs: number): Promise<ChildRun> {
+/**
+ * When to kill the child: `delayMs` after its first acknowledged write, or (`afterDelete`) `delayMs`
+ * after the first delete it starts once a write was acknowledged, so the kill lands inside a delete
+ * (before its journal commit, between the journal and the stores, or while the stores apply it).
+ */
+interface KillPlan {
+  afterDelete: boolean;
+  delayMs: number;
+}
+
+/** A delete comes every ~15 writes; if none starts within this long, the child is killed anyway. */
+const DELETE_WAIT_MS = 3_000;
+
+/** Spawns the child, waits for its first acknowledged write, kills it as planned, and collects its lines. */
+function runChild(dataDir: string, round: number, seed: number, plan: KillPlan): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(round), SESSION, String(seed)], {
       cwd: ROOT,
@@ -55,6 +70,7 @@ function runChild(dataDir: string, round: number, seed: number, delayMs: number)
       deleted: [],
       partial: '',
       killedAfterMs: -1,
+      killedInDelete: false,
       signal: null,
       code: null,
       stderr: '',
@@ -62,6 +78,14 @@ function runChild(dataDir: string, round: number, seed: number, delayMs: number)
     let buffer = '';
     let firstAckAt = 0;
     let killTimer: NodeJS.Timeout | null = null;
+    const killIn = (ms: number): void => {
+      if (killTimer) clearTimeout(killTimer);
+      killTimer = setTimeout(() => {
+        run.killedAfterMs = performance.now() - firstAckAt;
+        child.kill('SIGKILL');
+      }, ms);
+    };
+    let armedForDelete = false;
     const noAck = setTimeout(() => {
       child.kill('SIGKILL');
     }, FIRST_ACK_TIMEOUT_MS);
@@ -82,14 +106,17 @@ function runChild(dataDir: string, round: number, seed: number, delayMs: number)
           if (firstAckAt === 0) {
             firstAckAt = performance.now();
             clearTimeout(noAck);
-            killTimer = setTimeout(() => {
-              run.killedAfterMs = performance.now() - firstAckAt;
-              child.kill('SIGKILL');
-            }, delayMs);
+            armedForDelete = plan.afterDelete;
+            killIn(plan.afterDelete ? DELETE_WAIT_MS : plan.delayMs);
           }
           break;
         case 'D':
           run.deleting.push(rest);
+          if (armedForDelete) {
+            armedForDelete = false;
+            run.killedInDelete = true;
+            killIn(plan.delayMs);
+          }
           break;
         case 'DEL':
           run.deleted.push(rest);
@@ -159,12 +186,18 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
     let inFlightWrites = 0;
     let inFlightWritesKept = 0;
     let inFlightDeletes = 0;
+    let inFlightDeletesKept = 0;
+    let killsInDelete = 0;
     let lastJournalSeq = 0;
     const started = performance.now();
 
     for (let round = 1; round <= ROUNDS; round++) {
-      const delayMs = 20 + Math.floor(rnd() * 281);
-      const run = await runChild(dataDir, round, seed + round, delayMs);
+      // Two rounds in three: a kill at a random moment of the write stream (20–300 ms after the first ack).
+      // Every third round: a kill 0–4 ms after a delete starts, to cut deletes off at every stage.
+      const afterDelete = round % 3 === 0;
+      const delayMs = afterDelete ? Math.floor(rnd() * 5) : 20 + Math.floor(rnd() * 281);
+      const run = await runChild(dataDir, round, seed + round, { afterDelete, delayMs });
+      if (run.killedInDelete) killsInDelete++;
       if (run.signal !== 'SIGKILL' || run.killedAfterMs < 0) {
         throw new Error(
           `${ctx(round)}: the child was not killed by the test (exit code ${run.code}, signal ${run.signal}, ` +
@@ -270,7 +303,10 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
         inFlightWrites += uncertainWrites.size;
         inFlightWritesKept += [...uncertainWrites].filter((id) => journalSet.has(id)).length;
         inFlightDeletes += uncertainDeletes.size;
-        for (const id of uncertainDeletes) if (!journalSet.has(id)) everDeleted.add(id);
+        for (const id of uncertainDeletes) {
+          if (journalSet.has(id)) inFlightDeletesKept++;
+          else everDeleted.add(id);
+        }
         present = journalSet;
       } finally {
         await engine.close();
@@ -281,13 +317,16 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
     console.log(
       `crash test: seed ${seed}, ${kills} kills in ${elapsed} s, ${totalAcked} acked messages, ` +
         `${totalDeleted} acked deletes, ${inFlightWrites} messages in flight at a kill (${inFlightWritesKept} ` +
-        `committed), ${inFlightDeletes} deletes in flight, ${present.size} messages at the end`,
+        `committed), ${killsInDelete} kills timed from a delete, ${inFlightDeletes} deletes in flight ` +
+        `(${inFlightDeletes - inFlightDeletesKept} committed), ${present.size} messages at the end`,
     );
     expect(kills).toBeGreaterThanOrEqual(20);
     expect(roundsWithAcks).toBe(kills);
     expect(totalAcked).toBeGreaterThanOrEqual(kills);
     expect(totalDeleted, 'no delete was ever acknowledged').toBeGreaterThan(0);
     expect(inFlightWrites, 'no kill ever landed while a write was in flight').toBeGreaterThan(0);
+    expect(killsInDelete, 'no kill was timed from a delete').toBeGreaterThan(0);
+    expect(inFlightDeletes, 'no kill ever landed while a delete was in flight').toBeGreaterThan(0);
     expect(present.size).toBeGreaterThan(0);
     rmSync(dataDir, { recursive: true, force: true });
   }, 240_000);

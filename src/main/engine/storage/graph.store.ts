@@ -1,12 +1,9 @@
 /** graph.db: session, message and item nodes with containment, order and provenance edges. */
-import type { Handlers, StoreMethods, StoreOp } from '../workers/protocol';
-import { type DB, walPages } from './sqlite';
-import { appliedSeq, outOfOrder } from './store-meta';
-
-const FILE = 'graph.db';
+import type { Handlers, StoreMethods } from '../workers/protocol';
+import type { DB } from './sqlite';
+import { storeHandlers } from './store-meta';
 
 export function createGraphStore(db: DB): Handlers<StoreMethods> {
-  const seq = appliedSeq(db);
   const upsertNode = db.prepare<[string, string, string | null, string | null, string]>(
     `INSERT INTO nodes(id, kind, layer, session_id, label) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, layer = excluded.layer,
@@ -19,32 +16,23 @@ export function createGraphStore(db: DB): Handlers<StoreMethods> {
   const deleteEdgesFrom = db.prepare<[string]>('DELETE FROM edges WHERE src = ?');
   const deleteEdgesTo = db.prepare<[string]>('DELETE FROM edges WHERE dst = ?');
 
-  const apply = db.transaction((op: StoreOp) => {
-    const applied = seq.get();
-    if (op.seq <= applied) return { appliedSeq: applied, rows: 0, skipped: true };
-    if (op.prevSeq !== applied) throw outOfOrder(FILE, op, applied);
-    let rows = 0;
-    if (op.kind === 'upsert') {
-      for (const n of op.nodes) rows += upsertNode.run(n.id, n.kind, n.layer, n.sessionId, n.label).changes;
-      for (const e of op.links) insertEdge.run(e.src, e.dst, e.kind);
-    } else {
-      for (const id of op.nodeIds) {
-        rows += deleteNode.run(id).changes;
-        deleteEdgesFrom.run(id);
-        deleteEdgesTo.run(id);
+  return storeHandlers(db, 'graph.db', {
+    write: (op) => {
+      let rows = 0;
+      if (op.kind === 'upsert') {
+        for (const n of op.nodes) rows += upsertNode.run(n.id, n.kind, n.layer, n.sessionId, n.label).changes;
+        for (const e of op.links) insertEdge.run(e.src, e.dst, e.kind);
+      } else {
+        for (const id of op.nodeIds) {
+          rows += deleteNode.run(id).changes;
+          deleteEdgesFrom.run(id);
+          deleteEdgesTo.run(id);
+        }
       }
-    }
-    seq.set(op.seq);
-    return { appliedSeq: op.seq, rows, skipped: false };
-  });
-
-  return {
-    open: () => ({ appliedSeq: seq.get() }),
-    apply: ({ op }) => apply.immediate(op),
-    checkpoint: () => ({ walPages: walPages(db) }),
-    close: () => {
-      db.close();
-      return { closed: true };
+      return rows;
     },
-  };
+    reset: () => {
+      db.exec('DELETE FROM edges; DELETE FROM nodes;');
+    },
+  });
 }

@@ -18,6 +18,8 @@ import type {
   LinkRow,
   MessageRow,
   SessionRow,
+  SnapshotCursor,
+  SnapshotPage,
 } from '../workers/protocol';
 import { type DB, walPages } from './sqlite';
 
@@ -124,6 +126,19 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     sessionById: db.prepare<[string], { id: string; title: string }>('SELECT id, title FROM sessions WHERE id = ?'),
     linksFrom: db.prepare<[string], LinkRow>('SELECT src, dst, kind FROM links WHERE src = ?'),
     prune: db.prepare<[number]>('DELETE FROM outbox WHERE seq <= ?'),
+    sessionsAfter: db.prepare<[string, number], { id: string; title: string }>(
+      'SELECT id, title FROM sessions WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    messagesAfter: db.prepare<[number, number], { rowid: number }>(
+      'SELECT rowid FROM messages WHERE rowid > ? ORDER BY rowid LIMIT ?',
+    ),
+    itemsAfter: db.prepare<[number, number], { rowid: number }>(
+      'SELECT rowid FROM items WHERE rowid > ? ORDER BY rowid LIMIT ?',
+    ),
+    counts: db.prepare<[], { items: number; nodes: number }>(
+      `SELECT (SELECT count(*) FROM items) AS items,
+         (SELECT count(*) FROM items) + (SELECT count(*) FROM messages) + (SELECT count(*) FROM sessions) AS nodes`,
+    ),
     messagesById: db.prepare<[string], { rowid: number; id: string }>('SELECT rowid, id FROM messages WHERE id = ?'),
     messagesOfSession: db.prepare<[string], { id: string }>('SELECT id FROM messages WHERE session_id = ?'),
     itemsOfSession: db.prepare<[string], { id: string }>('SELECT id FROM items WHERE session_id = ?'),
@@ -300,6 +315,30 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     return ops;
   };
 
+  const readSnapshot = ({ cursor, maxRows }: { cursor: SnapshotCursor | null; maxRows: number }): SnapshotPage => {
+    const at: SnapshotCursor = cursor ?? { phase: 'sessions', after: '' };
+    const empty: UpsertPayload = { items: [], messages: [], sessions: [], stores: [...STORE_NAMES] };
+    if (at.phase === 'sessions') {
+      const rows = q.sessionsAfter.all(String(at.after), maxRows);
+      const last = rows.at(-1);
+      return {
+        op: rebuildUpsert(0, { ...empty, sessions: rows.map((r) => r.id) }),
+        next: last ? { phase: 'sessions', after: last.id } : { phase: 'messages', after: 0 },
+      };
+    }
+    const rows = (at.phase === 'messages' ? q.messagesAfter : q.itemsAfter).all(Number(at.after), maxRows);
+    const last = rows.at(-1);
+    const rowids = rows.map((r) => r.rowid);
+    return {
+      op: rebuildUpsert(0, at.phase === 'messages' ? { ...empty, messages: rowids } : { ...empty, items: rowids }),
+      next: last
+        ? { phase: at.phase, after: last.rowid }
+        : at.phase === 'messages'
+          ? { phase: 'items', after: 0 }
+          : null,
+    };
+  };
+
   const rebuildUpsert = (seq: number, u: UpsertPayload): JournalOp['op'] => {
     const items: ItemRow[] = [];
     const blobs: Buffer[] = [];
@@ -344,6 +383,8 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     deleteMessages: (p) => deleteMessages.immediate(p),
     deleteSession: (p) => deleteSession.immediate(p),
     readOps,
+    readSnapshot: (p) => db.transaction(readSnapshot)(p),
+    itemCounts: () => q.counts.get() ?? { items: 0, nodes: 0 },
     pruneOutbox: ({ upToSeq }) => ({ removed: q.prune.run(upToSeq).changes }),
     writeTraces: ({ traces }) => {
       db.transaction(persistTraces)(traces);

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -208,23 +209,68 @@ describe('fault isolation', () => {
     expect(await m.storeIds('vector')).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
   });
 
-  it('a table dropped underneath a store fails that store only; recreating it lets the store catch up', async () => {
+  it('a table dropped underneath a store fails that store only; once it is back the store is rebuilt exactly', async () => {
     const { m, dir } = await openManager('parallel', { retryBaseMs: 50 });
     await m.writeToAll(await batch(2, 0, true));
     const outside = new Database(join(dir, 'keyword.db'));
     outside.exec('DROP TABLE fts_items');
     const res = await m.writeToAll(await batch(2, 2));
-    expect(res.outcomes.keyword.status).toBe('failed');
+    expect(res.outcomes.keyword).toMatchObject({ status: 'failed', error: { code: 'STORE_WRITE_FAILED' } });
     expect(res.outcomes.vector.status).toBe('ok');
     expect(res.outcomes.graph.status).toBe('ok');
-    // Removing the fault: the table comes back (empty); catch-up can only restore what the journal still holds in
-    // its outbox, so this shows the retry loop, not a full rebuild.
     outside.exec(
       "CREATE VIRTUAL TABLE fts_items USING fts5(text, id UNINDEXED, layer UNINDEXED, session_id UNINDEXED, tokenize = 'porter unicode61')",
     );
     outside.close();
     await waitFor(() => m.status().stores.every((s) => s.healthy && s.pendingOps === 0), 'keyword to catch up');
-    expect(await m.storeIds('keyword')).toEqual(expect.arrayContaining(['c2', 'c3']));
+    // Catch-up restored the op that failed; the rows lost with the table come back from a rebuild.
+    expect(await m.storeIds('keyword')).toEqual(['c2', 'c3']);
+    await m.rebuildStore('keyword');
+    expect(await m.storeIds('keyword')).toEqual(['c0', 'c1', 'c2', 'c3']);
+    const stored = readStores(dir);
+    expect(stored.keyword.map((k) => k.text)).toEqual(stored.items.map((i) => i.text));
+    expect(m.status().stores.find((s) => s.store === 'keyword')?.rebuilds).toBe(1);
+  });
+});
+
+describe('recovery on open', () => {
+  it('a store file deleted while closed is rebuilt from the journal on open', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    let m = await StorageManager.open({ dataDir: t.dir, dim: DIM });
+    await m.writeToAll(await batch(6, 0, true));
+    await m.deleteMessages(['m2']);
+    const before = readStores(t.dir);
+    // Let idle maintenance prune the outbox, so catch-up alone could not restore the store.
+    await new Promise((r) => setTimeout(r, 700));
+    await m.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(t.dir, `vector.db${suffix}`), { force: true });
+    m = await StorageManager.open({ dataDir: t.dir, dim: DIM });
+    cleanups.push(async () => {
+      if (m.status().open) await m.close();
+    });
+    expect(m.status().stores.find((s) => s.store === 'vector')).toMatchObject({ rebuilds: 1, healthy: true });
+    expect(readStores(t.dir)).toEqual(before);
+  });
+
+  it('a store that lost rows but kept its sequence is caught by the count check on open and rebuilt', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    let m = await StorageManager.open({ dataDir: t.dir, dim: DIM });
+    await m.writeToAll(await batch(4, 0, true));
+    const before = readStores(t.dir);
+    await m.close();
+    const g = new Database(join(t.dir, 'graph.db'));
+    g.exec("DELETE FROM nodes WHERE kind = 'message'");
+    g.close();
+    m = await StorageManager.open({ dataDir: t.dir, dim: DIM });
+    cleanups.push(async () => {
+      if (m.status().open) await m.close();
+    });
+    const graph = m.status().stores.find((s) => s.store === 'graph');
+    expect(graph?.rebuilds).toBe(1);
+    expect(graph?.lastError?.code).toBe('STORE_CORRUPT');
+    expect(readStores(t.dir)).toEqual(before);
   });
 });
 

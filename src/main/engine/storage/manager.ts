@@ -28,6 +28,8 @@ import type {
   LinkRow,
   MessageRow,
   SessionRow,
+  SnapshotCursor,
+  SnapshotPage,
   StoreCounts,
   StoreOp,
   WorkerInit,
@@ -86,6 +88,8 @@ interface StoreState {
   retryTimer: NodeJS.Timeout | null;
   retryDelay: number;
   rowsSinceCheckpoint: number;
+  rebuilds: number;
+  forceRebuild: boolean;
 }
 
 const CATCH_UP_ROWS = 2_000;
@@ -140,6 +144,8 @@ export class StorageManager {
       retryTimer: null,
       retryDelay: opts.retryBaseMs,
       rowsSinceCheckpoint: 0,
+      rebuilds: 0,
+      forceRebuild: false,
     });
     this.stores = { vector: store('vector'), keyword: store('keyword'), graph: store('graph') };
   }
@@ -182,6 +188,7 @@ export class StorageManager {
       m.prunedSeq = Math.min(...STORE_NAMES.map((s) => m.stores[s].applied));
       await m.reader.call('open', {});
       await Promise.all(STORE_NAMES.map((s) => m.catchUp(m.stores[s])));
+      await m.verifyCounts();
       return m;
     } catch (err) {
       await m.shutdown();
@@ -270,15 +277,8 @@ export class StorageManager {
       }));
       const graphNodes = nodes.concat(items.map(itemNode));
       const graphLinks = links.concat(itemLinks(batch.items));
-      const opFor = (store: StoreName): StoreOp => ({
-        kind: 'upsert',
-        seq,
-        prevSeq: 0,
-        items: store === 'graph' ? [] : items,
-        vectors: store === 'vector' ? vectors : null,
-        nodes: store === 'graph' ? graphNodes : [],
-        links: store === 'graph' ? graphLinks : [],
-      });
+      const full: StoreOp = { kind: 'upsert', seq, prevSeq: 0, items, vectors, nodes: graphNodes, links: graphLinks };
+      const opFor = (store: StoreName): StoreOp => sliceOp(store, full);
 
       const outcomes = {} as Record<StoreName, StoreOutcome>;
       const runStore = async (store: StoreName): Promise<void> => {
@@ -412,6 +412,10 @@ export class StorageManager {
   private catchUp(st: StoreState): Promise<void> {
     if (st.catchingUp) return st.catchingUp;
     const run = async (): Promise<void> => {
+      if (st.forceRebuild) {
+        st.forceRebuild = false;
+        await this.rebuild(st);
+      }
       for (;;) {
         if (st.applied >= this.journalSeq) {
           st.lastPosted = st.applied;
@@ -420,11 +424,10 @@ export class StorageManager {
           return;
         }
         const { result: ops } = await this.core.call('readOps', { afterSeq: st.applied, maxRows: CATCH_UP_ROWS });
-        if (ops.length === 0) {
-          throw new StrataError(
-            'INTERNAL',
-            `${st.name}.db has applied op ${st.applied} but the journal holds no ops after it (journal ends at ${this.journalSeq})`,
-          );
+        if (ops.length === 0 || (ops[0]?.seq ?? 0) > st.applied + 1) {
+          // The ops it needs were pruned (a store file replaced or recreated): only a full rebuild can restore it.
+          await this.rebuild(st);
+          continue;
         }
         for (const jop of ops) await this.applyReplayed(st, jop);
       }
@@ -445,35 +448,63 @@ export class StorageManager {
   }
 
   private async applyReplayed(st: StoreState, jop: JournalOp): Promise<void> {
-    const forThis = jop.stores.includes(st.name);
-    const src = jop.op;
-    let op: StoreOp;
-    if (!forThis) {
-      op = { kind: 'upsert', seq: jop.seq, prevSeq: st.applied, items: [], vectors: null, nodes: [], links: [] };
-    } else if (src.kind === 'delete') {
-      op = {
-        ...src,
-        prevSeq: st.applied,
-        itemRowids: st.name === 'graph' ? [] : src.itemRowids,
-        nodeIds: st.name === 'graph' ? src.nodeIds : [],
-      };
-    } else {
-      op = {
-        kind: 'upsert',
-        seq: src.seq,
-        prevSeq: st.applied,
-        items: st.name === 'graph' ? [] : src.items,
-        vectors: st.name === 'vector' ? src.vectors : null,
-        nodes: st.name === 'graph' ? src.nodes : [],
-        links: st.name === 'graph' ? src.links : [],
-      };
-    }
-    const transfer =
-      op.kind === 'upsert' && op.vectors && op.vectors.byteLength > 0 ? [op.vectors.buffer as ArrayBuffer] : [];
-    const { result } = await st.client.call('apply', { op }, transfer);
+    const op: StoreOp = jop.stores.includes(st.name)
+      ? { ...sliceOp(st.name, jop.op), prevSeq: st.applied }
+      : { kind: 'upsert', seq: jop.seq, prevSeq: st.applied, items: [], vectors: null, nodes: [], links: [] };
+    const { result } = await st.client.call('apply', { op }, transferOf(op));
     st.applied = Math.max(st.applied, result.appliedSeq);
     st.lastPosted = st.applied;
     st.rowsSinceCheckpoint += result.rows;
+  }
+
+  /**
+   * Rebuilds a store from the journal's current contents: empties it, loads the
+   * journal in pages, marks it as having applied the journal's sequence at the
+   * start, then replays from the outbox whatever was written meanwhile.
+   */
+  private async rebuild(st: StoreState): Promise<void> {
+    const upTo = this.journalSeq;
+    await st.client.call('reset', {});
+    st.applied = 0;
+    let cursor: SnapshotCursor | null = null;
+    do {
+      const page: SnapshotPage = (await this.core.call('readSnapshot', { cursor, maxRows: CATCH_UP_ROWS })).result;
+      const op = sliceOp(st.name, page.op);
+      await st.client.call('load', { op }, transferOf(op));
+      cursor = page.next;
+    } while (cursor);
+    await st.client.call('setApplied', { seq: upTo });
+    st.applied = upTo;
+    st.lastPosted = upTo;
+    st.rebuilds++;
+  }
+
+  /** Empties a store and rebuilds it from the journal (for a store file that lost data underneath the engine). */
+  async rebuildStore(store: StoreName): Promise<void> {
+    this.assertOpen();
+    const st = this.stores[store];
+    if (st.catchingUp) await st.catchingUp.catch(() => undefined);
+    st.forceRebuild = true;
+    await this.catchUp(st);
+  }
+
+  /** After open: a store current by sequence must also hold exactly the journal's rows, or it is rebuilt. */
+  private async verifyCounts(): Promise<void> {
+    const { result: journal } = await this.core.call('itemCounts', {});
+    for (const s of STORE_NAMES) {
+      const st = this.stores[s];
+      if (st.applied !== this.journalSeq) continue;
+      const c = (await this.reader.call('storeCounts', { store: s })).result;
+      const held = s === 'graph' ? (c.nodes ?? 0) : c.rows;
+      const want = s === 'graph' ? journal.nodes : journal.items;
+      if (held !== want) {
+        st.lastError = {
+          code: 'STORE_CORRUPT',
+          message: `${s}.db holds ${held} rows where the journal has ${want}; rebuilt from the journal`,
+        };
+        await this.rebuildStore(s);
+      }
+    }
   }
 
   private onWorkerRestart(name: StoreName): void {
@@ -503,13 +534,13 @@ export class StorageManager {
     const outcomes = {} as Record<StoreName, StoreOutcome>;
     await Promise.all(
       STORE_NAMES.map(async (s) => {
-        const op: StoreOp = {
+        const op = sliceOp(s, {
           kind: 'delete',
           seq: result.seq,
           prevSeq: 0,
-          itemRowids: s === 'graph' ? [] : result.itemRowids,
-          nodeIds: s === 'graph' ? result.nodeIds : [],
-        };
+          itemRowids: result.itemRowids,
+          nodeIds: result.nodeIds,
+        });
         outcomes[s] = (await this.applyLive(this.stores[s], op, start)).outcome;
       }),
     );
@@ -547,6 +578,7 @@ export class StorageManager {
         failures: st.failures,
         lastError: st.lastError,
         workerRestarts: st.client.restarts,
+        rebuilds: st.rebuilds,
       };
     });
     return {
@@ -663,6 +695,26 @@ export class StorageManager {
     ]);
     this.lock.release();
   }
+}
+
+/** The part of an op a store needs: vectors to the vector store, text to the keyword store, nodes and edges to the graph. */
+function sliceOp(store: StoreName, op: StoreOp): StoreOp {
+  if (op.kind === 'delete') {
+    return { ...op, itemRowids: store === 'graph' ? [] : op.itemRowids, nodeIds: store === 'graph' ? op.nodeIds : [] };
+  }
+  return {
+    kind: 'upsert',
+    seq: op.seq,
+    prevSeq: op.prevSeq,
+    items: store === 'graph' ? [] : op.items,
+    vectors: store === 'vector' ? op.vectors : null,
+    nodes: store === 'graph' ? op.nodes : [],
+    links: store === 'graph' ? op.links : [],
+  };
+}
+
+function transferOf(op: StoreOp): ArrayBuffer[] {
+  return op.kind === 'upsert' && op.vectors && op.vectors.byteLength > 0 ? [op.vectors.buffer as ArrayBuffer] : [];
 }
 
 function itemLinks(items: ItemInput[]): LinkRow[] {

@@ -2,14 +2,11 @@
  * vector.db: one vec0 row per item (float32, the engine's dimension), keyed by
  * the journal's item rowid and partitioned by layer; `vec_ids` maps rowids to item ids.
  */
-import type { Handlers, StoreMethods, StoreOp } from '../workers/protocol';
-import { type DB, walPages } from './sqlite';
-import { appliedSeq, outOfOrder } from './store-meta';
-
-const FILE = 'vector.db';
+import type { Handlers, StoreMethods } from '../workers/protocol';
+import type { DB } from './sqlite';
+import { storeHandlers } from './store-meta';
 
 export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
-  const seq = appliedSeq(db);
   const insertVec = db.prepare<[bigint, string, Float32Array]>(
     'INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)',
   );
@@ -20,43 +17,34 @@ export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
   );
   const deleteId = db.prepare<[number]>('DELETE FROM vec_ids WHERE rowid = ?');
 
-  const apply = db.transaction((op: StoreOp) => {
-    const applied = seq.get();
-    if (op.seq <= applied) return { appliedSeq: applied, rows: 0, skipped: true };
-    if (op.prevSeq !== applied) throw outOfOrder(FILE, op, applied);
-    let rows = 0;
-    if (op.kind === 'upsert') {
-      const vectors = op.vectors ?? new Float32Array(0);
-      op.items.forEach((item, i) => {
-        const key = BigInt(item.rowid);
-        const vec = vectors.subarray(i * dim, (i + 1) * dim);
-        upsertId.run(item.rowid, item.id, item.layer, item.sessionId);
-        try {
-          insertVec.run(key, item.layer, vec);
-        } catch {
-          // vec0 has no UPSERT: an item written again (an update, or a replay) replaces its row.
-          deleteVec.run(key);
-          insertVec.run(key, item.layer, vec);
+  return storeHandlers(db, 'vector.db', {
+    write: (op) => {
+      let rows = 0;
+      if (op.kind === 'upsert') {
+        const vectors = op.vectors ?? new Float32Array(0);
+        op.items.forEach((item, i) => {
+          const key = BigInt(item.rowid);
+          const vec = vectors.subarray(i * dim, (i + 1) * dim);
+          upsertId.run(item.rowid, item.id, item.layer, item.sessionId);
+          try {
+            insertVec.run(key, item.layer, vec);
+          } catch {
+            // vec0 has no UPSERT: an item written again (an update, or a replay) replaces its row.
+            deleteVec.run(key);
+            insertVec.run(key, item.layer, vec);
+          }
+          rows++;
+        });
+      } else {
+        for (const rowid of op.itemRowids) {
+          rows += deleteVec.run(BigInt(rowid)).changes;
+          deleteId.run(rowid);
         }
-        rows++;
-      });
-    } else {
-      for (const rowid of op.itemRowids) {
-        rows += deleteVec.run(BigInt(rowid)).changes;
-        deleteId.run(rowid);
       }
-    }
-    seq.set(op.seq);
-    return { appliedSeq: op.seq, rows, skipped: false };
-  });
-
-  return {
-    open: () => ({ appliedSeq: seq.get() }),
-    apply: ({ op }) => apply.immediate(op),
-    checkpoint: () => ({ walPages: walPages(db) }),
-    close: () => {
-      db.close();
-      return { closed: true };
+      return rows;
     },
-  };
+    reset: () => {
+      db.exec('DELETE FROM vec_items; DELETE FROM vec_ids;');
+    },
+  });
 }

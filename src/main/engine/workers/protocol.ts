@@ -128,6 +128,16 @@ export interface JournalOp {
   op: StoreOp;
 }
 
+export interface SnapshotCursor {
+  phase: 'sessions' | 'messages' | 'items';
+  after: string | number;
+}
+
+export interface SnapshotPage {
+  op: StoreOp;
+  next: SnapshotCursor | null;
+}
+
 export interface StoreCounts {
   rows: number;
   ids: number;
@@ -141,6 +151,9 @@ export interface CoreMethods {
   deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
   deleteSession: { params: { sessionId: string }; result: DeleteResult };
   readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
+  /** One page of the journal's current contents, as an upsert op, for rebuilding a store. */
+  readSnapshot: { params: { cursor: SnapshotCursor | null; maxRows: number }; result: SnapshotPage };
+  itemCounts: { params: Record<string, never>; result: { items: number; nodes: number } };
   pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
   writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
@@ -150,6 +163,10 @@ export interface CoreMethods {
 export interface StoreMethods {
   open: { params: Record<string, never>; result: { appliedSeq: number } };
   apply: { params: { op: StoreOp }; result: { appliedSeq: number; rows: number; skipped: boolean } };
+  /** Rebuild from the journal: empty the store, load snapshot pages (no seq checks), then set the seq reached. */
+  reset: { params: Record<string, never>; result: { appliedSeq: number } };
+  load: { params: { op: StoreOp }; result: { rows: number } };
+  setApplied: { params: { seq: number }; result: { appliedSeq: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
