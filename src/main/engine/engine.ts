@@ -25,6 +25,7 @@ export interface EngineOptions {
   busyTimeoutMs?: number;
   maxTraces?: number;
   retryBaseMs?: number;
+  durability?: 'power' | 'process';
 }
 
 export interface AddMessagesResult {
@@ -52,6 +53,7 @@ export class Engine {
       ...(opts.busyTimeoutMs !== undefined && { busyTimeoutMs: opts.busyTimeoutMs }),
       ...(opts.maxTraces !== undefined && { maxTraces: opts.maxTraces }),
       ...(opts.retryBaseMs !== undefined && { retryBaseMs: opts.retryBaseMs }),
+      ...(opts.durability && { durability: opts.durability }),
     });
     return new Engine(storage, embedder);
   }

@@ -97,10 +97,10 @@ function expectRefused(err: unknown, c: Pick<Case, 'code' | 'field' | 'contains'
 async function runCase(c: Case): Promise<void> {
   const before = await snapshot();
   const err = await refusal(c.run);
-  expectRefused(err, c);
-  // Give any stray store work a moment to surface before comparing.
+  // Nothing written is checked first, so a wrong error code still shows whether the refusal left anything behind.
   await engine.storage.settle();
   expect(await snapshot()).toEqual(before);
+  expectRefused(err, c);
 }
 
 const add = (messages: unknown, sessionId: unknown = session.id) =>
@@ -547,11 +547,12 @@ describe('good writes after the refusals', () => {
     const res = await engine.storage.writeToAll(batch);
     // No refused call consumed a journal seq.
     expect(res.seq).toBe(before.journalSeq + 1);
-    expect(Object.values(res.outcomes).map((o) => [o.store, o.status, o.rows])).toEqual([
-      ['vector', 'ok', 3],
-      ['keyword', 'ok', 3],
-      ['graph', 'ok', 3],
-    ]);
+    // Graph rows are nodes: the three fact nodes (their provenance edges are counted below).
+    expect(res.outcomes).toEqual({
+      vector: { store: 'vector', status: 'ok', rows: 3 },
+      keyword: { store: 'keyword', status: 'ok', rows: 3 },
+      graph: { store: 'graph', status: 'ok', rows: 3 },
+    });
     const after = await snapshot();
     expect(after.ids.core).toEqual([...before.ids.core, 'good-0', 'good-1', 'good-2'].sort());
     for (const s of ['vector', 'keyword', 'graph'] as const) expect(after.ids[s]).toEqual(after.ids.core);
@@ -581,7 +582,12 @@ describe('good writes after the refusals', () => {
     ]);
     expect(res.messageIds).toEqual(['good-msg-1', 'good-msg-2']);
     expect(res.seq).toBe(before.journalSeq + 1);
-    expect(Object.values(res.outcomes).every((o) => o.status === 'ok' && o.rows === 2)).toBe(true);
+    // Graph rows are nodes: two message nodes and two chunk nodes.
+    expect(res.outcomes).toEqual({
+      vector: { store: 'vector', status: 'ok', rows: 2 },
+      keyword: { store: 'keyword', status: 'ok', rows: 2 },
+      graph: { store: 'graph', status: 'ok', rows: 4 },
+    });
     const after = await snapshot();
     expect(after.messages[session.id]).toEqual([...(before.messages[session.id] ?? []), 'good-msg-1', 'good-msg-2']);
     expect(after.ids.core).toEqual([...before.ids.core, 'chunk:good-msg-1', 'chunk:good-msg-2'].sort());

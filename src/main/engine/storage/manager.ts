@@ -49,6 +49,11 @@ export interface StorageOptions {
   maxTraces?: number;
   /** First retry delay after a store fails; doubles up to 10 s. */
   retryBaseMs?: number;
+  /**
+   * `power` (default): the journal fsyncs every commit, so an acknowledged write survives power loss.
+   * `process`: an acknowledged write survives a crash of the process but the last commits may be lost on power loss.
+   */
+  durability?: 'power' | 'process';
 }
 
 export interface WriteBatch {
@@ -129,6 +134,7 @@ export class StorageManager {
       dim: opts.dim,
       busyTimeoutMs: opts.busyTimeoutMs,
       maxTraces: opts.maxTraces,
+      journalSync: opts.durability === 'process' ? 'NORMAL' : 'FULL',
     });
     this.core = new WorkerClient('core', init('core'), entry);
     this.reader = new WorkerClient('reader', init('reader'), entry);
@@ -157,6 +163,7 @@ export class StorageManager {
       busyTimeoutMs: 5_000,
       maxTraces: 2_000,
       retryBaseMs: 200,
+      durability: 'power',
       ...options,
     };
     if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 8192) {

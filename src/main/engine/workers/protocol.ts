@@ -19,6 +19,8 @@ export interface WorkerInit {
   dim: number;
   busyTimeoutMs: number;
   maxTraces: number;
+  /** The journal's fsync policy: FULL survives power loss, NORMAL survives a crash of the process. */
+  journalSync: 'FULL' | 'NORMAL';
 }
 
 /** A session as journaled and as the graph store sees it. */

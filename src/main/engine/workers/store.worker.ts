@@ -35,7 +35,7 @@ function openRole(): AnyHandlers {
     busyTimeoutMs: init.busyTimeoutMs,
     pageSize: PAGE_SIZE[init.role],
     loadVec: init.role === 'vector',
-    synchronous: init.role === 'core' ? 'FULL' : 'NORMAL',
+    synchronous: init.role === 'core' ? init.journalSync : 'NORMAL',
   });
   migrate(db, file, MIGRATIONS[init.role], { dim: init.dim });
   assertWritable(db, file);

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../testing/fixtures';
+import { type DB, migrate, openDatabase } from '../sqlite';
+import { FILES, MIGRATIONS, PAGE_SIZE } from './index';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function fresh(role: keyof typeof FILES): { db: DB; file: string } {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const file = join(t.dir, FILES[role]);
+  const db = openDatabase(file, {
+    readonly: false,
+    busyTimeoutMs: 100,
+    pageSize: PAGE_SIZE[role],
+    loadVec: role === 'vector',
+    synchronous: 'NORMAL',
+  });
+  cleanups.push(() => db.close());
+  return { db, file };
+}
+
+const objects = (db: DB) =>
+  db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index') ORDER BY name")
+    .all()
+    .map((r) => r.name);
+
+describe('migrations', () => {
+  it('core-0001-journal creates the journal tables, in WAL mode with 16 KiB pages', () => {
+    const { db, file } = fresh('core');
+    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('page_size', { simple: true })).toBe(16384);
+    expect(objects(db)).toEqual(
+      expect.arrayContaining(['meta', 'sessions', 'messages', 'items', 'links', 'outbox', 'traces', 'links_dst']),
+    );
+  });
+
+  it('vector-0001-vec0 creates a vec0 table of the given dimension with cosine distance', () => {
+    const { db, file } = fresh('vector');
+    migrate(db, file, MIGRATIONS.vector, { dim: 8 });
+    const sql = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'vec_items'").get()?.sql;
+    expect(sql).toContain('float[8]');
+    expect(sql).toContain('distance_metric=cosine');
+    db.prepare('INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)').run(
+      1n,
+      'm0',
+      new Float32Array([1, 0, 0, 0, 0, 0, 0, 0]),
+    );
+    expect(() =>
+      db.prepare('INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)').run(2n, 'm0', new Float32Array(4)),
+    ).toThrow(/Dimension mismatch/i);
+    expect(db.prepare("SELECT value FROM store_meta WHERE key = 'applied_seq'").pluck().get()).toBe('0');
+  });
+
+  it('keyword-0001-fts5 stems with porter and ranks with bm25', () => {
+    const { db, file } = fresh('keyword');
+    migrate(db, file, MIGRATIONS.keyword, { dim: 8 });
+    const ins = db.prepare('INSERT INTO fts_items(rowid, text, id, layer, session_id) VALUES (?, ?, ?, ?, ?)');
+    ins.run(1, 'Caroline went running every morning', 'a', 'm0', 's');
+    ins.run(2, 'Melanie paints landscapes', 'b', 'm0', 's');
+    const hits = db
+      .prepare<[string], { id: string }>('SELECT id FROM fts_items WHERE fts_items MATCH ? ORDER BY bm25(fts_items)')
+      .all('runs');
+    expect(hits.map((h) => h.id)).toEqual(['a']);
+  });
+
+  it('graph-0001-nodes-edges indexes edges both ways', () => {
+    const { db, file } = fresh('graph');
+    migrate(db, file, MIGRATIONS.graph, { dim: 8 });
+    expect(objects(db)).toEqual(expect.arrayContaining(['nodes', 'edges', 'edges_dst', 'nodes_kind', 'nodes_session']));
+    const plan = db
+      .prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT src FROM edges WHERE dst = 'x' AND kind = 'next'")
+      .all()
+      .map((r) => r.detail)
+      .join(' ');
+    expect(plan).toContain('edges_dst');
+  });
+
+  it('running migrations again on a current file changes nothing', () => {
+    const { db, file } = fresh('core');
+    migrate(db, file, MIGRATIONS.core, { dim: 8 });
+    const before = objects(db);
+    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(1);
+    expect(objects(db)).toEqual(before);
+  });
+
+  it('refuses a file whose schema is newer than this build, naming the file', () => {
+    const { db, file } = fresh('graph');
+    migrate(db, file, MIGRATIONS.graph, { dim: 8 });
+    db.pragma('user_version = 7');
+    expect(() => migrate(db, file, MIGRATIONS.graph, { dim: 8 })).toThrow(/graph\.db has schema version 7/);
+  });
+});

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { StrataError } from '../../../shared/errors';
+import { tempDir } from '../testing/fixtures';
+import { WorkerClient, workerEntry } from './client';
+import type { WorkerInit } from './protocol';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function client<R extends WorkerInit['role']>(role: R): WorkerClient<R> {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const c = new WorkerClient(
+    role,
+    { role, dataDir: t.dir, dim: 4, busyTimeoutMs: 100, maxTraces: 10, journalSync: 'NORMAL' },
+    workerEntry(),
+  );
+  cleanups.push(() => c.close());
+  return c;
+}
+
+describe('worker protocol', () => {
+  it('answers with worker-side timings and the thread that ran the call', async () => {
+    const core = client('core');
+    const { result, timing } = await core.call('open', {});
+    expect(result).toEqual({ journalSeq: 0, dim: 4 });
+    expect(timing.threadId).toBeGreaterThan(0);
+    expect(timing.t1).toBeGreaterThanOrEqual(timing.t0);
+    expect(timing.t0).toBeGreaterThanOrEqual(timing.sentAt - 5);
+  });
+
+  it('returns a method the role does not have as {code, message}, not as a thrown worker error', async () => {
+    const store = client('graph');
+    await store.call('open', {});
+    const err = await (store.call as (m: string, p: unknown) => Promise<unknown>)('append', {}).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StrataError);
+    expect(err).toMatchObject({ code: 'INTERNAL', message: 'graph worker has no method "append"' });
+  });
+
+  it('refuses work before open', async () => {
+    const store = client('keyword');
+    await expect(store.call('checkpoint', {})).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+  });
+
+  it('restarts a worker that dies, re-opens it and re-sends the calls that were pending', async () => {
+    const core = client('core');
+    await core.call('open', {});
+    const pending = core.call('readOps', { afterSeq: 0, maxRows: 10 });
+    await core.crash();
+    await expect(pending).resolves.toMatchObject({ result: [] });
+    expect(core.restarts).toBe(1);
+    await expect(core.call('itemCounts', {})).resolves.toMatchObject({ result: { items: 0, nodes: 0 } });
+  });
+
+  it('fails a pending call whose buffers were transferred, so its owner can replay it from the journal', async () => {
+    const vec = client('vector');
+    await vec.call('open', {});
+    const vectors = new Float32Array([1, 0, 0, 0]);
+    const op = {
+      kind: 'upsert' as const,
+      seq: 1,
+      prevSeq: 0,
+      items: [{ rowid: 1, id: 'a', layer: 'm0' as const, kind: 'chunk', sessionId: null, text: 'a' }],
+      vectors,
+      nodes: [],
+      links: [],
+    };
+    const pending = vec.call('apply', { op }, [vectors.buffer]);
+    expect(vectors.byteLength).toBe(0); // transferred, not copied
+    await vec.crash();
+    const err = await pending.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // Either it finished before the crash, or it failed as WORKER_FAILED; never a silent loss.
+    if (err !== null) expect(err).toMatchObject({ code: 'WORKER_FAILED' });
+    expect(vec.restarts).toBe(1);
+  });
+});
