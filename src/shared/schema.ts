@@ -8,6 +8,20 @@ import { StrataError } from './errors';
 export const MAX_MESSAGE_CHARS = 32_768;
 export const MAX_MESSAGES_PER_CALL = 10_000;
 
+/** True for values that survive JSON.stringify unchanged: plain objects, arrays, strings, finite numbers, booleans, null. */
+export function isPlainJson(value: unknown, seen: Set<object> = new Set()): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object') return false;
+  if (seen.has(value)) return false;
+  seen.add(value);
+  const ok = Array.isArray(value)
+    ? value.every((v) => isPlainJson(v, seen))
+    : Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every((v) => isPlainJson(v, seen));
+  seen.delete(value);
+  return ok;
+}
+
 const id = z.string().min(1).max(256);
 const timestamp = z.union([
   z.number().finite().nonnegative(),
@@ -34,7 +48,11 @@ export const messageInputSchema = z.strictObject({
     .refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
   timestamp: timestamp.optional(),
   externalId: z.string().min(1).max(256).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  // JSON only: metadata is stored as JSON text, so a BigInt, function or cycle is refused here, not in the journal.
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine(isPlainJson, { message: 'must be plain JSON (no BigInt, function, symbol, undefined or cycle)' })
+    .optional(),
 });
 export type MessageInput = z.input<typeof messageInputSchema>;
 
@@ -51,7 +69,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root:
   const res = schema.safeParse(value);
   if (res.success) return res.data;
   const issue = res.error.issues[0];
-  const field = pathOf(root, issue?.path ?? []);
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+  const field = pathOf(root, path);
   const message = issue?.message ?? 'invalid';
   const problem = issue?.code === 'invalid_type' && /received undefined/.test(message) ? 'required' : message;
   throw new StrataError('INVALID_INPUT', `${field}: ${problem}`, { field });

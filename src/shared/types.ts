@@ -88,5 +88,6 @@ export interface EngineStatus {
   journalSeq: number;
   dim: number;
   stores: StoreStatus[];
+  journalWorkerRestarts: number;
   open: boolean;
 }

@@ -36,10 +36,28 @@ export interface AddMessagesResult {
 }
 
 export class Engine {
+  private closing = false;
+  private readonly calls = new Set<Promise<unknown>>();
+
   private constructor(
     readonly storage: StorageManager,
     readonly embedder: Embedder,
   ) {}
+
+  /** Runs a call that writes; close() lets every such call that started before it finish. */
+  private writing<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
+    }
+    const run = work();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.calls.add(settled);
+    void settled.then(() => this.calls.delete(settled));
+    return run;
+  }
 
   static async open(opts: EngineOptions): Promise<Engine> {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
@@ -58,7 +76,11 @@ export class Engine {
     return new Engine(storage, embedder);
   }
 
-  async createSession(input: SessionInput = {}): Promise<Session> {
+  createSession(input: SessionInput = {}): Promise<Session> {
+    return this.writing(() => this.createSessionNow(input));
+  }
+
+  private async createSessionNow(input: SessionInput): Promise<Session> {
     const s = parseInput(sessionInputSchema, input, 'session');
     const now = Date.now();
     const session: Session = {
@@ -83,7 +105,11 @@ export class Engine {
    * Journals the messages and writes one M0 chunk per message to every store.
    * Resolves once they are durable (journal) and the stores have answered.
    */
-  async addMessages(sessionId: string, messages: MessageInput[]): Promise<AddMessagesResult> {
+  addMessages(sessionId: string, messages: MessageInput[]): Promise<AddMessagesResult> {
+    return this.writing(() => this.addMessagesNow(sessionId, messages));
+  }
+
+  private async addMessagesNow(sessionId: string, messages: MessageInput[]): Promise<AddMessagesResult> {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
     }
@@ -127,7 +153,11 @@ export class Engine {
     return { messageIds: rows.map((r) => r.id), seq: res.seq, outcomes: res.outcomes, trace: res.trace };
   }
 
-  async deleteMessage(messageId: string): Promise<{ messages: number; items: number }> {
+  deleteMessage(messageId: string): Promise<{ messages: number; items: number }> {
+    return this.writing(() => this.deleteMessageNow(messageId));
+  }
+
+  private async deleteMessageNow(messageId: string): Promise<{ messages: number; items: number }> {
     if (typeof messageId !== 'string' || messageId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'messageId: expected a message id', { field: 'messageId' });
     }
@@ -135,7 +165,11 @@ export class Engine {
     return { messages: r.messages, items: r.items };
   }
 
-  async deleteSession(sessionId: string): Promise<{ messages: number; items: number }> {
+  deleteSession(sessionId: string): Promise<{ messages: number; items: number }> {
+    return this.writing(() => this.deleteSessionNow(sessionId));
+  }
+
+  private async deleteSessionNow(sessionId: string): Promise<{ messages: number; items: number }> {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
     }
@@ -160,7 +194,13 @@ export class Engine {
     return this.storage.listTraces(limit);
   }
 
-  close(): Promise<void> {
-    return this.storage.close();
+  /** Finishes every write call made before it, then closes the stores. A second close is ALREADY_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closing) {
+      throw new StrataError('ALREADY_CLOSED', `the engine for ${this.storage.dataDir} is already closed`);
+    }
+    this.closing = true;
+    await Promise.allSettled([...this.calls]);
+    await this.storage.close();
   }
 }

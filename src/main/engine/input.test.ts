@@ -272,7 +272,7 @@ const engineCases: Case[] = [
   {
     name: 'unknown extra field',
     code: 'INVALID_INPUT',
-    field: 'messages[0]',
+    field: 'messages[0].colour',
     contains: '"colour"',
     run: () => add([{ text: 'hi', colour: 'blue' }]),
   },

@@ -1,6 +1,6 @@
 /**
  * The writer half of the crash-safety test (crash.test.ts): run as a child process
- * (`node --import tsx crash-child.ts <dataDir> <run> <sessionId> <seed>`), it opens the
+ * (`node --import tsx crash-child.ts <dataDir> <run> <sessionId> [seed] [power|process]`), it opens the
  * engine and writes until it is killed. Every line it prints on stdout is one fact the
  * parent may rely on, written with a synchronous write so a SIGKILL never loses a line
  * that was already printed:
@@ -80,13 +80,13 @@ function say(line: string): void {
 }
 
 async function main(): Promise<void> {
-  const [dataDir, runArg, sessionId, seedArg] = process.argv.slice(2);
-  if (!dataDir || !runArg || !sessionId) {
-    throw new Error('usage: crash-child.ts <dataDir> <run> <sessionId> [seed]');
+  const [dataDir, runArg, sessionId, seedArg, durabilityArg = 'power'] = process.argv.slice(2);
+  if (!dataDir || !runArg || !sessionId || (durabilityArg !== 'power' && durabilityArg !== 'process')) {
+    throw new Error('usage: crash-child.ts <dataDir> <run> <sessionId> [seed] [power|process]');
   }
   const run = Number(runArg);
   const rnd = prng(Number(seedArg ?? run) ^ 0x9e3779b9);
-  const engine = await Engine.open({ dataDir });
+  const engine = await Engine.open({ dataDir, durability: durabilityArg });
   const sessions = await engine.listSessions();
   if (!sessions.some((s) => s.id === sessionId)) {
     await engine.createSession({ id: sessionId, title: 'crash test', participants: ['user', 'assistant'] });

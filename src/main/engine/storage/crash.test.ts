@@ -4,13 +4,17 @@
  * After each kill the test opens the engine on the same directory (which replays whatever a
  * store missed) and checks that every acknowledged write is in the journal and in every store,
  * every acknowledged delete is gone from all of them, writes and deletes cut off mid-flight are
- * all-or-nothing, and the vector, keyword and graph stores hold exactly the journal's items.
+ * all-or-nothing, the vector, keyword and graph stores hold exactly the journal's items, and the
+ * graph's edges are exactly the journal's links. Odd rounds run the child with `durability: 'power'`,
+ * even rounds with `'process'`; every third round times the kill from the start of a delete.
+ * Set STRATA_CRASH_SEED to replay a run's random choices (kill timing still varies).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
@@ -55,12 +59,22 @@ interface KillPlan {
 const DELETE_WAIT_MS = 3_000;
 
 /** Spawns the child, waits for its first acknowledged write, kills it as planned, and collects its lines. */
-function runChild(dataDir: string, round: number, seed: number, plan: KillPlan): Promise<ChildRun> {
+function runChild(
+  dataDir: string,
+  round: number,
+  seed: number,
+  durability: 'power' | 'process',
+  plan: KillPlan,
+): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(round), SESSION, String(seed)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CHILD, dataDir, String(round), SESSION, String(seed), durability],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const run: ChildRun = {
       sessionSeen: false,
       written: [],
@@ -166,6 +180,29 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The journal's links and graph.db's edges, as sorted `src -kind-> dst` lines, read straight from
+ * the files (read-only; the engine has no listing for them). The graph must hold exactly the journal's links.
+ */
+function linksAndEdges(dataDir: string): { links: string[]; edges: string[] } {
+  const read = (file: string, sql: string): string[] => {
+    const db = new Database(join(dataDir, file), { readonly: true, fileMustExist: true });
+    try {
+      return db
+        .prepare<[], { src: string; dst: string; kind: string }>(sql)
+        .all()
+        .map((r) => `${r.src} -${r.kind}-> ${r.dst}`)
+        .sort();
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    links: read('core.db', 'SELECT src, dst, kind FROM links'),
+    edges: read('graph.db', 'SELECT src, dst, kind FROM edges'),
+  };
+}
+
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 const chunkId = (messageId: string): string => `chunk:${messageId}`;
 
@@ -189,6 +226,8 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
     let inFlightDeletesKept = 0;
     let killsInDelete = 0;
     let lastJournalSeq = 0;
+    const edgeProblems: string[] = [];
+    const seenEdgeProblems = new Set<string>();
     const started = performance.now();
 
     for (let round = 1; round <= ROUNDS; round++) {
@@ -196,7 +235,9 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
       // Every third round: a kill 0–4 ms after a delete starts, to cut deletes off at every stage.
       const afterDelete = round % 3 === 0;
       const delayMs = afterDelete ? Math.floor(rnd() * 5) : 20 + Math.floor(rnd() * 281);
-      const run = await runChild(dataDir, round, seed + round, { afterDelete, delayMs });
+      // Both durability settings promise that an acknowledged write survives the death of the process.
+      const durability = round % 2 === 0 ? 'process' : 'power';
+      const run = await runChild(dataDir, round, seed + round, durability, { afterDelete, delayMs });
       if (run.killedInDelete) killsInDelete++;
       if (run.signal !== 'SIGKILL' || run.killedAfterMs < 0) {
         throw new Error(
@@ -215,7 +256,11 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
       const deleted = new Set(run.deleted);
       const uncertainWrites = new Set(run.written.filter((id) => !acked.has(id)));
       const uncertainDeletes = new Set(run.deleting.filter((id) => !deleted.has(id)));
-      for (const id of acked) expect(run.written, `${ctx(round)}: ACK without W for ${id}`).toContain(id);
+      const written = new Set(run.written);
+      expect(
+        run.acked.filter((id) => !written.has(id)),
+        `${ctx(round)}: acknowledged ids the child never announced`,
+      ).toEqual([]);
       for (const id of deleted) everDeleted.add(id);
 
       const before = new Set([...present, ...acked]);
@@ -233,10 +278,29 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
         expect(status.open).toBe(true);
         expect(status.journalSeq, `${ctx(round)}: journal seq did not advance`).toBeGreaterThan(lastJournalSeq);
         lastJournalSeq = status.journalSeq;
+        // Replay alone must suffice after a kill: no store failed, none needed a rebuild from scratch.
         expect(
-          status.stores.map((s) => ({ store: s.store, healthy: s.healthy, appliedSeq: s.appliedSeq })),
+          status.stores.map(({ store, healthy, appliedSeq, pendingOps, failures, lastError, rebuilds }) => ({
+            store,
+            healthy,
+            appliedSeq,
+            pendingOps,
+            failures,
+            lastError,
+            rebuilds,
+          })),
           `${ctx(round)}: store status after reopen`,
-        ).toEqual(STORE_NAMES.map((s) => ({ store: s, healthy: true, appliedSeq: status.journalSeq })));
+        ).toEqual(
+          STORE_NAMES.map((store) => ({
+            store,
+            healthy: true,
+            appliedSeq: status.journalSeq,
+            pendingOps: 0,
+            failures: 0,
+            lastError: null,
+            rebuilds: 0,
+          })),
+        );
 
         // The journal: every acknowledged, undeleted message, and nothing that was never written or was deleted.
         const messages = await engine.listMessages(SESSION);
@@ -299,6 +363,27 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
           `${ctx(round)}: graph nodes (items + messages + sessions)`,
         ).toEqual({ rows: graphNodes, nodes: graphNodes });
 
+        // Graph edges: exactly the journal's links (containment, order, provenance), none touching a deleted
+        // message. A divergence stays in the file once made, so each is recorded once, in the round it appeared,
+        // and the item checks above keep running over every round; the edge verdict comes at the end.
+        const { links, edges } = linksAndEdges(dataDir);
+        expect(graph.edges, `${ctx(round)}: graph edge count`).toBe(edges.length);
+        const edgeSet = new Set(edges);
+        const linkSet = new Set(links);
+        const note = (kind: string, edge: string): void => {
+          const key = `${kind} ${edge}`;
+          if (seenEdgeProblems.has(key)) return;
+          seenEdgeProblems.add(key);
+          edgeProblems.push(`round ${round}: ${kind}: ${edge}`);
+        };
+        for (const l of links) if (!edgeSet.has(l)) note('journal link missing from graph.db', l);
+        for (const e of edges) if (!linkSet.has(e)) note('graph.db edge not in the journal', e);
+        for (const e of edges) {
+          const [src = '', , dst = ''] = e.split(' ');
+          const ends = [src, dst].map((x) => (x.startsWith('chunk:') ? x.slice('chunk:'.length) : x));
+          if (ends.some((x) => everDeleted.has(x))) note('graph.db edge touching a deleted message', e);
+        }
+
         // Writes and deletes the kill cut off are all-or-nothing; the journal now decides them.
         inFlightWrites += uncertainWrites.size;
         inFlightWritesKept += [...uncertainWrites].filter((id) => journalSet.has(id)).length;
@@ -318,8 +403,10 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
       `crash test: seed ${seed}, ${kills} kills in ${elapsed} s, ${totalAcked} acked messages, ` +
         `${totalDeleted} acked deletes, ${inFlightWrites} messages in flight at a kill (${inFlightWritesKept} ` +
         `committed), ${killsInDelete} kills timed from a delete, ${inFlightDeletes} deletes in flight ` +
-        `(${inFlightDeletes - inFlightDeletesKept} committed), ${present.size} messages at the end`,
+        `(${inFlightDeletes - inFlightDeletesKept} committed), ${present.size} messages at the end, ` +
+        `${edgeProblems.length} graph edge divergences`,
     );
+    expect(edgeProblems, `seed ${seed}, dataDir ${dataDir}: graph.db edges vs the journal's links`).toEqual([]);
     expect(kills).toBeGreaterThanOrEqual(20);
     expect(roundsWithAcks).toBe(kills);
     expect(totalAcked).toBeGreaterThanOrEqual(kills);

@@ -125,6 +125,10 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     ),
     sessionById: db.prepare<[string], { id: string; title: string }>('SELECT id, title FROM sessions WHERE id = ?'),
     linksFrom: db.prepare<[string], LinkRow>('SELECT src, dst, kind FROM links WHERE src = ?'),
+    // A message's own edges plus the `next` edge into it, which its write created (it names the previous message).
+    messageLinks: db.prepare<[string, string], LinkRow>(
+      "SELECT src, dst, kind FROM links WHERE src = ? UNION SELECT src, dst, kind FROM links WHERE dst = ? AND kind = 'next'",
+    ),
     prune: db.prepare<[number]>('DELETE FROM outbox WHERE seq <= ?'),
     sessionsAfter: db.prepare<[string, number], { id: string; title: string }>(
       'SELECT id, title FROM sessions WHERE id > ? ORDER BY id LIMIT ?',
@@ -135,9 +139,10 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     itemsAfter: db.prepare<[number, number], { rowid: number }>(
       'SELECT rowid FROM items WHERE rowid > ? ORDER BY rowid LIMIT ?',
     ),
-    counts: db.prepare<[], { items: number; nodes: number }>(
+    counts: db.prepare<[], { items: number; nodes: number; edges: number }>(
       `SELECT (SELECT count(*) FROM items) AS items,
-         (SELECT count(*) FROM items) + (SELECT count(*) FROM messages) + (SELECT count(*) FROM sessions) AS nodes`,
+         (SELECT count(*) FROM items) + (SELECT count(*) FROM messages) + (SELECT count(*) FROM sessions) AS nodes,
+         (SELECT count(*) FROM links) AS edges`,
     ),
     messagesById: db.prepare<[string], { rowid: number; id: string }>('SELECT rowid, id FROM messages WHERE id = ?'),
     messagesOfSession: db.prepare<[string], { id: string }>('SELECT id FROM messages WHERE session_id = ?'),
@@ -169,7 +174,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
       const m = q.messageByRowid.get(r);
       if (!m) continue;
       nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
-      links.push(...q.linksFrom.all(m.id));
+      links.push(...q.messageLinks.all(m.id, m.id));
     }
     return { seq, rowids, nodes, links, messageSeqs: [] };
   };
@@ -352,7 +357,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
       const m = q.messageByRowid.get(r);
       if (!m) continue; // deleted later; the delete op that follows covers it
       nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
-      links.push(...q.linksFrom.all(m.id));
+      links.push(...q.messageLinks.all(m.id, m.id));
     }
     for (const r of u.items) {
       const it = q.itemByRowid.get(r);
@@ -384,7 +389,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     deleteSession: (p) => deleteSession.immediate(p),
     readOps,
     readSnapshot: (p) => db.transaction(readSnapshot)(p),
-    itemCounts: () => q.counts.get() ?? { items: 0, nodes: 0 },
+    itemCounts: () => q.counts.get() ?? { items: 0, nodes: 0, edges: 0 },
     pruneOutbox: ({ upToSeq }) => ({ removed: q.prune.run(upToSeq).changes }),
     writeTraces: ({ traces }) => {
       db.transaction(persistTraces)(traces);

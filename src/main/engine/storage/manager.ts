@@ -6,8 +6,8 @@
  * outbox pruning). Never touches SQLite itself: every file lives on a worker.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
   type EngineStatus,
@@ -117,6 +117,7 @@ export class StorageManager {
   private pendingTraces: WriteTrace[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
   private inFlight = 0;
+  private readonly writes = new Set<Promise<void>>();
   private readonly retryBaseMs: number;
 
   private constructor(
@@ -224,13 +225,26 @@ export class StorageManager {
     validateItems(batch.items);
     validateVectors(batch.vectors, batch.items.length, this.dim);
     const validatedAt = nowMs();
+    let run: Promise<WriteResult>;
     if (this.mode === 'sequential') {
       // Sequential mode: one SQLite write at a time across the whole engine, like a loop over backends.
-      const run = this.serial.then(() => this.writeNow(batch, targets, startedAt, validatedAt));
+      run = this.serial.then(() => this.writeNow(batch, targets, startedAt, validatedAt));
       this.serial = run.catch(() => undefined);
-      return run;
+    } else {
+      run = this.writeNow(batch, targets, startedAt, validatedAt);
     }
-    return this.writeNow(batch, targets, startedAt, validatedAt);
+    return this.track(run);
+  }
+
+  /** Remembers a write until it settles, so close() can let it finish before the workers stop. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writes.add(settled);
+    void settled.then(() => this.writes.delete(settled));
+    return run;
   }
 
   private async writeNow(
@@ -254,22 +268,17 @@ export class StorageManager {
       // The vector writer gets the caller's buffer by transfer; it must own its whole buffer.
       let vectors = batch.vectors;
       if (vectors.byteOffset !== 0 || vectors.byteLength !== vectors.buffer.byteLength) vectors = vectors.slice();
-      let appended: { result: AppendResult; timing: CallTiming };
-      try {
-        appended = await this.core.call('append', {
-          writeId: randomUUID(),
-          sessions: batch.sessions ?? [],
-          messages: batch.messages ?? [],
-          items: batch.items.map(({ sources: _s, ...it }) => it),
-          // Copied, not transferred: the journal call must stay replayable if its worker dies.
-          vectors,
-          links: itemLinks(batch.items),
-          requireSessions: batch.requireSessions ?? [],
-          stores: [...targets],
-        });
-      } catch (err) {
-        throw err;
-      }
+      const appended: { result: AppendResult; timing: CallTiming } = await this.core.call('append', {
+        writeId: randomUUID(),
+        sessions: batch.sessions ?? [],
+        messages: batch.messages ?? [],
+        items: batch.items.map(({ sources: _s, ...it }) => it),
+        // Copied, not transferred: the journal call must stay replayable if its worker dies.
+        vectors,
+        links: itemLinks(batch.items),
+        requireSessions: batch.requireSessions ?? [],
+        stores: [...targets],
+      });
       const { seq, rowids, nodes, links, messageSeqs } = appended.result;
       this.journalSeq = Math.max(this.journalSeq, seq);
       spans.push(span('journal', 'core', startedAt, appended.timing, batch.items.length, 'ok'));
@@ -502,12 +511,12 @@ export class StorageManager {
       const st = this.stores[s];
       if (st.applied !== this.journalSeq) continue;
       const c = (await this.reader.call('storeCounts', { store: s })).result;
-      const held = s === 'graph' ? (c.nodes ?? 0) : c.rows;
-      const want = s === 'graph' ? journal.nodes : journal.items;
+      const held = s === 'graph' ? `${c.nodes ?? 0} nodes and ${c.edges ?? 0} edges` : `${c.rows} rows`;
+      const want = s === 'graph' ? `${journal.nodes} nodes and ${journal.edges} edges` : `${journal.items} rows`;
       if (held !== want) {
         st.lastError = {
           code: 'STORE_CORRUPT',
-          message: `${s}.db holds ${held} rows where the journal has ${want}; rebuilt from the journal`,
+          message: `${s}.db holds ${held} where the journal has ${want}; rebuilt from the journal`,
         };
         await this.rebuildStore(s);
       }
@@ -524,12 +533,12 @@ export class StorageManager {
   /** Deletes messages and everything derived from them, from the journal and every store. */
   deleteMessages(messageIds: string[]): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
     this.assertOpen();
-    return this.deleteWith(() => this.core.call('deleteMessages', { messageIds }));
+    return this.track(this.deleteWith(() => this.core.call('deleteMessages', { messageIds })));
   }
 
   deleteSession(sessionId: string): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
     this.assertOpen();
-    return this.deleteWith(() => this.core.call('deleteSession', { sessionId }));
+    return this.track(this.deleteWith(() => this.core.call('deleteSession', { sessionId })));
   }
 
   private async deleteWith(
@@ -594,6 +603,7 @@ export class StorageManager {
       journalSeq: this.journalSeq,
       dim: this.dim,
       stores,
+      journalWorkerRestarts: this.core.restarts,
       open: !this.closed,
     };
   }
@@ -683,6 +693,9 @@ export class StorageManager {
   /** Waits for in-flight store work, persists traces, and stops every worker. A second close is an error. */
   async close(): Promise<void> {
     if (this.closed) throw new StrataError('ALREADY_CLOSED', `the engine for ${this.dataDir} is already closed`);
+    // Set now, not after the awaits: a second close or a new write during shutdown is refused at once.
+    this.closed = true;
+    await Promise.allSettled([...this.writes]);
     await Promise.allSettled(STORE_NAMES.map((s) => this.stores[s].catchingUp ?? Promise.resolve()));
     await this.flushTraces().catch(() => undefined);
     await this.shutdown();
@@ -754,10 +767,26 @@ function toWire(err: unknown): WireError {
   return err instanceof StrataError ? err.toWire() : { code: 'INTERNAL', message: String(err) };
 }
 
+/**
+ * mkdir -p with a bound: Node's recursive mkdir loops forever on some virtual
+ * file systems (procfs answers ENOENT for a child of a directory that exists).
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let cur = resolve(dir);
+  while (!existsSync(cur)) {
+    missing.push(cur);
+    const up = dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
+
 function ensureWritableDir(dir: string): void {
   const probe = join(dir, `.strata-probe-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (err) {

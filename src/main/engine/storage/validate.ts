@@ -1,8 +1,10 @@
 /** Validation of storage batches, on the main thread, before anything reaches the journal. */
 import { StrataError } from '../../../shared/errors';
+import { MAX_MESSAGE_CHARS } from '../../../shared/schema';
 import type { Layer } from '../../../shared/types';
 
-export const MAX_TEXT_CHARS = 32_768;
+/** Room for a message at the limit plus its speaker prefix (speaker ≤ 200 characters and ": "). */
+export const MAX_TEXT_CHARS = MAX_MESSAGE_CHARS + 256;
 export const MAX_ID_CHARS = 256;
 const LAYERS: readonly Layer[] = ['m0', 'm1', 'm2'];
 

@@ -160,7 +160,18 @@ export class WorkerClient<R extends Role> {
         resolve: resolve as Pending['resolve'],
         reject,
       });
-      this.post(req, transfer);
+      try {
+        this.post(req, transfer);
+      } catch (err) {
+        // postMessage refuses what it cannot clone; the call never reached the worker.
+        this.pending.delete(req.seq);
+        reject(
+          new StrataError(
+            'INVALID_INPUT',
+            `${this.role}.${method}: cannot send to the worker: ${(err as Error).message}`,
+          ),
+        );
+      }
     });
   }
 

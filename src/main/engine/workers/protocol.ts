@@ -155,7 +155,7 @@ export interface CoreMethods {
   readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
   /** One page of the journal's current contents, as an upsert op, for rebuilding a store. */
   readSnapshot: { params: { cursor: SnapshotCursor | null; maxRows: number }; result: SnapshotPage };
-  itemCounts: { params: Record<string, never>; result: { items: number; nodes: number } };
+  itemCounts: { params: Record<string, never>; result: { items: number; nodes: number; edges: number } };
   pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
   writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };

@@ -4,7 +4,6 @@
  * first `open` request and dispatches every request through its role's table;
  * failures go back as `{code, message}`, never as a thrown worker error.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
@@ -28,7 +27,6 @@ let file = '';
 
 function openRole(): AnyHandlers {
   if (init.role === 'reader') return createReader(init.dataDir, init.busyTimeoutMs) as unknown as AnyHandlers;
-  mkdirSync(init.dataDir, { recursive: true });
   file = join(init.dataDir, FILES[init.role]);
   const db = openDatabase(file, {
     readonly: false,
