@@ -26,6 +26,7 @@ db.pragma(`page_size = ${init.pageSize}`);
 db.pragma('journal_mode = WAL');
 db.pragma('wal_autocheckpoint = 0');
 db.pragma('synchronous = NORMAL');
+db.pragma('cache_size = -32768');
 if (init.store === 'vector') {
   sqliteVec.load(db);
   db.exec(
@@ -72,6 +73,7 @@ const insert =
           };
         })();
 const tx = db.transaction(insert);
+parentPort?.postMessage('ready');
 
 parentPort?.on('message', (b: RawBatch | 'close') => {
   if (b === 'close') {

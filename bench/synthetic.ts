@@ -1,3 +1,5 @@
+import { rng } from '../src/main/engine/testing/rng';
+
 /** Deterministic synthetic chunks (about 600 characters, unit-length vectors) shared by the benchmarks. */
 
 const VOCAB = (
@@ -6,18 +8,6 @@ const VOCAB = (
   'Caroline Melanie painting camping adoption support group guitar museum beach kids school career counseling ' +
   'birthday concert library garden coffee project deadline weekend travel family friend dinner recipe running'
 ).split(' ');
-
-/** Mulberry32: a tiny seeded PRNG so every run writes byte-identical data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SyntheticChunks {
   ids: string[];

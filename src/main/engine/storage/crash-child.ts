@@ -18,6 +18,7 @@ import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '../engine';
+import { rng } from '../testing/rng';
 
 const WORDS = [
   'river',
@@ -52,24 +53,11 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** Small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The text written for a message id: deterministic, from a few words to a few thousand characters. */
 export function messageText(id: string): string {
   const h = hash(id);
   // Mostly short, sometimes long: 1–40 words, or 200–800 words for one message in eight.
   const words = h % 8 === 0 ? 200 + (h % 601) : 1 + (h % 40);
-  const rnd = prng(h);
+  const rnd = rng(h);
   const out: string[] = [id];
   for (let i = 0; i < words; i++) out.push(WORDS[Math.floor(rnd() * WORDS.length)] as string);
   return out.join(' ');
@@ -85,7 +73,7 @@ async function main(): Promise<void> {
     throw new Error('usage: crash-child.ts <dataDir> <run> <sessionId> [seed] [power|process]');
   }
   const run = Number(runArg);
-  const rnd = prng(Number(seedArg ?? run) ^ 0x9e3779b9);
+  const rnd = rng(Number(seedArg ?? run) ^ 0x9e3779b9);
   const engine = await Engine.open({ dataDir, durability: durabilityArg });
   const sessions = await engine.listSessions();
   if (!sessions.some((s) => s.id === sessionId)) {

@@ -18,7 +18,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
-import { messageText, prng } from './crash-child';
+import { rng } from '../testing/rng';
+import { messageText } from './crash-child';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const ROOT = resolve(dirname(CHILD), '../../../..');
@@ -209,7 +210,7 @@ const chunkId = (messageId: string): string => `chunk:${messageId}`;
 describe('crash safety (real processes, SIGKILL mid-write)', () => {
   it(`keeps every acknowledged write and delete across ${ROUNDS} kills, and every store equal to the journal`, async () => {
     const seed = Number(process.env.STRATA_CRASH_SEED ?? Date.now() % 1_000_000);
-    const rnd = prng(seed);
+    const rnd = rng(seed);
     const dataDir = mkdtempSync(join(tmpdir(), 'strata-crash-'));
     const ctx = (round: number): string => `seed ${seed}, round ${round}, dataDir ${dataDir}`;
 

@@ -4,10 +4,22 @@ import type { DB } from './sqlite';
 import { storeHandlers } from './store-meta';
 
 export function createKeywordStore(db: DB): Handlers<StoreMethods> {
-  // FTS5 honours OR REPLACE on its rowid, which makes the write an upsert.
-  const upsert = db.prepare<[number, string, string, string, string | null]>(
+  const insert = db.prepare<[number, string, string, string, string | null]>(
+    'INSERT INTO fts_items(rowid, text, id, layer, session_id) VALUES (?, ?, ?, ?, ?)',
+  );
+  // FTS5 honours OR REPLACE on its rowid; it costs a lookup per row, so it is only the fallback for an update.
+  const replace = db.prepare<[number, string, string, string, string | null]>(
     'INSERT OR REPLACE INTO fts_items(rowid, text, id, layer, session_id) VALUES (?, ?, ?, ?, ?)',
   );
+  const upsert = {
+    run: (rowid: number, text: string, id: string, layer: string, sessionId: string | null) => {
+      try {
+        return insert.run(rowid, text, id, layer, sessionId);
+      } catch {
+        return replace.run(rowid, text, id, layer, sessionId);
+      }
+    },
+  };
   const remove = db.prepare<[number]>('DELETE FROM fts_items WHERE rowid = ?');
   const clear = db.prepare('DELETE FROM fts_items');
 

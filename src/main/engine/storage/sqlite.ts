@@ -54,6 +54,9 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
       db.pragma('wal_autocheckpoint = 0');
     }
     db.pragma(`synchronous = ${opts.synchronous}`);
+    // 32 MiB of page cache per connection (the default is 2 MiB): the journal's id and link indexes and FTS5's
+    // segments stay hot as a store grows past what 2 MiB holds.
+    db.pragma('cache_size = -32768');
     db.pragma('foreign_keys = ON');
     // Forces SQLite to read the header now, so a corrupt or locked file fails at open, naming the file.
     db.prepare('SELECT count(*) FROM sqlite_schema').get();

@@ -77,11 +77,18 @@ export function validateVectors(vectors: unknown, rows: number, dim: number): as
   }
   for (let r = 0; r < rows; r++) {
     let nonZero = false;
+    let finite = 0; // x - x is 0 for every finite x and NaN for NaN and ±Infinity
     const base = r * dim;
     for (let c = 0; c < dim; c++) {
       const v = vectors[base + c] as number;
-      if (!Number.isFinite(v)) throw invalid(`vectors[${r}][${c}]`, `${v} is not a finite number`);
-      if (v !== 0) nonZero = true;
+      finite += v - v;
+      nonZero ||= v !== 0;
+    }
+    if (finite !== 0) {
+      for (let c = 0; c < dim; c++) {
+        const v = vectors[base + c] as number;
+        if (!Number.isFinite(v)) throw invalid(`vectors[${r}][${c}]`, `${v} is not a finite number`);
+      }
     }
     if (!nonZero && dim > 0) throw invalid(`vectors[${r}]`, 'all zeros: a zero vector has no direction to compare');
   }
