@@ -194,6 +194,11 @@ console.table({
 console.log(
   `ratio sequential/parallel ${result.ratio}x · parallel reaches ${(result.parallel_vs_raw * 100).toFixed(0)}% of raw`,
 );
+const seqWork = Object.values(work.sequential).reduce((a, b) => a + b, 0);
+console.log(
+  `work per stage in the sequential run (ms; nothing overlaps there): ${JSON.stringify(result.stage_work_ms_sequential)}` +
+    ` = ${seqWork.toFixed(0)} ms, so ${cpus().length} cores need at least ~${(seqWork / cpus().length).toFixed(0)} ms`,
+);
 console.table({
   'write10 parallel, durability power (fsync)': {
     p50: result.write10_p50_ms,

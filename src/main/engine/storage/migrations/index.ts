@@ -21,7 +21,7 @@ export const FILES: Record<Exclude<Role, 'reader'>, string> = {
 };
 
 export const PAGE_SIZE: Record<Exclude<Role, 'reader'>, number> = {
-  core: 16384,
+  core: 4096,
   vector: 16384,
   keyword: 8192,
   graph: 8192,
