@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StrataError } from '../../../shared/errors';
 import { tempDir } from '../testing/fixtures';
@@ -22,6 +24,23 @@ function client<R extends WorkerInit['role']>(role: R): WorkerClient<R> {
 }
 
 describe('worker protocol', () => {
+  it('gives up on a worker that can never start, with the cause in the error, instead of looping', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const entry = join(t.dir, 'broken.worker.mjs');
+    writeFileSync(entry, "throw new Error('was compiled against a different Node.js version');\n");
+    const c = new WorkerClient(
+      'core',
+      { role: 'core', dataDir: t.dir, dim: 4, busyTimeoutMs: 100, maxTraces: 10, journalSync: 'NORMAL' },
+      entry,
+    );
+    cleanups.push(() => c.close());
+    const err = await c.call('open', {}).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WORKER_FAILED' });
+    expect((err as Error).message).toMatch(/not restarting .*different Node\.js version/);
+    expect(c.restarts).toBe(5);
+  });
+
   it('answers with worker-side timings and the thread that ran the call', async () => {
     const core = client('core');
     const { result, timing } = await core.call('open', {});

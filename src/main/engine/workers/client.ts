@@ -62,6 +62,7 @@ export class WorkerClient<R extends Role> {
   private closing = false;
   private dead: StrataError | null = null;
   private restartTimes: number[] = [];
+  private lastCrash = '';
   threadId = 0;
   restarts = 0;
 
@@ -89,8 +90,9 @@ export class WorkerClient<R extends Role> {
       if (msg.ok) p.resolve({ result: msg.result, timing });
       else p.reject(StrataError.fromWire(msg.error));
     });
-    worker.on('error', () => {
-      // An uncaught error ends the thread; 'exit' follows and handles the restart.
+    worker.on('error', (err) => {
+      // An uncaught error ends the thread; 'exit' follows and handles the restart. Keep the cause for its message.
+      this.lastCrash = err instanceof Error ? err.message : String(err);
     });
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
@@ -105,11 +107,13 @@ export class WorkerClient<R extends Role> {
   private handleDeath(code: number): void {
     const now = Date.now();
     this.restartTimes = this.restartTimes.filter((t) => now - t < RESTART_WINDOW_MS);
-    const lost = new StrataError('WORKER_FAILED', `${this.role} worker exited with code ${code}`);
+    const cause = this.lastCrash ? `: ${this.lastCrash}` : '';
+    this.lastCrash = '';
+    const lost = new StrataError('WORKER_FAILED', `${this.role} worker exited with code ${code}${cause}`);
     if (this.restartTimes.length >= MAX_RESTARTS) {
       this.dead = new StrataError(
         'WORKER_FAILED',
-        `${this.role} worker died ${MAX_RESTARTS} times within a minute; not restarting (last exit code ${code})`,
+        `${this.role} worker died ${MAX_RESTARTS} times within a minute; not restarting (last exit code ${code}${cause})`,
       );
       this.failAll(this.dead);
       return;
