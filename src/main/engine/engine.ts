@@ -182,8 +182,7 @@ export class Engine {
   }
 
   async listMessages(sessionId: string): Promise<Message[]> {
-    const rows = await this.storage.listMessages(sessionId);
-    return rows.map((m, i) => ({ ...m, seq: i + 1 }));
+    return this.storage.listMessages(sessionId);
   }
 
   status(): EngineStatus {

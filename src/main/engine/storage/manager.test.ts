@@ -158,6 +158,13 @@ describe('deletes', () => {
     });
     const res = await m.deleteMessages(['m1']);
     expect(res.items).toBe(2); // c1 and the episode derived from it
+    expect(res.trace).toMatchObject({ kind: 'deleteMessages', seq: res.seq });
+    expect(res.trace.spans.map((s) => s.store).sort()).toEqual(['core', 'graph', 'keyword', 'vector']);
+    expect((await m.listMessages('s1')).map((x) => [x.id, x.seq])).toEqual([
+      ['m0', 1],
+      ['m2', 3],
+      ['m3', 4],
+    ]);
     const stored = readStores(dir);
     expect(stored.items.map((i) => i.id)).toEqual(['c0', 'c2', 'c3']);
     expect(stored.vector.map((v) => v.id)).toEqual(['c0', 'c2', 'c3']);

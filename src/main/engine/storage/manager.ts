@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
   type EngineStatus,
+  type Message,
   type Span,
   STORE_NAMES,
   type StoreName,
@@ -531,37 +532,59 @@ export class StorageManager {
   }
 
   /** Deletes messages and everything derived from them, from the journal and every store. */
-  deleteMessages(messageIds: string[]): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+  deleteMessages(
+    messageIds: string[],
+  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     this.assertOpen();
-    return this.track(this.deleteWith(() => this.core.call('deleteMessages', { messageIds })));
+    return this.track(this.deleteWith('deleteMessages', () => this.core.call('deleteMessages', { messageIds })));
   }
 
-  deleteSession(sessionId: string): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+  deleteSession(
+    sessionId: string,
+  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     this.assertOpen();
-    return this.track(this.deleteWith(() => this.core.call('deleteSession', { sessionId })));
+    return this.track(this.deleteWith('deleteSession', () => this.core.call('deleteSession', { sessionId })));
   }
 
   private async deleteWith(
+    kind: string,
     journal: () => Promise<{ result: DeleteResult; timing: CallTiming }>,
-  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome> }> {
+  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     const start = nowMs();
-    const { result } = await journal();
+    const { result, timing } = await journal();
     this.journalSeq = Math.max(this.journalSeq, result.seq);
+    const spans: Span[] = [span('journal', 'core', start, timing, result.nodeIds.length, 'ok')];
     const outcomes = {} as Record<StoreName, StoreOutcome>;
-    await Promise.all(
-      STORE_NAMES.map(async (s) => {
-        const op = sliceOp(s, {
-          kind: 'delete',
-          seq: result.seq,
-          prevSeq: 0,
-          itemRowids: result.itemRowids,
-          nodeIds: result.nodeIds,
-        });
-        outcomes[s] = (await this.applyLive(this.stores[s], op, start)).outcome;
-      }),
-    );
+    const run = async (s: StoreName): Promise<void> => {
+      const op = sliceOp(s, {
+        kind: 'delete',
+        seq: result.seq,
+        prevSeq: 0,
+        itemRowids: result.itemRowids,
+        nodeIds: result.nodeIds,
+      });
+      const applied = await this.applyLive(this.stores[s], op, start);
+      outcomes[s] = applied.outcome;
+      spans.push(applied.span);
+    };
+    if (this.mode === 'sequential') {
+      for (const s of STORE_NAMES) await run(s);
+    } else {
+      await Promise.all(STORE_NAMES.map(run));
+    }
+    const trace: WriteTrace = {
+      id: randomUUID(),
+      kind,
+      mode: this.mode,
+      startedAt: start,
+      totalMs: nowMs() - start,
+      rows: result.nodeIds.length,
+      seq: result.seq,
+      spans,
+    };
+    this.pendingTraces.push(trace);
     this.scheduleIdle();
-    return { ...result, outcomes };
+    return { ...result, outcomes, trace };
   }
 
   /** Retries every unhealthy store now instead of waiting for its backoff. Resolves when each attempt ends. */
@@ -629,7 +652,7 @@ export class StorageManager {
     return (await this.reader.call('listSessions', {})).result;
   }
 
-  async listMessages(sessionId: string): Promise<MessageRow[]> {
+  async listMessages(sessionId: string): Promise<Message[]> {
     this.assertOpen();
     return (await this.reader.call('listMessages', { sessionId })).result;
   }

@@ -3,8 +3,8 @@
  * counts and traces never wait behind a writer (WAL readers see the last commit).
  */
 import { join } from 'node:path';
-import type { StoreName, WriteTrace } from '../../../shared/types';
-import type { Handlers, MessageRow, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import type { Message, StoreName, WriteTrace } from '../../../shared/types';
+import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
 import { FILES } from './migrations';
 import { type DB, openDatabase } from './sqlite';
 
@@ -66,8 +66,8 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
     },
     listMessages: ({ sessionId }) =>
       dbs.core
-        .prepare<[string], MessageRow & { metadata: string | null }>(
-          `SELECT id, session_id AS sessionId, role, speaker, text, ts AS timestamp, external_id AS externalId, metadata
+        .prepare<[string], Message & { metadata: string | null }>(
+          `SELECT id, session_id AS sessionId, seq, role, speaker, text, ts AS timestamp, external_id AS externalId, metadata
            FROM messages WHERE session_id = ? ORDER BY seq`,
         )
         .all(sessionId)

@@ -9,7 +9,7 @@
  * so the engine can tell queueing from execution.
  */
 import type { WireError } from '../../../shared/errors';
-import type { Layer, StoreName, WriteTrace } from '../../../shared/types';
+import type { Layer, Message, StoreName, WriteTrace } from '../../../shared/types';
 
 export type Role = 'core' | StoreName | 'reader';
 
@@ -178,7 +178,7 @@ export interface ReaderMethods {
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };
   storeCounts: { params: { store: StoreName | 'core' }; result: StoreCounts };
-  listMessages: { params: { sessionId: string }; result: MessageRow[] };
+  listMessages: { params: { sessionId: string }; result: Message[] };
   listSessions: { params: Record<string, never>; result: SessionRow[] };
   outboxDepth: { params: { afterSeq: number }; result: { ops: number } };
   close: { params: Record<string, never>; result: { closed: true } };
