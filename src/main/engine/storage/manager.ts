@@ -269,6 +269,7 @@ export class StorageManager {
       // The vector writer gets the caller's buffer by transfer; it must own its whole buffer.
       let vectors = batch.vectors;
       if (vectors.byteOffset !== 0 || vectors.byteLength !== vectors.buffer.byteLength) vectors = vectors.slice();
+      const provenance = itemLinks(batch.items);
       const appended: { result: AppendResult; timing: CallTiming } = await this.core.call('append', {
         writeId: randomUUID(),
         sessions: batch.sessions ?? [],
@@ -276,7 +277,7 @@ export class StorageManager {
         items: batch.items.map(({ sources: _s, ...it }) => it),
         // Copied, not transferred: the journal call must stay replayable if its worker dies.
         vectors,
-        links: itemLinks(batch.items),
+        links: provenance,
         requireSessions: batch.requireSessions ?? [],
         stores: [...targets],
       });
@@ -293,7 +294,7 @@ export class StorageManager {
         text: it.text,
       }));
       const graphNodes = nodes.concat(items.map(itemNode));
-      const graphLinks = links.concat(itemLinks(batch.items));
+      const graphLinks = links.concat(provenance);
       const full: StoreOp = { kind: 'upsert', seq, prevSeq: 0, items, vectors, nodes: graphNodes, links: graphLinks };
       const opFor = (store: StoreName): StoreOp => sliceOp(store, full);
 
