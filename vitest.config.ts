@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // Tests that do not care about meaning use the instant hashing embedder; embedder tests ask for use-lite.
+    env: { STRATA_EMBEDDER: 'hashing' },
   },
 });

@@ -7,6 +7,7 @@ const started = performance.now();
 await build({
   entryPoints: {
     'store.worker': 'src/main/engine/workers/store.worker.ts',
+    'embed.worker': 'src/main/engine/workers/embed.worker.ts',
     'raw-store.worker': 'bench/raw-store.worker.ts',
   },
   outdir: 'out/workers',
@@ -16,7 +17,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', 'sqlite-vec'],
+  external: ['better-sqlite3', 'sqlite-vec', '@energetic-ai/*'],
   logLevel: 'warning',
 });
 console.log(`workers built in ${(performance.now() - started).toFixed(0)} ms → out/workers`);

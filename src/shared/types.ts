@@ -82,7 +82,23 @@ export interface StoreStatus {
   rebuilds: number;
 }
 
-export interface EngineStatus {
+export interface EmbedderStatus {
+  id: string;
+  kind: 'use-lite' | 'hashing' | 'custom';
+  dim: number;
+  workers: number;
+  /** Set when the requested model could not load and the hashing embedder stands in for it. */
+  fallback: { from: string; reason: string } | null;
+  cacheEntries: number;
+  cacheHits: number;
+  embedded: number;
+}
+
+export interface EngineStatus extends StorageStatus {
+  embedder: EmbedderStatus;
+}
+
+export interface StorageStatus {
   dataDir: string;
   mode: WriteMode;
   journalSeq: number;

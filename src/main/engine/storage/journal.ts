@@ -60,7 +60,7 @@ export function itemNode(item: Pick<ItemRow, 'id' | 'kind' | 'layer' | 'sessionI
   };
 }
 
-export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<CoreMethods> {
+export function createJournal(db: DB, dim: number, maxTraces: number, embedderId: string): Handlers<CoreMethods> {
   const meta = {
     get: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     set: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -76,6 +76,17 @@ export function createJournal(db: DB, dim: number, maxTraces: number): Handlers<
     );
   }
 
+  const storedEmbedder = meta.get.get('embedder')?.value;
+  if (storedEmbedder === undefined) {
+    meta.set.run('embedder', embedderId);
+  } else if (storedEmbedder !== embedderId) {
+    throw new StrataError(
+      'EMBEDDER_MISMATCH',
+      `core.db holds vectors from the embedder "${storedEmbedder}" but the engine was opened with "${embedderId}"; ` +
+        'vectors from different embedders cannot be compared',
+      { file: 'core.db', stored: storedEmbedder, requested: embedderId },
+    );
+  }
   const q = {
     seqCounter: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"),
     outboxByWrite: db.prepare<[string], { seq: number; payload: string }>(

@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
-  type EngineStatus,
   type Message,
   type Span,
   STORE_NAMES,
+  type StorageStatus,
   type StoreName,
   type StoreStatus,
   type WriteMode,
@@ -32,8 +32,8 @@ import type {
   SnapshotCursor,
   SnapshotPage,
   StoreCounts,
+  StoreInit,
   StoreOp,
-  WorkerInit,
 } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
 import { itemNode } from './journal';
@@ -55,6 +55,8 @@ export interface StorageOptions {
    * `process`: an acknowledged write survives a crash of the process but the last commits may be lost on power loss.
    */
   durability?: 'power' | 'process';
+  /** The embedder whose vectors are written; a data directory keeps to one. */
+  embedderId?: string;
 }
 
 export interface WriteBatch {
@@ -130,13 +132,14 @@ export class StorageManager {
     this.mode = opts.mode;
     this.retryBaseMs = opts.retryBaseMs;
     const entry = workerEntry();
-    const init = (role: WorkerInit['role']): WorkerInit => ({
+    const init = (role: StoreInit['role']): StoreInit => ({
       role,
       dataDir: opts.dataDir,
       dim: opts.dim,
       busyTimeoutMs: opts.busyTimeoutMs,
       maxTraces: opts.maxTraces,
       journalSync: opts.durability === 'process' ? 'NORMAL' : 'FULL',
+      embedderId: opts.embedderId,
     });
     this.core = new WorkerClient('core', init('core'), entry);
     this.reader = new WorkerClient('reader', init('reader'), entry);
@@ -166,6 +169,7 @@ export class StorageManager {
       maxTraces: 2_000,
       retryBaseMs: 200,
       durability: 'power',
+      embedderId: `vectors-${options.dim}`,
       ...options,
     };
     if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 8192) {
@@ -607,7 +611,7 @@ export class StorageManager {
     await Promise.all(STORE_NAMES.map((s) => this.stores[s].catchingUp ?? Promise.resolve()));
   }
 
-  status(): EngineStatus {
+  status(): StorageStatus {
     const stores: StoreStatus[] = STORE_NAMES.map((s) => {
       const st = this.stores[s];
       return {

@@ -178,7 +178,8 @@ describe('lifecycle', () => {
     expect(engine.status().open).toBe(false);
     expect(fs.existsSync(path.join(dir, 'strata.lock'))).toBe(false);
 
-    const vectors = await engine.embedder.embed(['late fact']);
+    const vectors = await createHashingEmbedder(512).embed(['late fact']);
+    await expect(engine.embedder.embed(['late fact'])).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
     const calls: [string, () => unknown][] = [
       ['addMessages', () => engine.addMessages(SESSION, [{ id: 'late', text: 'after close' }])],
       ['createSession', () => engine.createSession({ id: 'late-session' })],

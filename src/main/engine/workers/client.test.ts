@@ -4,19 +4,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StrataError } from '../../../shared/errors';
 import { tempDir } from '../testing/fixtures';
 import { WorkerClient, workerEntry } from './client';
-import type { WorkerInit } from './protocol';
+import type { StoreInit } from './protocol';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function client<R extends WorkerInit['role']>(role: R): WorkerClient<R> {
+function client<R extends StoreInit['role']>(role: R): WorkerClient<R> {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const c = new WorkerClient(
     role,
-    { role, dataDir: t.dir, dim: 4, busyTimeoutMs: 100, maxTraces: 10, journalSync: 'NORMAL' },
+    { role, dataDir: t.dir, dim: 4, busyTimeoutMs: 100, maxTraces: 10, journalSync: 'NORMAL', embedderId: 'test' },
     workerEntry(),
   );
   cleanups.push(() => c.close());
@@ -31,7 +31,15 @@ describe('worker protocol', () => {
     writeFileSync(entry, "throw new Error('was compiled against a different Node.js version');\n");
     const c = new WorkerClient(
       'core',
-      { role: 'core', dataDir: t.dir, dim: 4, busyTimeoutMs: 100, maxTraces: 10, journalSync: 'NORMAL' },
+      {
+        role: 'core',
+        dataDir: t.dir,
+        dim: 4,
+        busyTimeoutMs: 100,
+        maxTraces: 10,
+        journalSync: 'NORMAL',
+        embedderId: 'test',
+      },
       entry,
     );
     cleanups.push(() => c.close());

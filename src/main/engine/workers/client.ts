@@ -36,14 +36,15 @@ const RESTART_WINDOW_MS = 60_000;
  * Where the built worker lives. Workers are always run from JavaScript built by
  * `npm run build:workers` (out/workers), in tests, benchmarks, browser mode and the app alike.
  */
-export function workerEntry(): string {
+export function workerEntry(name: 'store' | 'embed' = 'store'): string {
+  const file = `${name}.worker.mjs`;
   const override = process.env.STRATA_WORKER_DIR;
-  if (override) return join(override, 'store.worker.mjs');
+  if (override) return join(override, file);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'strata') {
-      const entry = join(dir, 'out', 'workers', 'store.worker.mjs');
+      const entry = join(dir, 'out', 'workers', file);
       if (!existsSync(entry)) {
         throw new StrataError('WORKER_FAILED', `worker bundle missing at ${entry}; run "npm run build:workers"`);
       }
@@ -177,6 +178,11 @@ export class WorkerClient<R extends Role> {
         );
       }
     });
+  }
+
+  /** Calls waiting for an answer: how busy this worker is. */
+  get pendingCalls(): number {
+    return this.pending.size;
   }
 
   /** Kills the thread as a crash would (used by fault tests). */

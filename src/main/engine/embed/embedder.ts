@@ -1,0 +1,16 @@
+/** The embedder contract, and the names of the built-in embedders. */
+
+export interface Embedder {
+  /** Recorded in the data directory: vectors from different embedders are never mixed. */
+  readonly id: string;
+  readonly dim: number;
+  /** One row-major Float32Array of texts.length × dim, every row unit-length. */
+  embed(texts: readonly string[]): Promise<Float32Array>;
+  close?(): Promise<void>;
+}
+
+/** `use-lite`: Universal Sentence Encoder lite, shipped inside npm, 512 dims. `hashing`: instant, spelling only. */
+export type EmbedderKind = 'use-lite' | 'hashing';
+export const EMBEDDER_KINDS: readonly EmbedderKind[] = ['use-lite', 'hashing'];
+
+export type { EmbedderStatus } from '../../../shared/types';

@@ -1,0 +1,55 @@
+/**
+ * An embedding worker: loads one embedder (USE-lite or hashing) on `open`, then
+ * turns batches of texts into one Float32Array whose buffer is transferred back.
+ * Speaks the same request/response protocol as the SQLite workers.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { StrataError, toWireError } from '../../../shared/errors';
+import { hashEmbedAll } from '../embed/hashing';
+import { loadUseLite, USE_LITE_DIM, type UseLite } from '../embed/use-lite';
+import type { EmbedInit, EmbedMethods, Ready, Request, Response } from './protocol';
+import { nowMs } from './protocol';
+
+const init = workerData as EmbedInit;
+const port = parentPort;
+if (!port) throw new Error('embed.worker must run as a worker thread');
+
+let model: UseLite | null = null;
+let opened = false;
+
+const handlers: { [K in keyof EmbedMethods]: (p: EmbedMethods[K]['params']) => Promise<EmbedMethods[K]['result']> } = {
+  open: async () => {
+    if (init.embedder === 'use-lite') model = await loadUseLite(init.modelDir);
+    opened = true;
+    return init.embedder === 'use-lite'
+      ? { id: 'use-lite-512', dim: USE_LITE_DIM }
+      : { id: `hashing-${init.dim}`, dim: init.dim };
+  },
+  embed: async ({ texts }) => {
+    if (!opened) throw new StrataError('WORKER_FAILED', 'embed worker: "embed" before open');
+    return { vectors: model ? await model.embed(texts) : hashEmbedAll(texts, init.dim) };
+  },
+  close: async () => ({ closed: true }),
+};
+
+// One request at a time, in order: the model is not re-entrant, and order keeps replies matched to requests.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (req: Request) => {
+  queue = queue.then(async () => {
+    const t0 = nowMs();
+    let res: Response;
+    const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method as keyof EmbedMethods] : undefined;
+    try {
+      if (!fn) throw new StrataError('INTERNAL', `embed worker has no method "${req.method}"`);
+      const result = await (fn as (p: unknown) => Promise<unknown>)(req.params);
+      res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
+    } catch (err) {
+      res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
+    }
+    const vectors = res.ok ? (res.result as { vectors?: Float32Array }).vectors : undefined;
+    port.postMessage(res, vectors ? [vectors.buffer as ArrayBuffer] : []);
+  });
+});
+
+const ready: Ready = { ready: true, threadId };
+port.postMessage(ready);
