@@ -15,12 +15,17 @@ export function createGraphStore(db: DB): Handlers<StoreMethods> {
   const deleteNode = db.prepare<[string]>('DELETE FROM nodes WHERE id = ?');
   const deleteEdgesFrom = db.prepare<[string]>('DELETE FROM edges WHERE src = ?');
   const deleteEdgesTo = db.prepare<[string]>('DELETE FROM edges WHERE dst = ?');
+  const ITEMLESS = new Set(['session', 'message']);
 
   return storeHandlers(db, 'graph.db', {
     write: (op) => {
       let rows = 0;
       if (op.kind === 'upsert') {
-        for (const n of op.nodes) rows += upsertNode.run(n.id, n.kind, n.layer, n.sessionId, n.label).changes;
+        for (const n of op.nodes) {
+          rows += upsertNode.run(n.id, n.kind, n.layer, n.sessionId, n.label).changes;
+          // An item's outgoing edges are replaced by the ones its write carries, as in the journal.
+          if (!ITEMLESS.has(n.kind)) deleteEdgesFrom.run(n.id);
+        }
         for (const e of op.links) insertEdge.run(e.src, e.dst, e.kind);
       } else {
         for (const id of op.nodeIds) {

@@ -112,14 +112,25 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
        RETURNING rowid`,
     ),
     messageExists: db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages WHERE id = ?'),
-    upsertItem: db.prepare<[string, string, string, string | null, string, Buffer, number], { rowid: number }>(
-      `INSERT INTO items(id, layer, kind, session_id, text, vector, journal_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+    upsertItem: db.prepare<
+      [string, string, string, string | null, string, Buffer, number, string | null, number | null, number | null],
+      { rowid: number }
+    >(
+      `INSERT INTO items(id, layer, kind, session_id, text, vector, journal_seq, data, valid_from, valid_to)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET layer = excluded.layer, kind = excluded.kind, session_id = excluded.session_id,
-         text = excluded.text, vector = excluded.vector, journal_seq = excluded.journal_seq
+         text = excluded.text, vector = excluded.vector, journal_seq = excluded.journal_seq, data = excluded.data,
+         valid_from = excluded.valid_from, valid_to = excluded.valid_to
        RETURNING rowid`,
     ),
     itemRowid: db.prepare<[string], { rowid: number }>('SELECT rowid FROM items WHERE id = ?'),
     insertLink: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO links(src, dst, kind) VALUES (?, ?, ?)'),
+    // An item's outgoing edges are exactly what its latest write says: sources can shrink when an episode is re-cut.
+    clearOutgoing: db.prepare<[string]>('DELETE FROM links WHERE src = ?'),
+    insertDecision: db.prepare(
+      `INSERT INTO decisions(episode_id, session_id, candidate, action, fact_id, target_id, reason, at)
+       VALUES (@episodeId, @sessionId, @candidate, @action, @factId, @targetId, @reason, @at)`,
+    ),
     insertTrace: db.prepare<[string, number, string]>(
       'INSERT INTO traces(trace_id, started_at, body) VALUES (?, ?, ?)',
     ),
@@ -243,11 +254,26 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
     const bytes = dim * 4;
     const rowids = p.items.map((it, i) => {
       const vec = Buffer.from(p.vectors.buffer, p.vectors.byteOffset + i * bytes, bytes);
-      const row = q.upsertItem.get(it.id, it.layer, it.kind, it.sessionId, it.text, vec, seq) as { rowid: number };
+      const data = it.data === null ? null : JSON.stringify(it.data);
+      const row = q.upsertItem.get(
+        it.id,
+        it.layer,
+        it.kind,
+        it.sessionId,
+        it.text,
+        vec,
+        seq,
+        data,
+        it.validFrom,
+        it.validTo,
+      ) as { rowid: number };
+      q.clearOutgoing.run(it.id);
       payload.items.push(row.rowid);
       return row.rowid;
     });
     for (const l of p.links) q.insertLink.run(l.src, l.dst, l.kind);
+    const at = Date.now();
+    for (const d of p.decisions) q.insertDecision.run({ ...d, at });
     q.setPayload.run(JSON.stringify(payload), seq);
     return { seq, rowids, nodes, links, messageSeqs };
   });

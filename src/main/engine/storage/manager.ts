@@ -22,6 +22,7 @@ import {
 import { type CallTiming, WorkerClient, workerEntry } from '../workers/client';
 import type {
   AppendResult,
+  DecisionRow,
   DeleteResult,
   GraphNodeRow,
   ItemRow,
@@ -69,6 +70,8 @@ export interface WriteBatch {
   requireSessions?: string[];
   /** Names the write in its trace (for example `m0.addMessages`). */
   kind?: string;
+  /** M2 update decisions, journaled in the same transaction as the facts. */
+  decisions?: DecisionRow[];
 }
 
 export type StoreOutcome =
@@ -278,7 +281,17 @@ export class StorageManager {
         writeId: randomUUID(),
         sessions: batch.sessions ?? [],
         messages: batch.messages ?? [],
-        items: batch.items.map(({ sources: _s, ...it }) => it),
+        items: batch.items.map((it) => ({
+          id: it.id,
+          layer: it.layer,
+          kind: it.kind,
+          sessionId: it.sessionId,
+          text: it.text,
+          data: it.data ?? null,
+          validFrom: it.validFrom ?? null,
+          validTo: it.validTo ?? null,
+        })),
+        decisions: batch.decisions ?? [],
         // Copied, not transferred: the journal call must stay replayable if its worker dies.
         vectors,
         links: provenance,
@@ -767,7 +780,10 @@ function transferOf(op: StoreOp): ArrayBuffer[] {
 
 function itemLinks(items: ItemInput[]): LinkRow[] {
   const links: LinkRow[] = [];
-  for (const it of items) for (const dst of it.sources) links.push({ src: it.id, dst, kind: 'derived_from' });
+  for (const it of items) {
+    for (const dst of it.sources) links.push({ src: it.id, dst, kind: 'derived_from' });
+    for (const l of it.links ?? []) links.push({ src: it.id, dst: l.dst, kind: l.kind });
+  }
   return links;
 }
 

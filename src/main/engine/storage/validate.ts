@@ -1,6 +1,6 @@
 /** Validation of storage batches, on the main thread, before anything reaches the journal. */
 import { StrataError } from '../../../shared/errors';
-import { MAX_MESSAGE_CHARS } from '../../../shared/schema';
+import { isPlainJson, MAX_MESSAGE_CHARS } from '../../../shared/schema';
 import type { Layer } from '../../../shared/types';
 
 /** Room for a message at the limit plus its speaker prefix (speaker ≤ 200 characters and ": "). */
@@ -16,6 +16,13 @@ export interface ItemInput {
   text: string;
   /** Messages or items this one was derived from (provenance edges). */
   sources: string[];
+  /** Other outgoing edges (a fact `mentions` an entity, an entity `lives in` a place). */
+  links?: { dst: string; kind: string }[];
+  /** Layer-specific fields, stored as JSON in the journal. */
+  data?: Record<string, unknown>;
+  /** Epoch ms the item holds from / until (a fact's validity; an episode's time range). */
+  validFrom?: number | null;
+  validTo?: number | null;
 }
 
 function invalid(field: string, problem: string): StrataError {
@@ -58,6 +65,22 @@ export function validateItems(items: unknown): asserts items is ItemInput[] {
     it.sources.forEach((s, j) => {
       checkId(s, `${f}.sources[${j}]`);
     });
+    if (it.links !== undefined) {
+      if (!Array.isArray(it.links)) throw invalid(`${f}.links`, 'expected an array of {dst, kind}');
+      it.links.forEach((l: { dst?: unknown; kind?: unknown }, j) => {
+        checkId(l?.dst, `${f}.links[${j}].dst`);
+        if (typeof l.kind !== 'string' || l.kind.length === 0)
+          throw invalid(`${f}.links[${j}].kind`, 'expected a name');
+      });
+    }
+    if (it.data !== undefined && it.data !== null && !isPlainJson(it.data))
+      throw invalid(`${f}.data`, 'must be plain JSON');
+    for (const k of ['validFrom', 'validTo'] as const) {
+      const v = it[k];
+      if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isFinite(v))) {
+        throw invalid(`${f}.${k}`, 'expected epoch milliseconds');
+      }
+    }
   });
 }
 

@@ -105,12 +105,31 @@ export type StoreOp =
       nodeIds: string[];
     };
 
+/** One M2 update decision, journaled with the facts it produced. */
+export interface DecisionRow {
+  episodeId: string;
+  sessionId: string;
+  candidate: string;
+  action: 'add' | 'update' | 'noop';
+  factId: string | null;
+  targetId: string | null;
+  reason: string;
+}
+
+/** What the journal keeps for an item beyond what the stores index. */
+export interface ItemExtra {
+  data: Record<string, unknown> | null;
+  validFrom: number | null;
+  validTo: number | null;
+}
+
 export interface AppendParams {
   /** Caller-chosen id; appending the same writeId twice returns the first result (replay after a worker crash). */
   writeId: string;
   sessions: SessionRow[];
   messages: MessageRow[];
-  items: Omit<ItemRow, 'rowid'>[];
+  items: (Omit<ItemRow, 'rowid'> & ItemExtra)[];
+  decisions: DecisionRow[];
   vectors: Float32Array;
   links: LinkRow[];
   /** Sessions the messages must belong to; checked inside the transaction. */

@@ -1,13 +1,14 @@
 /** The ordered migration lists, one per file. Append only: never edit a released migration. */
 import type { Role } from '../../workers/protocol';
 import { core0001Journal } from './core-0001-journal';
+import { core0002ItemData } from './core-0002-item-data';
 import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
-  core: [core0001Journal],
+  core: [core0001Journal, core0002ItemData],
   vector: [vector0001Vec0],
   keyword: [keyword0001Fts5],
   graph: [graph0001NodesEdges],

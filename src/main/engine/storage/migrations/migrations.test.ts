@@ -33,13 +33,39 @@ const objects = (db: DB) =>
 describe('migrations', () => {
   it('core-0001-journal creates the journal tables, in WAL mode with 4 KiB pages (small commits write fewer bytes to fsync)', () => {
     const { db, file } = fresh('core');
-    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(1);
+    expect(migrate(db, file, MIGRATIONS.core.slice(0, 1), { dim: 8 })).toBe(1);
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('page_size', { simple: true })).toBe(4096);
     expect(objects(db)).toEqual(
       expect.arrayContaining(['meta', 'sessions', 'messages', 'items', 'links', 'outbox', 'traces', 'links_dst']),
     );
+  });
+
+  it('core-0002-item-data adds item data, validity and the decisions table to a version-1 journal', () => {
+    const { db, file } = fresh('core');
+    migrate(db, file, MIGRATIONS.core.slice(0, 1), { dim: 8 });
+    db.prepare(
+      "INSERT INTO items(id, layer, kind, text, vector, journal_seq) VALUES ('a', 'm0', 'chunk', 't', x'00', 1)",
+    ).run();
+    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(2);
+    const cols = db
+      .prepare<[], { name: string }>('SELECT name FROM pragma_table_info(?)')
+      .all('items' as never)
+      .map((c) => c.name);
+    expect(cols).toEqual(expect.arrayContaining(['data', 'valid_from', 'valid_to']));
+    expect(db.prepare("SELECT data, valid_from FROM items WHERE id = 'a'").get()).toEqual({
+      data: null,
+      valid_from: null,
+    });
+    expect(objects(db)).toEqual(expect.arrayContaining(['decisions', 'items_kind_session']));
+    expect(() =>
+      db
+        .prepare(
+          "INSERT INTO decisions(episode_id, session_id, candidate, action, reason, at) VALUES ('e', 's', 'c', 'merge', 'r', 0)",
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
   });
 
   it('vector-0001-vec0 creates a vec0 table of the given dimension with cosine distance', () => {
@@ -87,7 +113,7 @@ describe('migrations', () => {
     const { db, file } = fresh('core');
     migrate(db, file, MIGRATIONS.core, { dim: 8 });
     const before = objects(db);
-    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(1);
+    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(2);
     expect(objects(db)).toEqual(before);
   });
 
