@@ -50,8 +50,8 @@ describe('migrations', () => {
     ).run();
     expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(2);
     const cols = db
-      .prepare<[], { name: string }>('SELECT name FROM pragma_table_info(?)')
-      .all('items' as never)
+      .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+      .all('items')
       .map((c) => c.name);
     expect(cols).toEqual(expect.arrayContaining(['data', 'valid_from', 'valid_to']));
     expect(db.prepare("SELECT data, valid_from FROM items WHERE id = 'a'").get()).toEqual({
