@@ -107,3 +107,47 @@ export interface StorageStatus {
   journalWorkerRestarts: number;
   open: boolean;
 }
+
+/** An item of any layer as the journal holds it, with its outgoing edges. */
+export interface Item {
+  id: string;
+  layer: Layer;
+  kind: string;
+  sessionId: string | null;
+  text: string;
+  data: Record<string, unknown> | null;
+  validFrom: number | null;
+  validTo: number | null;
+  /** What it was derived from (messages for a chunk, chunks for an episode, an episode and messages for a fact). */
+  sources: string[];
+  /** Its other outgoing edges (`mentions`, `superseded_by`, `from`, `to`). */
+  links: { dst: string; kind: string }[];
+}
+
+/** Where an item came from, down to the messages, and everything derived from it. */
+export interface Provenance {
+  item: Item;
+  /** Items it was derived from, transitively (episode, chunks …), nearest first. */
+  ancestors: Item[];
+  /** The source messages at the bottom of its provenance. */
+  messages: Message[];
+  /** Items derived from it, transitively (for a message: its chunk, episode, facts). */
+  descendants: Item[];
+}
+
+export interface Decision {
+  id: number;
+  episodeId: string;
+  sessionId: string;
+  candidate: string;
+  action: 'add' | 'update' | 'noop';
+  factId: string | null;
+  targetId: string | null;
+  reason: string;
+  at: number;
+}
+
+export interface ItemPage {
+  items: Item[];
+  total: number;
+}

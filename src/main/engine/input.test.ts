@@ -125,7 +125,8 @@ async function badBatch(mutate: (b: WriteBatch & { items: ItemInput[] }) => Writ
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-input-'));
-  engine = await Engine.open({ dataDir });
+  // Input checks on a plain M0 engine: one chunk per message, no background layers changing the counts.
+  engine = await Engine.open({ dataDir, layers: false, chunking: { shortTokens: 0 } });
   expect(engine.embedder.dim).toBe(DIM);
   session = await engine.createSession({ id: 'session-a', title: 'Input tests' });
   otherSession = await engine.createSession({ id: 'session-b', title: 'Another session' });

@@ -74,7 +74,13 @@ async function main(): Promise<void> {
   }
   const run = Number(runArg);
   const rnd = rng(Number(seedArg ?? run) ^ 0x9e3779b9);
-  const engine = await Engine.open({ dataDir, durability: durabilityArg });
+  // Storage durability under SIGKILL: a plain M0 engine with one chunk per message (layers are derived and rebuilt).
+  const engine = await Engine.open({
+    dataDir,
+    durability: durabilityArg,
+    layers: false,
+    chunking: { shortTokens: 0, maxTokens: 1_000_000 },
+  });
   const sessions = await engine.listSessions();
   if (!sessions.some((s) => s.id === sessionId)) {
     await engine.createSession({ id: sessionId, title: 'crash test', participants: ['user', 'assistant'] });

@@ -272,7 +272,11 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
         ...[...uncertainDeletes].filter((id) => before.has(id)),
       ]);
 
-      const engine = await withTimeout(Engine.open({ dataDir }), OPEN_TIMEOUT_MS, `${ctx(round)}: Engine.open`);
+      const engine = await withTimeout(
+        Engine.open({ dataDir, layers: false, chunking: { shortTokens: 0, maxTokens: 1_000_000 } }),
+        OPEN_TIMEOUT_MS,
+        `${ctx(round)}: Engine.open`,
+      );
       try {
         // Opening replayed whatever a store missed: all healthy and at the journal's end.
         const status = engine.status();

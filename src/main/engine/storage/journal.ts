@@ -328,6 +328,11 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
     return recordDelete(messageIds, itemIds, [sessionId]);
   });
 
+  const deleteItems = db.transaction(({ itemIds }: { itemIds: string[] }): DeleteResult => {
+    const present = itemIds.filter((id) => q.itemRowid.get(id));
+    return recordDelete([], new Set(present), []);
+  });
+
   const readOps = ({ afterSeq, maxRows }: { afterSeq: number; maxRows: number }): JournalOp[] => {
     const ops: JournalOp[] = [];
     let rows = 0;
@@ -424,6 +429,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
     append: (p) => append.immediate(p),
     deleteMessages: (p) => deleteMessages.immediate(p),
     deleteSession: (p) => deleteSession.immediate(p),
+    deleteItems: (p) => deleteItems.immediate(p),
     readOps,
     readSnapshot: (p) => db.transaction(readSnapshot)(p),
     itemCounts: () => q.counts.get() ?? { items: 0, nodes: 0, edges: 0 },

@@ -29,6 +29,9 @@ import type {
   JournalOp,
   LinkRow,
   MessageRow,
+  Params,
+  ReaderMethods,
+  Result,
   SessionRow,
   SnapshotCursor,
   SnapshotPage,
@@ -564,6 +567,14 @@ export class StorageManager {
     return this.track(this.deleteWith('deleteSession', () => this.core.call('deleteSession', { sessionId })));
   }
 
+  /** Deletes derived items (and what derives from them) from the journal and every store. */
+  deleteItems(
+    itemIds: string[],
+  ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
+    this.assertOpen();
+    return this.track(this.deleteWith('deleteItems', () => this.core.call('deleteItems', { itemIds })));
+  }
+
   private async deleteWith(
     kind: string,
     journal: () => Promise<{ result: DeleteResult; timing: CallTiming }>,
@@ -673,6 +684,15 @@ export class StorageManager {
   async listMessages(sessionId: string): Promise<Message[]> {
     this.assertOpen();
     return (await this.reader.call('listMessages', { sessionId })).result;
+  }
+
+  /** Any read of the journal and stores, on the reader worker. */
+  async read<K extends keyof ReaderMethods & string>(
+    method: K,
+    params: Params<ReaderMethods, K>,
+  ): Promise<Result<ReaderMethods, K>> {
+    this.assertOpen();
+    return (await this.reader.call(method, params)).result;
   }
 
   /** Kills a worker thread as a crash would; the manager restarts it and replays its pending work. */

@@ -38,8 +38,11 @@ function dataDir(prefix = 'strata-faults-'): string {
 }
 
 /** Opens an engine that the test closes itself; if the test fails first, it is closed afterwards. */
+/** These tests are about storage: a plain M0 engine, one chunk per message, no background layers. */
+const M0_ONLY = { layers: false, chunking: { shortTokens: 0 } } as const;
+
 async function open(opts: EngineOptions): Promise<Engine> {
-  const engine = await Engine.open(opts);
+  const engine = await Engine.open({ ...M0_ONLY, ...opts });
   cleanups.push(() => (engine.status().open ? engine.close() : undefined));
   return engine;
 }
@@ -68,7 +71,7 @@ async function expectOpenFails(
 ): Promise<StrataError & { elapsedMs: number }> {
   const ports = liveWorkerPorts();
   const started = Date.now();
-  const err = await refusal(() => Engine.open(opts));
+  const err = await refusal(() => Engine.open({ ...M0_ONLY, ...opts }));
   const elapsedMs = Date.now() - started;
   expect({ code: err.code, namesIt: err.message.includes(names) }, err.message).toEqual({ code, namesIt: true });
   // No lock file of its own and no stray probe file left in the directory, no worker thread left running.
@@ -82,7 +85,7 @@ async function expectOpenFails(
 
 /** A closed data directory holding one session and two writes; returns the chunk ids it holds. */
 async function populated(dir: string): Promise<string[]> {
-  const engine = await Engine.open({ dataDir: dir });
+  const engine = await Engine.open({ ...M0_ONLY, dataDir: dir });
   await engine.createSession({ id: SESSION, title: 'Faults' });
   await engine.addMessages(SESSION, [
     { id: 'm1', text: 'The ferry leaves at nine.' },
@@ -307,7 +310,7 @@ describe('data directory faults', () => {
       script,
       `const { Engine } = await import(process.argv[2]);
        try {
-         const engine = await Engine.open({ dataDir: process.argv[3] });
+         const engine = await Engine.open({ dataDir: process.argv[3], layers: false });
          await engine.close();
          console.log(JSON.stringify({ opened: true }));
        } catch (err) {

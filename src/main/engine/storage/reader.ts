@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Message, StoreName, WriteTrace } from '../../../shared/types';
 import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import { createLayerReads } from './layer-reads';
 import { FILES } from './migrations';
 import { type DB, openDatabase } from './sqlite';
 
@@ -25,7 +26,11 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
     graph: "SELECT id FROM nodes WHERE kind NOT IN ('session', 'message') ORDER BY id",
   };
 
+  const dim = (): number =>
+    Number(dbs.core.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'dim'").get()?.value ?? 0);
+
   return {
+    ...createLayerReads(dbs.core, dim),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
       dbs.core

@@ -9,7 +9,16 @@
  * so the engine can tell queueing from execution.
  */
 import type { WireError } from '../../../shared/errors';
-import type { Layer, Message, StoreName, WriteTrace } from '../../../shared/types';
+import type {
+  Decision,
+  Item,
+  ItemPage,
+  Layer,
+  Message,
+  Provenance,
+  StoreName,
+  WriteTrace,
+} from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
@@ -185,6 +194,8 @@ export interface CoreMethods {
   append: { params: AppendParams; result: AppendResult };
   deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
   deleteSession: { params: { sessionId: string }; result: DeleteResult };
+  /** Derived items that no longer stand (a re-cut episode, an entity nothing mentions), with what derives from them. */
+  deleteItems: { params: { itemIds: string[] }; result: DeleteResult };
   readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
   /** One page of the journal's current contents, as an upsert op, for rebuilding a store. */
   readSnapshot: { params: { cursor: SnapshotCursor | null; maxRows: number }; result: SnapshotPage };
@@ -214,6 +225,21 @@ export interface ReaderMethods {
   listMessages: { params: { sessionId: string }; result: Message[] };
   listSessions: { params: Record<string, never>; result: SessionRow[] };
   outboxDepth: { params: { afterSeq: number }; result: { ops: number } };
+  items: { params: { ids: string[]; withVectors: boolean }; result: { items: Item[]; vectors: Float32Array | null } };
+  sessionItems: {
+    params: { sessionId: string; kinds: string[]; withVectors: boolean };
+    result: { items: Item[]; vectors: Float32Array | null };
+  };
+  listItems: {
+    params: { layer?: Layer; kind?: string; sessionId?: string; limit: number; offset: number };
+    result: ItemPage;
+  };
+  factsBySubject: { params: { subjects: string[] }; result: Item[] };
+  itemsByKind: { params: { kind: string }; result: Item[] };
+  provenance: { params: { id: string }; result: Provenance | null };
+  orphanEntities: { params: Record<string, never>; result: string[] };
+  decisions: { params: { sessionId?: string }; result: Decision[] };
+  layerCounts: { params: Record<string, never>; result: { layer: string; kind: string; n: number }[] };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 

@@ -77,9 +77,11 @@ port.on('message', (req: Request) => {
   } catch (err) {
     res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
   }
-  // Hand vector buffers back without copying (replayed journal ops carry them).
+  // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
   const transfer: ArrayBuffer[] = [];
   const result = res.ok ? res.result : null;
+  const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
+  if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
   if (Array.isArray(result)) {
     for (const r of result) {
       const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
