@@ -68,6 +68,8 @@ export interface WriteTrace {
   /** Journal sequence the write was acknowledged at. */
   seq: number;
   spans: Span[];
+  /** Remarks about how it was built (which extractor ran, why an LLM call fell back). */
+  notes?: string[];
 }
 
 export interface StoreStatus {

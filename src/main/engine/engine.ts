@@ -34,6 +34,7 @@ import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
 import { chunkItems, LayerPipeline } from './layers/pipeline';
 import { StorageManager, type StoreOutcome } from './storage/manager';
 import type { MessageRow } from './workers/protocol';
+import { nowMs } from './workers/protocol';
 
 export interface EngineOptions {
   dataDir: string;
@@ -206,6 +207,7 @@ export class Engine {
       seen.add(r.id);
     });
     const chunks = chunkItems(sessionId, rows, this.chunking);
+    const embedStart = nowMs();
     const vectors = await this.embedder.embed(chunks.map((c) => c.text));
     const res = await this.storage.writeToAll({
       messages: rows,
@@ -213,6 +215,8 @@ export class Engine {
       vectors,
       requireSessions: [sessionId],
       kind: 'm0.addMessages',
+      layer: 'm0',
+      before: [{ stage: 'embed', start: embedStart, end: nowMs(), rows: chunks.length }],
     });
     // M1 and M2 follow in the background; flush() waits for them.
     if (this.buildLayers) this.layers.notify(sessionId);

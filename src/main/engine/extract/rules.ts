@@ -318,7 +318,7 @@ function lemmaOf(t: Term): string {
 }
 
 function thirdPerson(lemma: string): string {
-  return verbTransform.conjugate(lemma, nlpModel).PresentTense ?? lemma;
+  return verbTransform.conjugate(lemma, nlpModel)?.PresentTense ?? lemma;
 }
 
 /** One verb word made to agree with a named singular subject: "am" -> "is", "live" -> "lives". */

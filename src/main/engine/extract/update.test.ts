@@ -71,6 +71,14 @@ describe('decideUpdate', () => {
     }
   });
 
+  it('lets states of a many-valued predicate accumulate: liking hiking does not end liking painting', () => {
+    const d = decideUpdate(
+      { subject: 'Melanie', predicate: 'like', object: 'hiking', stateful: true, validFrom: day(20) },
+      [held('p1', { predicate: 'like', object: 'painting', validFrom: day(1) })],
+    );
+    expect(d).toEqual({ action: 'add', reason: 'new state, alongside any others: "Melanie like hiking"' });
+  });
+
   it('never lets an event supersede, and never supersedes an event', () => {
     const event = decideUpdate(
       { subject: 'Caroline', predicate: 'go to', object: 'pride parade', stateful: false, validFrom: day(20) },

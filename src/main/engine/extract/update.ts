@@ -40,6 +40,26 @@ function sameLocalDay(a: number, b: number): boolean {
   return da.getFullYear() === db.getFullYear() && da.getMonth() === db.getMonth() && da.getDate() === db.getDate();
 }
 
+/** Predicates that hold one value at a time for a subject: a new object supersedes the held one. */
+export const SINGLE_VALUED = new Set(
+  [
+    'live in',
+    'live at',
+    'be based in',
+    'reside in',
+    'work at',
+    'work for',
+    'work as',
+    'be married to',
+    'be engaged to',
+    'date',
+    'study at',
+    'be years old',
+    'be employed at',
+    'be employed by',
+  ].map(normalizeKey),
+);
+
 export function decideUpdate(candidate: UpdateCandidate, held: HeldFact[]): UpdateDecision {
   const subject = normalizeKey(candidate.subject);
   const predicate = normalizeKey(candidate.predicate);
@@ -65,6 +85,11 @@ export function decideUpdate(candidate: UpdateCandidate, held: HeldFact[]): Upda
 
   if (!candidate.stateful) {
     return { action: 'add', reason: `new event: "${statement}"` };
+  }
+  // Most states accumulate (liking painting does not stop by liking hiking); only a predicate that holds one value
+  // at a time lets a new object replace the old.
+  if (!SINGLE_VALUED.has(predicate)) {
+    return { action: 'add', reason: `new state, alongside any others: "${statement}"` };
   }
 
   const current = live

@@ -153,3 +153,36 @@ describe('a LoCoMo conversation through M0, M1 and M2', () => {
     expect(await engine.storage.read('orphanEntities', {})).toEqual([]);
   });
 });
+
+describe('traces of the layers', () => {
+  it('shows each layer stage by stage, and says when the LLM path fell back to the rules', async () => {
+    const t = tempDir('strata-layer-traces-');
+    // A closed port: the configured LLM endpoint fails at once, and the rules must run instead.
+    const llmEngine = await Engine.open({
+      dataDir: t.dir,
+      embedder: 'hashing',
+      llm: { url: 'http://127.0.0.1:9/v1', model: 'absent-model', timeoutMs: 2_000 },
+    });
+    try {
+      await llmEngine.createSession({ id: 's', participants: ['Caroline', 'Melanie'] });
+      await llmEngine.addMessages('s', [
+        { speaker: 'Caroline', text: 'I went to a LGBTQ support group yesterday and it was so powerful.' },
+        { speaker: 'Melanie', text: 'That sounds great, I ran a charity race for mental health last Saturday.' },
+      ]);
+      await llmEngine.flush();
+      const traces = await llmEngine.listTraces(50);
+      const m0 = traces.find((tr) => tr.kind === 'm0.addMessages');
+      expect(m0?.spans.map((s) => s.stage)).toEqual(expect.arrayContaining(['embed', 'journal', 'store']));
+      expect(m0?.spans.every((s) => s.layer === 'm0')).toBe(true);
+      const m1 = traces.find((tr) => tr.kind === 'm1.episodes');
+      expect(m1?.spans.map((s) => s.stage)).toEqual(expect.arrayContaining(['segment', 'embed', 'journal', 'store']));
+      const m2 = traces.find((tr) => tr.kind === 'm2.facts');
+      expect(m2?.spans.map((s) => s.stage)).toEqual(expect.arrayContaining(['extract', 'embed', 'journal', 'store']));
+      expect(m2?.notes?.join(' ')).toMatch(/rules-after-llm-failure: network/);
+      expect((await llmEngine.list('m2', { kind: 'fact' })).total).toBeGreaterThan(0);
+    } finally {
+      await llmEngine.close();
+      t.cleanup();
+    }
+  });
+});

@@ -14,6 +14,7 @@ import { decideUpdate, normalizeKey } from '../extract/update';
 import type { StorageManager } from '../storage/manager';
 import type { ItemInput } from '../storage/validate';
 import type { DecisionRow } from '../workers/protocol';
+import { nowMs } from '../workers/protocol';
 import { CHUNK_DEFAULTS, type ChunkOptions, type ChunkSource, planChunks } from './m0';
 import { describeEpisode, type SegmentChunk, segment } from './m1';
 
@@ -143,10 +144,14 @@ export class LayerPipeline {
     const orphans = messages.filter((m) => !covered.has(m.id));
     if (orphans.length === 0) return;
     const items = chunkItems(sessionId, orphans);
+    const start = nowMs();
+    const vectors = await this.embedder.embed(items.map((i) => i.text));
     await this.storage.writeToAll({
       items,
-      vectors: await this.embedder.embed(items.map((i) => i.text)),
+      vectors,
       kind: 'm0.repair',
+      layer: 'm0',
+      before: [{ stage: 'embed', start, end: nowMs(), rows: items.length }],
     });
   }
 
@@ -158,6 +163,7 @@ export class LayerPipeline {
       this.storage.read('sessionItems', { sessionId, kinds: ['episode'], withVectors: false }),
     ]);
     const dim = this.embedder.dim;
+    const segmentStart = nowMs();
     const order = chunkList
       .map((c, row) => ({ c, row, seq: Math.min(...c.sources.map((s) => seqOf.get(s) ?? Number.MAX_SAFE_INTEGER)) }))
       .sort((a, b) => a.seq - b.seq || a.c.id.localeCompare(b.c.id));
@@ -215,10 +221,17 @@ export class LayerPipeline {
     if (stale.length > 0) await this.storage.deleteItems(stale.map((e) => e.id));
     if (changed.length === 0) return [];
     // All of this flush's episodes in one fan-out.
+    const embedStart = nowMs();
+    const episodeVectors = await this.embedder.embed(changed.map((e) => e.text));
     await this.storage.writeToAll({
       items: changed,
-      vectors: await this.embedder.embed(changed.map((e) => e.text)),
+      vectors: episodeVectors,
       kind: 'm1.episodes',
+      layer: 'm1',
+      before: [
+        { stage: 'segment', start: segmentStart, end: embedStart, rows: changed.length },
+        { stage: 'embed', start: embedStart, end: nowMs(), rows: changed.length },
+      ],
     });
     return changed.map((d) => ({
       id: d.id,
@@ -244,6 +257,8 @@ export class LayerPipeline {
     const items = new Map<string, ItemInput>();
     const decisions: DecisionRow[] = [];
     const heldBySubject = new Map<string, HeldFact[]>();
+    const notes = new Set<string>();
+    const extractStart = nowMs();
 
     for (const episode of episodes) {
       const msgIds = [...new Set(episode.sources.flatMap((c) => chunkMessages.get(c) ?? []))];
@@ -261,6 +276,11 @@ export class LayerPipeline {
         })),
       });
 
+      notes.add(
+        extraction.llmError
+          ? `extraction via ${extraction.via}: ${extraction.llmError}`
+          : `extraction via ${extraction.via}`,
+      );
       const entityId = (name: string) => `entity:${normalizeKey(name)}`;
       const existingEntities = new Map(
         (
@@ -364,11 +384,19 @@ export class LayerPipeline {
     const list = [...items.values()];
     if (list.length === 0 && decisions.length === 0) return;
     // Every fact, entity and relationship of this flush in one fan-out, with the decisions in the same transaction.
+    const embedStart = nowMs();
+    const vectors = await this.embedder.embed(list.map((i) => i.text));
     await this.storage.writeToAll({
       items: list,
-      vectors: await this.embedder.embed(list.map((i) => i.text)),
+      vectors,
       decisions,
       kind: 'm2.facts',
+      layer: 'm2',
+      notes: [...notes],
+      before: [
+        { stage: 'extract', start: extractStart, end: embedStart, rows: list.length },
+        { stage: 'embed', start: embedStart, end: nowMs(), rows: list.length },
+      ],
     });
   }
 

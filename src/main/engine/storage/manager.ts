@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
+  type Layer,
   type Message,
   type Span,
   STORE_NAMES,
@@ -75,6 +76,12 @@ export interface WriteBatch {
   kind?: string;
   /** M2 update decisions, journaled in the same transaction as the facts. */
   decisions?: DecisionRow[];
+  /** The layer this write builds; its spans carry it. */
+  layer?: Layer;
+  /** Work the caller did for this write before handing it over (embedding, extraction), shown first in its trace. */
+  before?: { stage: string; start: number; end: number; rows: number; threadId?: number }[];
+  /** Plain remarks kept with the trace (for example which extractor ran, and why the LLM path fell back). */
+  notes?: string[];
 }
 
 export type StoreOutcome =
@@ -336,15 +343,30 @@ export class StorageManager {
         }
       }
       const endedAt = nowMs();
+      // The caller's own stages (embedding …) began before this write did: the trace starts with the first of them.
+      const origin = Math.min(startedAt, ...(batch.before ?? []).map((b) => b.start));
+      const shift = startedAt - origin;
+      const before: Span[] = (batch.before ?? []).map((b) => ({
+        stage: b.stage,
+        start: b.start - origin,
+        durationMs: b.end - b.start,
+        rows: b.rows,
+        threadId: b.threadId ?? 0,
+        status: 'ok',
+      }));
+      const allSpans = [...before, ...spans.map((sp) => ({ ...sp, start: sp.start + shift }))].map((sp) =>
+        batch.layer ? { ...sp, layer: batch.layer } : sp,
+      );
       const trace: WriteTrace = {
         id: randomUUID(),
         kind: batch.kind ?? (targets.length === STORE_NAMES.length ? 'writeToAll' : `writeToStore.${targets[0]}`),
         mode: this.mode,
-        startedAt,
-        totalMs: endedAt - startedAt,
+        startedAt: origin,
+        totalMs: endedAt - origin,
         rows: batch.items.length,
         seq,
-        spans,
+        spans: allSpans,
+        ...(batch.notes && batch.notes.length > 0 && { notes: batch.notes }),
       };
       this.pendingTraces.push(trace);
       // Traces are persisted in batches, when idle or once enough have gathered, never inside a write's transaction.
