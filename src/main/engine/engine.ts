@@ -137,7 +137,9 @@ export class Engine {
       await embedder.close?.();
       throw err;
     }
-    const rules = createRuleExtractor();
+    // The rules run on the embedding workers when there is a pool, so NLP never blocks the main thread.
+    const rules: Extractor =
+      embedder instanceof EmbedderPool ? { extract: (input) => embedder.extract(input) } : createRuleExtractor();
     const extractor = opts.llm ? createLlmExtractor(opts.llm, rules) : rules;
     const engine = new Engine(storage, embedder, extractor, opts.layers ?? true, {
       ...CHUNK_DEFAULTS,

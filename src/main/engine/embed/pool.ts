@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
+import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
 import type { Embedder, EmbedderKind, EmbedderStatus } from './embedder';
 
@@ -56,6 +57,8 @@ export class EmbedderPool implements Embedder {
       );
       try {
         const infos = await Promise.all(clients.map((c) => c.call('open', {})));
+        // The model's first run compiles its graph (slow): pay it now on every worker, not in the first write.
+        await Promise.all(clients.map((c) => c.call('embed', { texts: ['warm up'] })));
         return { clients, info: (infos[0] as (typeof infos)[number]).result };
       } catch (err) {
         await Promise.allSettled(clients.map((c) => c.close()));
@@ -116,6 +119,13 @@ export class EmbedderPool implements Embedder {
     const idle = [...this.clients].sort((a, b) => a.pendingCalls - b.pendingCalls);
     await Promise.all(idle.slice(0, Math.min(idle.length, chunks.length)).map(lane));
     return out;
+  }
+
+  /** Runs the rule extractor on the least busy worker. */
+  async extract(input: ExtractInput): Promise<Extraction> {
+    if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
+    const client = [...this.clients].sort((a, b) => a.pendingCalls - b.pendingCalls)[0] as WorkerClient<'embed'>;
+    return (await client.call('extract', { input })).result;
   }
 
   private remember(text: string, vec: Float32Array): void {

@@ -1,12 +1,15 @@
 /**
  * An embedding worker: loads one embedder (USE-lite or hashing) on `open`, then
  * turns batches of texts into one Float32Array whose buffer is transferred back.
+ * It also runs the rule-based M2 extractor, the other CPU-heavy step of the layers.
  * Speaks the same request/response protocol as the SQLite workers.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
 import { hashEmbedAll } from '../embed/hashing';
 import { loadUseLite, USE_LITE_DIM, type UseLite } from '../embed/use-lite';
+import { createRuleExtractor } from '../extract/rules';
+import type { Extractor } from '../extract/types';
 import type { EmbedInit, EmbedMethods, Ready, Request, Response } from './protocol';
 import { nowMs } from './protocol';
 
@@ -15,6 +18,7 @@ const port = parentPort;
 if (!port) throw new Error('embed.worker must run as a worker thread');
 
 let model: UseLite | null = null;
+let rules: Extractor | null = null;
 let opened = false;
 
 const handlers: { [K in keyof EmbedMethods]: (p: EmbedMethods[K]['params']) => Promise<EmbedMethods[K]['result']> } = {
@@ -28,6 +32,10 @@ const handlers: { [K in keyof EmbedMethods]: (p: EmbedMethods[K]['params']) => P
   embed: async ({ texts }) => {
     if (!opened) throw new StrataError('WORKER_FAILED', 'embed worker: "embed" before open');
     return { vectors: model ? await model.embed(texts) : hashEmbedAll(texts, init.dim) };
+  },
+  extract: async ({ input }) => {
+    rules ??= createRuleExtractor();
+    return rules.extract(input);
   },
   close: async () => ({ closed: true }),
 };

@@ -20,6 +20,7 @@ import type {
   WriteTrace,
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
+import type { ExtractInput, Extraction } from '../extract/types';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -247,6 +248,8 @@ export interface EmbedMethods {
   open: { params: Record<string, never>; result: { id: string; dim: number } };
   /** Texts in, one row-major Float32Array out (its buffer transferred back). */
   embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
+  /** Rule-based M2 extraction runs here too, so NLP never blocks the main thread. */
+  extract: { params: { input: ExtractInput }; result: Extraction };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
