@@ -9,14 +9,14 @@
  * and nothing else. Prints a table and writes bench/results/layers.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbedderPool } from '../src/main/engine/embed/pool';
 import { Engine } from '../src/main/engine/engine';
 import { StorageManager } from '../src/main/engine/storage/manager';
 import { loadLocomo } from '../src/main/engine/testing/locomo';
 import type { WriteMode } from '../src/shared/types';
-import { parseArgs, percentile } from './synthetic';
+import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
 const CONV = Number(args.get('conversation') ?? 0);
@@ -156,12 +156,7 @@ const result = {
   messages: conv.sessions.reduce((n, s) => n + s.messages.length, 0),
   texts_embedded: texts.length,
   layer_counts: stats.layers,
-  machine: {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-  },
+  machine: machineInfo(),
   ran_at: new Date().toISOString(),
 };
 console.table({

@@ -8,13 +8,13 @@
  * bench/results/storage.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageManager } from '../src/main/engine/storage/manager';
 import { PAGE_SIZE } from '../src/main/engine/storage/migrations';
 import type { WriteMode } from '../src/shared/types';
-import { parseArgs, percentile, type SyntheticChunks, syntheticChunks } from './synthetic';
+import { machineInfo, parseArgs, percentile, type SyntheticChunks, syntheticChunks } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
 const CHUNKS = Number(args.get('chunks') ?? 10_000);
@@ -177,12 +177,7 @@ const result = {
   write10_process_durability_p99_ms: r(percentile(latProcess, 99), 3),
   write10_sequential_p50_ms: r(percentile(latSeq, 50), 3),
   write10_sequential_p99_ms: r(percentile(latSeq, 99), 3),
-  machine: {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    mem_gb: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-  },
+  machine: machineInfo(),
   ran_at: new Date().toISOString(),
 };
 

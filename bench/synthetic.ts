@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import { rng } from '../src/main/engine/testing/rng';
 
 /** Deterministic synthetic chunks (about 600 characters, unit-length vectors) shared by the benchmarks. */
@@ -56,4 +57,14 @@ export function parseArgs(argv: string[]): Map<string, string> {
     else out.set(k as string, 'true');
   }
   return out;
+}
+
+/** The machine a benchmark ran on, recorded beside its figures. */
+export function machineInfo(): { cores: number; cpu: string; mem_gb: number; node: string } {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    mem_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }

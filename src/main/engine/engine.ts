@@ -43,6 +43,11 @@ export interface EngineOptions {
    * Embedder object. Built-in embedders run on a pool of worker threads.
    */
   embedder?: EmbedderKind | Embedder;
+  /**
+   * When the data directory was written by another embedder (of the same dimension): re-embed every item with this
+   * one instead of refusing to open, reporting progress.
+   */
+  reembed?: boolean | { onProgress(done: number, total: number): void };
   /** Build M1 episodes and M2 facts in the background (default true); false keeps a plain M0 store. */
   layers?: boolean;
   /** How messages become M0 chunks; `shortTokens: 0` gives every message a chunk of its own. */
@@ -121,19 +126,25 @@ export class Engine {
     } else {
       embedder = choice;
     }
-    let storage: StorageManager;
+    let storage: StorageManager | undefined;
     try {
       storage = await StorageManager.open({
         dataDir: opts.dataDir,
         dim: embedder.dim,
         embedderId: embedder.id,
+        acceptOtherEmbedder: Boolean(opts.reembed),
         ...(opts.mode && { mode: opts.mode }),
         ...(opts.busyTimeoutMs !== undefined && { busyTimeoutMs: opts.busyTimeoutMs }),
         ...(opts.maxTraces !== undefined && { maxTraces: opts.maxTraces }),
         ...(opts.retryBaseMs !== undefined && { retryBaseMs: opts.retryBaseMs }),
         ...(opts.durability && { durability: opts.durability }),
       });
+      if (storage.storedEmbedder !== embedder.id) {
+        const onProgress = typeof opts.reembed === 'object' ? opts.reembed.onProgress : undefined;
+        await storage.reembed((texts) => embedder.embed(texts), embedder.id, onProgress);
+      }
     } catch (err) {
+      if (storage?.status().open) await storage.close().catch(() => undefined);
       await embedder.close?.();
       throw err;
     }

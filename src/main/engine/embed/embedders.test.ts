@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../engine';
-import { tempDir } from '../testing/fixtures';
+import { readStores, tempDir } from '../testing/fixtures';
 import type { Embedder } from './embedder';
 import { EmbedderPool } from './pool';
 
@@ -111,6 +111,42 @@ describe('the engine and its embedder', () => {
     const again = await Engine.open({ dataDir: t.dir, embedder: 'hashing', embedWorkers: 1 });
     cleanups.push(() => again.close());
     expect((await again.listMessages('s')).map((m) => m.text)).toEqual(['written with hashing vectors']);
+  });
+
+  it('re-embeds a directory written by another embedder when asked, with progress, and then opens plainly', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const first = await Engine.open({ dataDir: t.dir, embedder: 'hashing', embedWorkers: 1, layers: false });
+    await first.createSession({ id: 's' });
+    await first.addMessages('s', [
+      { id: 'a', text: 'We adopted a puppy last week and the kids love her.' },
+      { id: 'b', text: 'The quarterly tax filing is due on Friday.' },
+    ]);
+    await first.close();
+    const before = readStores(t.dir).vector;
+
+    const progress: [number, number][] = [];
+    const second = await Engine.open({
+      dataDir: t.dir,
+      embedder: 'use-lite',
+      embedWorkers: 1,
+      layers: false,
+      reembed: { onProgress: (done, total) => progress.push([done, total]) },
+    });
+    const after = readStores(t.dir).vector;
+    expect(progress.at(-1)).toEqual([2, 2]);
+    expect(after.map((v) => v.id)).toEqual(before.map((v) => v.id));
+    after.forEach((v, i) => {
+      expect(v.embedding).not.toBe(before[i]?.embedding);
+    });
+    expect(second.status().embedder.id).toBe('use-lite-512');
+    await second.close();
+    // The directory now names USE-lite: it opens without re-embedding, and hashing is refused.
+    const third = await Engine.open({ dataDir: t.dir, embedder: 'use-lite', embedWorkers: 1, layers: false });
+    await third.close();
+    await expect(Engine.open({ dataDir: t.dir, embedder: 'hashing', embedWorkers: 1 })).rejects.toMatchObject({
+      code: 'EMBEDDER_MISMATCH',
+    });
   });
 
   it('refuses vectors of the wrong dimension from an embedder, and writes nothing', async () => {

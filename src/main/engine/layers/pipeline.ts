@@ -233,18 +233,7 @@ export class LayerPipeline {
         { stage: 'embed', start: embedStart, end: nowMs(), rows: changed.length },
       ],
     });
-    return changed.map((d) => ({
-      id: d.id,
-      layer: 'm1',
-      kind: 'episode',
-      sessionId,
-      text: d.text,
-      data: d.data ?? null,
-      validFrom: d.validFrom ?? null,
-      validTo: d.validTo ?? null,
-      sources: d.sources,
-      links: [],
-    }));
+    return changed.map(asItem);
   }
 
   private async buildFacts(sessionId: string, messages: Message[], episodes: Item[]): Promise<void> {

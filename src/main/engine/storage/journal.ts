@@ -60,7 +60,13 @@ export function itemNode(item: Pick<ItemRow, 'id' | 'kind' | 'layer' | 'sessionI
   };
 }
 
-export function createJournal(db: DB, dim: number, maxTraces: number, embedderId: string): Handlers<CoreMethods> {
+export function createJournal(
+  db: DB,
+  dim: number,
+  maxTraces: number,
+  embedderId: string,
+  acceptOtherEmbedder = false,
+): Handlers<CoreMethods> {
   const meta = {
     get: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     set: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -79,7 +85,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
   const storedEmbedder = meta.get.get('embedder')?.value;
   if (storedEmbedder === undefined) {
     meta.set.run('embedder', embedderId);
-  } else if (storedEmbedder !== embedderId) {
+  } else if (storedEmbedder !== embedderId && !acceptOtherEmbedder) {
     throw new StrataError(
       'EMBEDDER_MISMATCH',
       `core.db holds vectors from the embedder "${storedEmbedder}" but the engine was opened with "${embedderId}"; ` +
@@ -124,6 +130,7 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
        RETURNING rowid`,
     ),
     itemRowid: db.prepare<[string], { rowid: number }>('SELECT rowid FROM items WHERE id = ?'),
+    setVector: db.prepare<[Buffer, string]>('UPDATE items SET vector = ? WHERE id = ?'),
     insertLink: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO links(src, dst, kind) VALUES (?, ?, ?)'),
     // An item's outgoing edges are exactly what its latest write says: sources can shrink when an episode is re-cut.
     clearOutgoing: db.prepare<[string]>('DELETE FROM links WHERE src = ?'),
@@ -425,7 +432,21 @@ export function createJournal(db: DB, dim: number, maxTraces: number, embedderId
   };
 
   return {
-    open: () => ({ journalSeq: journalSeq(), dim }),
+    open: () => ({ journalSeq: journalSeq(), dim, embedder: meta.get.get('embedder')?.value ?? embedderId }),
+    setVectors: ({ ids, vectors }) => {
+      const bytes = dim * 4;
+      let updated = 0;
+      db.transaction(() => {
+        ids.forEach((id, i) => {
+          updated += q.setVector.run(Buffer.from(vectors.buffer, vectors.byteOffset + i * bytes, bytes), id).changes;
+        });
+      }).immediate();
+      return { updated };
+    },
+    setEmbedder: ({ id }) => {
+      meta.set.run('embedder', id);
+      return { embedder: id };
+    },
     append: (p) => append.immediate(p),
     deleteMessages: (p) => deleteMessages.immediate(p),
     deleteSession: (p) => deleteSession.immediate(p),

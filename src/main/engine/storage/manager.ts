@@ -62,6 +62,8 @@ export interface StorageOptions {
   durability?: 'power' | 'process';
   /** The embedder whose vectors are written; a data directory keeps to one. */
   embedderId?: string;
+  /** Open a directory written by another embedder, so that the caller can re-embed it (see `storedEmbedder`). */
+  acceptOtherEmbedder?: boolean;
 }
 
 export interface WriteBatch {
@@ -127,6 +129,8 @@ export class StorageManager {
   private readonly reader: WorkerClient<'reader'>;
   private readonly stores: Record<StoreName, StoreState>;
   private journalSeq = 0;
+  /** The embedder the journal's vectors came from (differs from the engine's only while re-embedding). */
+  storedEmbedder = '';
   private prunedSeq = 0;
   private closed = false;
   private serial: Promise<unknown> = Promise.resolve();
@@ -153,6 +157,7 @@ export class StorageManager {
       maxTraces: opts.maxTraces,
       journalSync: opts.durability === 'process' ? 'NORMAL' : 'FULL',
       embedderId: opts.embedderId,
+      acceptOtherEmbedder: opts.acceptOtherEmbedder,
     });
     this.core = new WorkerClient('core', init('core'), entry);
     this.reader = new WorkerClient('reader', init('reader'), entry);
@@ -183,6 +188,7 @@ export class StorageManager {
       retryBaseMs: 200,
       durability: 'power',
       embedderId: `vectors-${options.dim}`,
+      acceptOtherEmbedder: false,
       ...options,
     };
     if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 8192) {
@@ -199,6 +205,7 @@ export class StorageManager {
         ...STORE_NAMES.map((s) => m.stores[s].client.call('open', {})),
       ]);
       m.journalSeq = core.result.journalSeq;
+      m.storedEmbedder = core.result.embedder;
       STORE_NAMES.forEach((s, i) => {
         const st = m.stores[s];
         st.applied = stores[i]?.result.appliedSeq ?? 0;
@@ -537,6 +544,33 @@ export class StorageManager {
     st.applied = upTo;
     st.lastPosted = upTo;
     st.rebuilds++;
+  }
+
+  /**
+   * Replaces every item's vector with the given embedder's, then rebuilds the vector store and records the
+   * embedder. Interrupted, the directory still names the old embedder, so the next open re-embeds again.
+   */
+  async reembed(
+    embed: (texts: string[]) => Promise<Float32Array>,
+    embedderId: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    this.assertOpen();
+    const page = 256;
+    let done = 0;
+    for (let offset = 0; ; offset += page) {
+      const { items, total } = (await this.reader.call('listItems', { limit: page, offset })).result;
+      if (items.length > 0) {
+        const vectors = await embed(items.map((i) => i.text));
+        await this.core.call('setVectors', { ids: items.map((i) => i.id), vectors });
+        done += items.length;
+      }
+      onProgress?.(done, total);
+      if (items.length < page) break;
+    }
+    await this.rebuildStore('vector');
+    await this.core.call('setEmbedder', { id: embedderId });
+    this.storedEmbedder = embedderId;
   }
 
   /** Empties a store and rebuilds it from the journal (for a store file that lost data underneath the engine). */

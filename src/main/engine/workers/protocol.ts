@@ -45,6 +45,8 @@ export interface StoreInit {
   journalSync: 'FULL' | 'NORMAL';
   /** The embedder whose vectors this data directory holds; another one is refused at open. */
   embedderId: string;
+  /** Open even if the directory holds another embedder's vectors (the engine re-embeds them). */
+  acceptOtherEmbedder?: boolean;
 }
 
 /** A session as journaled and as the graph store sees it. */
@@ -115,16 +117,8 @@ export type StoreOp =
       nodeIds: string[];
     };
 
-/** One M2 update decision, journaled with the facts it produced. */
-export interface DecisionRow {
-  episodeId: string;
-  sessionId: string;
-  candidate: string;
-  action: 'add' | 'update' | 'noop';
-  factId: string | null;
-  targetId: string | null;
-  reason: string;
-}
+/** One M2 update decision, journaled with the facts it produced (the journal adds its id and time). */
+export type DecisionRow = Omit<Decision, 'id' | 'at'>;
 
 /** What the journal keeps for an item beyond what the stores index. */
 export interface ItemExtra {
@@ -191,7 +185,11 @@ export interface StoreCounts {
 }
 
 export interface CoreMethods {
-  open: { params: Record<string, never>; result: { journalSeq: number; dim: number } };
+  open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
+  /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
+  setVectors: { params: { ids: string[]; vectors: Float32Array }; result: { updated: number } };
+  /** Records the embedder once every item carries its vectors. */
+  setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
   deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
   deleteSession: { params: { sessionId: string }; result: DeleteResult };

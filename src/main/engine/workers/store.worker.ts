@@ -41,7 +41,7 @@ function openRole(): AnyHandlers {
   // The reader was handled above; every other store role has a file.
   switch (init.role) {
     case 'core':
-      table = createJournal(db, init.dim, init.maxTraces, init.embedderId);
+      table = createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false);
       break;
     case 'vector':
       table = createVectorStore(db, init.dim);
