@@ -52,7 +52,7 @@ describe('worker protocol', () => {
   it('answers with worker-side timings and the thread that ran the call', async () => {
     const core = client('core');
     const { result, timing } = await core.call('open', {});
-    expect(result).toEqual({ journalSeq: 0, dim: 4 });
+    expect(result).toEqual({ journalSeq: 0, dim: 4, embedder: 'test' });
     expect(timing.threadId).toBeGreaterThan(0);
     expect(timing.t1).toBeGreaterThanOrEqual(timing.t0);
     expect(timing.t0).toBeGreaterThanOrEqual(timing.sentAt - 5);
