@@ -30,6 +30,7 @@ import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import { createRuleExtractor } from './extract/rules';
 import type { Extractor } from './extract/types';
+import { InFlight } from './in-flight';
 import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
 import { chunkItems, LayerPipeline } from './layers/pipeline';
 import { StorageManager, type StoreOutcome } from './storage/manager';
@@ -74,7 +75,7 @@ export interface AddMessagesResult {
 
 export class Engine {
   private closing = false;
-  private readonly calls = new Set<Promise<unknown>>();
+  private readonly calls = new InFlight();
 
   readonly layers: LayerPipeline;
 
@@ -93,14 +94,7 @@ export class Engine {
     if (this.closing) {
       return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
     }
-    const run = work();
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.calls.add(settled);
-    void settled.then(() => this.calls.delete(settled));
-    return run;
+    return this.calls.track(work());
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
@@ -244,11 +238,10 @@ export class Engine {
     if (typeof messageId !== 'string' || messageId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'messageId: expected a message id', { field: 'messageId' });
     }
-    const sessionId = (await this.storage.read('provenance', { id: messageId }))?.item.sessionId ?? null;
     const r = await this.storage.deleteMessages([messageId]);
     // Derived items went with the message; the layers rebuild what the remaining messages still support.
     if (this.buildLayers) {
-      if (sessionId) this.layers.notify(sessionId);
+      for (const sessionId of r.touchedSessions) this.layers.notify(sessionId);
       this.layers.collectOrphansAfter();
     }
     return { messages: r.messages, items: r.items };
@@ -372,7 +365,7 @@ export class Engine {
       throw new StrataError('ALREADY_CLOSED', `the engine for ${this.storage.dataDir} is already closed`);
     }
     this.closing = true;
-    await Promise.allSettled([...this.calls]);
+    await this.calls.drain();
     // Background layers finish before the workers stop; a failure there is in status, not a reason to keep files open.
     await this.layers.flush().catch(() => undefined);
     try {

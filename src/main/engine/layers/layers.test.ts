@@ -186,3 +186,30 @@ describe('traces of the layers', () => {
     }
   });
 });
+
+describe('deleting one message', () => {
+  it('rebuilds the chunk, episode and facts of the messages that shared its chunk', async () => {
+    const t = tempDir('strata-layer-delete-');
+    const e = await Engine.open({ dataDir: t.dir, embedder: 'hashing' });
+    try {
+      await e.createSession({ id: 's', participants: ['Caroline', 'Melanie'] });
+      // Two short messages share one chunk; deleting the first takes that chunk (and what derives from it) along.
+      await e.addMessages('s', [
+        { id: 'hi', speaker: 'Melanie', text: 'Hey Caroline!' },
+        { id: 'race', speaker: 'Melanie', text: 'I ran a charity race.' },
+      ]);
+      await e.flush();
+      expect((await e.list('m0', { kind: 'chunk' })).items.map((c) => c.sources)).toEqual([['hi', 'race']]);
+      await e.deleteMessage('hi');
+      await e.flush();
+      const chunks = (await e.list('m0', { kind: 'chunk' })).items;
+      expect(chunks.map((c) => c.sources)).toEqual([['race']]);
+      const race = await e.get('race');
+      expect(race.descendants.map((d) => d.kind)).toEqual(expect.arrayContaining(['chunk', 'episode', 'fact']));
+      expect(race.descendants.some((d) => d.sources.includes('hi'))).toBe(false);
+    } finally {
+      await e.close();
+      t.cleanup();
+    }
+  });
+});

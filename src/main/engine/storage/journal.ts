@@ -173,7 +173,9 @@ export function createJournal(
          (SELECT count(*) FROM items) + (SELECT count(*) FROM messages) + (SELECT count(*) FROM sessions) AS nodes,
          (SELECT count(*) FROM links) AS edges`,
     ),
-    messagesById: db.prepare<[string], { rowid: number; id: string }>('SELECT rowid, id FROM messages WHERE id = ?'),
+    messagesById: db.prepare<[string], { rowid: number; id: string; session_id: string }>(
+      'SELECT rowid, id, session_id FROM messages WHERE id = ?',
+    ),
     messagesOfSession: db.prepare<[string], { id: string }>('SELECT id FROM messages WHERE session_id = ?'),
     itemsOfSession: db.prepare<[string], { id: string }>('SELECT id FROM items WHERE session_id = ?'),
     derivedFrom: db.prepare<[string], { src: string }>("SELECT src FROM links WHERE dst = ? AND kind = 'derived_from'"),
@@ -314,16 +316,26 @@ export function createJournal(
     const nodeIds = [...messageIds, ...itemIds, ...sessionIds];
     const payload: DeletePayload = { itemRowids, nodeIds };
     q.insertOutbox.run(null, 'delete', JSON.stringify(payload), Date.now());
-    return { seq: journalSeq(), itemRowids, nodeIds, messages: messageIds.length, items: itemRowids.length };
+    return {
+      seq: journalSeq(),
+      itemRowids,
+      nodeIds,
+      messages: messageIds.length,
+      items: itemRowids.length,
+      touchedSessions: [],
+    };
   };
 
   const deleteMessages = db.transaction(({ messageIds }: { messageIds: string[] }): DeleteResult => {
+    const touched = new Set<string>();
     messageIds.forEach((id, i) => {
-      if (!q.messagesById.get(id)) {
+      const m = q.messagesById.get(id);
+      if (!m) {
         throw new StrataError('NOT_FOUND', `messageIds[${i}]: no message "${id}"`, { field: `messageIds[${i}]` });
       }
+      touched.add(m.session_id);
     });
-    return recordDelete(messageIds, new Set(), []);
+    return { ...recordDelete(messageIds, new Set(), []), touchedSessions: [...touched] };
   });
 
   const deleteSession = db.transaction(({ sessionId }: { sessionId: string }): DeleteResult => {

@@ -20,6 +20,7 @@ import {
   type WriteMode,
   type WriteTrace,
 } from '../../../shared/types';
+import { InFlight } from '../in-flight';
 import { type CallTiming, WorkerClient, workerEntry } from '../workers/client';
 import type {
   AppendResult,
@@ -136,8 +137,8 @@ export class StorageManager {
   private serial: Promise<unknown> = Promise.resolve();
   private pendingTraces: WriteTrace[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
-  private inFlight = 0;
-  private readonly writes = new Set<Promise<void>>();
+  /** Writes and deletes still running: close() lets them finish, idle maintenance waits for none. */
+  private readonly writes = new InFlight();
   private readonly retryBaseMs: number;
 
   private constructor(
@@ -258,18 +259,7 @@ export class StorageManager {
     } else {
       run = this.writeNow(batch, targets, startedAt, validatedAt);
     }
-    return this.track(run);
-  }
-
-  /** Remembers a write until it settles, so close() can let it finish before the workers stop. */
-  private track<T>(run: Promise<T>): Promise<T> {
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writes.add(settled);
-    void settled.then(() => this.writes.delete(settled));
-    return run;
+    return this.writes.track(run);
   }
 
   private async writeNow(
@@ -278,7 +268,6 @@ export class StorageManager {
     startedAt: number,
     validatedAt: number,
   ): Promise<WriteResult> {
-    this.inFlight++;
     const spans: Span[] = [
       {
         stage: 'validate',
@@ -380,7 +369,6 @@ export class StorageManager {
       if (this.pendingTraces.length >= TRACE_FLUSH) void this.flushTraces().catch(() => undefined);
       return { seq, rowids, messageSeqs, outcomes, trace };
     } finally {
-      this.inFlight--;
       this.scheduleIdle();
     }
   }
@@ -613,14 +601,14 @@ export class StorageManager {
     messageIds: string[],
   ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     this.assertOpen();
-    return this.track(this.deleteWith('deleteMessages', () => this.core.call('deleteMessages', { messageIds })));
+    return this.writes.track(this.deleteWith('deleteMessages', () => this.core.call('deleteMessages', { messageIds })));
   }
 
   deleteSession(
     sessionId: string,
   ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     this.assertOpen();
-    return this.track(this.deleteWith('deleteSession', () => this.core.call('deleteSession', { sessionId })));
+    return this.writes.track(this.deleteWith('deleteSession', () => this.core.call('deleteSession', { sessionId })));
   }
 
   /** Deletes derived items (and what derives from them) from the journal and every store. */
@@ -628,7 +616,7 @@ export class StorageManager {
     itemIds: string[],
   ): Promise<DeleteResult & { outcomes: Record<StoreName, StoreOutcome>; trace: WriteTrace }> {
     this.assertOpen();
-    return this.track(this.deleteWith('deleteItems', () => this.core.call('deleteItems', { itemIds })));
+    return this.writes.track(this.deleteWith('deleteItems', () => this.core.call('deleteItems', { itemIds })));
   }
 
   private async deleteWith(
@@ -773,7 +761,7 @@ export class StorageManager {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.inFlight === 0) void this.maintain().catch(() => undefined);
+      if (this.writes.size === 0) void this.maintain().catch(() => undefined);
     }, IDLE_MS);
     this.idleTimer.unref();
     // Under sustained load there is no idle moment: checkpoint a store whose WAL has grown large.
@@ -812,7 +800,7 @@ export class StorageManager {
     if (this.closed) throw new StrataError('ALREADY_CLOSED', `the engine for ${this.dataDir} is already closed`);
     // Set now, not after the awaits: a second close or a new write during shutdown is refused at once.
     this.closed = true;
-    await Promise.allSettled([...this.writes]);
+    await this.writes.drain();
     await Promise.allSettled(STORE_NAMES.map((s) => this.stores[s].catchingUp ?? Promise.resolve()));
     await this.flushTraces().catch(() => undefined);
     await this.shutdown();

@@ -159,6 +159,8 @@ export interface DeleteResult {
   nodeIds: string[];
   messages: number;
   items: number;
+  /** Sessions that lost messages but still exist: their derived layers need rebuilding. */
+  touchedSessions: string[];
 }
 
 export interface JournalOp {
