@@ -1,11 +1,16 @@
 /** The embedder contract, and the names of the built-in embedders. */
 
+export interface EmbedOptions {
+  /** `foreground` (the default) is served first: a write waits on it. `background` is layer building. */
+  priority?: 'foreground' | 'background';
+}
+
 export interface Embedder {
   /** Recorded in the data directory: vectors from different embedders are never mixed. */
   readonly id: string;
   readonly dim: number;
   /** One row-major Float32Array of texts.length × dim, every row unit-length. */
-  embed(texts: readonly string[]): Promise<Float32Array>;
+  embed(texts: readonly string[], opts?: EmbedOptions): Promise<Float32Array>;
   close?(): Promise<void>;
 }
 

@@ -80,6 +80,27 @@ describe('hashing on the pool', () => {
     expect(va.length).toBe(TEXTS.length * 64);
     expect(Array.from(va)).toEqual(Array.from(await b.embed(TEXTS)));
   });
+
+  it('embeds a text asked for by two callers at once only once, with no cache to help', async () => {
+    const p = await pool('hashing', { workers: 2, hashingDim: 64, cacheEntries: 0 });
+    const [x, y] = await Promise.all([p.embed(TEXTS), p.embed([TEXTS[2] as string, TEXTS[3] as string])]);
+    expect(Array.from(y)).toEqual(Array.from(x.subarray(2 * 64)));
+    expect(p.status().embedded).toBe(TEXTS.length);
+  });
+
+  it('serves a foreground request before background work queued ahead of it', async () => {
+    const p = await pool('hashing', { workers: 2, hashingDim: 64, chunk: 2 });
+    const backlog = Array.from({ length: 400 }, (_, i) => `background text ${i}`);
+    let backgroundDone = false;
+    const background = p.embed(backlog, { priority: 'background' }).then((v) => {
+      backgroundDone = true;
+      return v;
+    });
+    const foreground = await p.embed(['a write waiting on M0']);
+    expect(foreground.length).toBe(64);
+    expect(backgroundDone).toBe(false);
+    expect((await background).length).toBe(400 * 64);
+  });
 });
 
 describe('the engine and its embedder', () => {

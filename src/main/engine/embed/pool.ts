@@ -8,18 +8,24 @@ import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
 import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
-import type { Embedder, EmbedderKind, EmbedderStatus } from './embedder';
+import type { Embedder, EmbedderKind, EmbedderStatus, EmbedOptions } from './embedder';
 
 export interface PoolOptions {
   workers?: number;
   /** Texts kept with their vectors; the least recently used go first. */
   cacheEntries?: number;
-  /** Texts per request to one worker. */
+  /** Most texts per request to one worker: small, so foreground work never waits long behind background work. */
   chunk?: number;
   /** Dimension of the hashing embedder. */
   hashingDim?: number;
   /** Where the USE-lite files are (tests point it at a missing folder to exercise the fallback). */
   modelDir?: string;
+}
+
+interface Job {
+  text: string;
+  resolve(vec: Float32Array): void;
+  reject(err: unknown): void;
 }
 
 export class EmbedderPool implements Embedder {
@@ -29,6 +35,11 @@ export class EmbedderPool implements Embedder {
   private cacheHits = 0;
   private embedded = 0;
   private closed = false;
+  /** Texts waiting for a worker: [foreground, background]. */
+  private readonly queues: [Job[], Job[]] = [[], []];
+  /** Every text queued or being embedded, so a second caller waits for the first. */
+  private readonly inFlight = new Map<string, Promise<Float32Array>>();
+  private readonly busy = new Set<WorkerClient<'embed'>>();
 
   private constructor(
     readonly kind: EmbedderKind,
@@ -66,7 +77,7 @@ export class EmbedderPool implements Embedder {
       }
     };
     const cacheEntries = opts.cacheEntries ?? 10_000;
-    const chunk = opts.chunk ?? 16;
+    const chunk = opts.chunk ?? 4;
     try {
       const { clients, info } = await start(kind);
       return new EmbedderPool(kind, clients, info, null, cacheEntries, chunk);
@@ -78,12 +89,19 @@ export class EmbedderPool implements Embedder {
     }
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array> {
+  /**
+   * Vectors for `texts`, in order. Cached texts cost nothing, a text already being
+   * embedded for another caller is awaited rather than embedded again, and the
+   * rest join the pool's queue: foreground work (a write waiting on M0) is served
+   * before background work (episodes, facts), and a request is split evenly over
+   * the workers so a 10-message write uses every core.
+   */
+  async embed(texts: readonly string[], opts: EmbedOptions = {}): Promise<Float32Array> {
     if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
     const dim = this.dim;
     const out = new Float32Array(texts.length * dim);
-    // Texts not in the cache, each once, with every position it fills.
-    const missing = new Map<string, number[]>();
+    const waits: Promise<void>[] = [];
+    const asked = new Map<string, Promise<Float32Array>>();
     texts.forEach((t, i) => {
       const hit = this.cache.get(t);
       if (hit) {
@@ -91,34 +109,61 @@ export class EmbedderPool implements Embedder {
         this.cache.set(t, hit);
         out.set(hit, i * dim);
         this.cacheHits++;
-      } else {
-        const at = missing.get(t);
-        if (at) at.push(i);
-        else missing.set(t, [i]);
+        return;
       }
+      let vec = asked.get(t);
+      if (!vec) {
+        vec = this.inFlight.get(t) ?? this.enqueue(t, opts.priority === 'background' ? 1 : 0);
+        asked.set(t, vec);
+      }
+      waits.push(vec.then((v) => out.set(v, i * dim)));
     });
-    if (missing.size === 0) return out;
-
-    const todo = [...missing.keys()];
-    const chunks: string[][] = [];
-    for (let i = 0; i < todo.length; i += this.chunk) chunks.push(todo.slice(i, i + this.chunk));
-    let next = 0;
-    // Each worker pulls the next chunk when it is free, so a slow chunk never idles the others.
-    const lane = async (client: WorkerClient<'embed'>) => {
-      while (next < chunks.length) {
-        const batch = chunks[next++] as string[];
-        const { result } = await client.call('embed', { texts: batch });
-        batch.forEach((text, j) => {
-          const vec = result.vectors.slice(j * dim, (j + 1) * dim);
-          for (const i of missing.get(text) ?? []) out.set(vec, i * dim);
-          this.remember(text, vec);
-        });
-        this.embedded += batch.length;
-      }
-    };
-    const idle = [...this.clients].sort((a, b) => a.pendingCalls - b.pendingCalls);
-    await Promise.all(idle.slice(0, Math.min(idle.length, chunks.length)).map(lane));
+    this.pump();
+    await Promise.all(waits);
     return out;
+  }
+
+  private enqueue(text: string, priority: 0 | 1): Promise<Float32Array> {
+    const vec = new Promise<Float32Array>((resolve, reject) => {
+      this.queues[priority].push({ text, resolve, reject });
+    });
+    this.inFlight.set(text, vec);
+    return vec;
+  }
+
+  /** Hands queued texts to every idle worker: foreground first, in even shares of at most `chunk`. */
+  private pump(): void {
+    for (const client of this.clients) {
+      if (this.busy.has(client)) continue;
+      const queue = this.queues[0].length > 0 ? this.queues[0] : this.queues[1];
+      if (queue.length === 0) return;
+      const share = Math.ceil(queue.length / this.clients.length);
+      const jobs = queue.splice(0, Math.max(1, Math.min(this.chunk, share)));
+      this.busy.add(client);
+      void this.run(client, jobs);
+    }
+  }
+
+  private async run(client: WorkerClient<'embed'>, jobs: Job[]): Promise<void> {
+    const dim = this.dim;
+    try {
+      const { result } = await client.call('embed', { texts: jobs.map((j) => j.text) });
+      jobs.forEach((job, j) => {
+        const vec = result.vectors.slice(j * dim, (j + 1) * dim);
+        this.remember(job.text, vec);
+        this.inFlight.delete(job.text);
+        job.resolve(vec);
+      });
+      this.embedded += jobs.length;
+    } catch (err) {
+      for (const job of jobs) {
+        this.inFlight.delete(job.text);
+        job.reject(err);
+      }
+    } finally {
+      this.busy.delete(client);
+      if (!this.closed) this.pump();
+    }
   }
 
   /** Runs the rule extractor on the least busy worker. */
@@ -153,6 +198,9 @@ export class EmbedderPool implements Embedder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const closed = new StrataError('ENGINE_CLOSED', 'the embedder pool closed before this text was embedded');
+    for (const job of this.queues.flatMap((q) => q.splice(0))) job.reject(closed);
+    this.inFlight.clear();
     await Promise.allSettled(this.clients.map((c) => c.close()));
   }
 }

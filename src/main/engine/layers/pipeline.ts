@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Item, Message } from '../../../shared/types';
-import type { Embedder } from '../embed/embedder';
-import type { ExtractedFact, Extractor, HeldFact } from '../extract/types';
+import type { Embedder, EmbedOptions } from '../embed/embedder';
+import type { ExtractedFact, Extraction, Extractor, HeldFact } from '../extract/types';
 import { decideUpdate, normalizeKey } from '../extract/update';
 import type { StorageManager } from '../storage/manager';
 import type { ItemInput } from '../storage/validate';
@@ -17,6 +17,9 @@ import type { DecisionRow } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
 import { CHUNK_DEFAULTS, type ChunkOptions, type ChunkSource, planChunks } from './m0';
 import { describeEpisode, type SegmentChunk, segment } from './m1';
+
+/** Layer building yields the embedders to writes waiting on M0. */
+const BACKGROUND: EmbedOptions = { priority: 'background' };
 
 export interface PipelineStatus {
   queued: number;
@@ -145,7 +148,10 @@ export class LayerPipeline {
     if (orphans.length === 0) return;
     const items = chunkItems(sessionId, orphans);
     const start = nowMs();
-    const vectors = await this.embedder.embed(items.map((i) => i.text));
+    const vectors = await this.embedder.embed(
+      items.map((i) => i.text),
+      BACKGROUND,
+    );
     await this.storage.writeToAll({
       items,
       vectors,
@@ -222,7 +228,10 @@ export class LayerPipeline {
     if (changed.length === 0) return [];
     // All of this flush's episodes in one fan-out.
     const embedStart = nowMs();
-    const episodeVectors = await this.embedder.embed(changed.map((e) => e.text));
+    const episodeVectors = await this.embedder.embed(
+      changed.map((e) => e.text),
+      BACKGROUND,
+    );
     await this.storage.writeToAll({
       items: changed,
       vectors: episodeVectors,
@@ -249,22 +258,28 @@ export class LayerPipeline {
     const notes = new Set<string>();
     const extractStart = nowMs();
 
-    for (const episode of episodes) {
-      const msgIds = [...new Set(episode.sources.flatMap((c) => chunkMessages.get(c) ?? []))];
-      const msgs = msgIds.map((id) => byId.get(id)).filter((m): m is Message => !!m);
-      const participants = (episode.data?.participants as string[] | undefined) ?? [];
-      const extraction = await this.extractor.extract({
-        episodeId: episode.id,
-        sessionId,
-        messages: msgs.map((m) => ({
-          id: m.id,
-          speaker: m.speaker,
-          others: participants.filter((p) => p !== m.speaker),
-          text: m.text,
-          timestamp: m.timestamp,
-        })),
-      });
+    // Every episode is extracted at once, spread over the workers; the results are then merged in episode order.
+    const extractions = await Promise.all(
+      episodes.map((episode) => {
+        const msgIds = [...new Set(episode.sources.flatMap((c) => chunkMessages.get(c) ?? []))];
+        const msgs = msgIds.map((id) => byId.get(id)).filter((m): m is Message => !!m);
+        const participants = (episode.data?.participants as string[] | undefined) ?? [];
+        return this.extractor.extract({
+          episodeId: episode.id,
+          sessionId,
+          messages: msgs.map((m) => ({
+            id: m.id,
+            speaker: m.speaker,
+            others: participants.filter((p) => p !== m.speaker),
+            text: m.text,
+            timestamp: m.timestamp,
+          })),
+        });
+      }),
+    );
 
+    for (const [at, episode] of episodes.entries()) {
+      const extraction = extractions[at] as Extraction;
       notes.add(
         extraction.llmError
           ? `extraction via ${extraction.via}: ${extraction.llmError}`
@@ -374,7 +389,10 @@ export class LayerPipeline {
     if (list.length === 0 && decisions.length === 0) return;
     // Every fact, entity and relationship of this flush in one fan-out, with the decisions in the same transaction.
     const embedStart = nowMs();
-    const vectors = await this.embedder.embed(list.map((i) => i.text));
+    const vectors = await this.embedder.embed(
+      list.map((i) => i.text),
+      BACKGROUND,
+    );
     await this.storage.writeToAll({
       items: list,
       vectors,
