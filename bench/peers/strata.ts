@@ -1,0 +1,143 @@
+/**
+ * Strata through its engine API: `Engine.open` with `layers: false` (a plain M0 store) and one chunk per message,
+ * `addMessages` in calls of up to 500 messages with a few calls in flight, every store written by its own worker, and
+ * `engine.query` for search. The engine is given the benchmark's precomputed vectors through an Embedder that looks
+ * each text up (so Strata embeds nothing: the same vectors as every other system).
+ */
+import type { Embedder } from '../../src/main/engine/embed/embedder';
+import { hashEmbed } from '../../src/main/engine/embed/hashing';
+import { Engine } from '../../src/main/engine/engine';
+import type { QueryInput } from '../../src/shared/schema';
+import type { QueryResult } from '../../src/shared/types';
+import { dirBytes } from './disk';
+import type { BenchQuery, PeerSystem } from './types';
+
+/** addMessages calls in flight at once (the storage bench's window). */
+const WINDOW = 4;
+
+/**
+ * Answers from vectors handed over before each call; a text not handed over (none, unless the engine changes a
+ * text before embedding it) is hashed on the spot, which gives the same vector, and counted.
+ */
+class PrecomputedEmbedder implements Embedder {
+  readonly id: string;
+  private readonly known = new Map<string, Float32Array>();
+  misses = 0;
+
+  constructor(readonly dim: number) {
+    this.id = `bench-precomputed-hashing-${dim}`;
+  }
+
+  provide(text: string, vector: Float32Array): void {
+    this.known.set(text, vector);
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array> {
+    const out = new Float32Array(texts.length * this.dim);
+    texts.forEach((t, i) => {
+      const v = this.known.get(t);
+      if (v) {
+        out.set(v, i * this.dim);
+        // Dropped once used, so the engine's process does not hold the corpus's vectors.
+        this.known.delete(t);
+      } else {
+        this.misses++;
+        hashEmbed(t, this.dim, out, i * this.dim);
+      }
+    });
+    return out;
+  }
+}
+
+type QueryFn = (input: QueryInput) => Promise<QueryResult>;
+
+export function createStrata(): PeerSystem {
+  let engine: Engine;
+  let embedder: PrecomputedEmbedder;
+  let dir = '';
+  const sessions = new Set<string>();
+  const inFlight = new Set<Promise<unknown>>();
+  let failure: unknown = null;
+
+  const query = (q: BenchQuery, input: Omit<QueryInput, 'text'>): Promise<string[]> => {
+    const fn = (engine as unknown as { query?: QueryFn }).query;
+    if (typeof fn !== 'function') throw new Error('Engine.query is not there yet (issue 4)');
+    embedder.provide(q.text, q.vector);
+    return fn.call(engine, { text: q.text, ...input }).then((r) => r.hits.map((h) => h.messageIds[0] ?? h.id));
+  };
+
+  const send = async (sessionId: string, messages: Parameters<Engine['addMessages']>[1]): Promise<void> => {
+    if (!sessions.has(sessionId)) {
+      sessions.add(sessionId);
+      await engine.createSession({ id: sessionId, title: sessionId });
+    }
+    while (inFlight.size >= WINDOW) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const p = engine.addMessages(sessionId, messages).then(
+      (res) => {
+        for (const o of Object.values(res.outcomes))
+          if (o.status !== 'ok') failure ??= new Error(`${o.store} ${o.status}`);
+      },
+      (err: unknown) => {
+        failure ??= err;
+      },
+    );
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  return {
+    name: 'strata',
+    notes: [
+      'Engine.open({layers:false, chunking:{shortTokens:0, maxTokens:1e6}}): one M0 chunk per message, default durability (power: the journal fsyncs every commit)',
+      `addMessages in calls of up to 500 messages (one per session run), ${WINDOW} calls in flight; vector, keyword and graph stores written in parallel by their workers`,
+      'vector = engine.query weights {keyword:0, graph:0, time:0}; keyword = {vector:0, graph:0, time:0}; hybrid = the defaults',
+    ],
+    async open(d, dim) {
+      dir = d;
+      embedder = new PrecomputedEmbedder(dim);
+      engine = await Engine.open({
+        dataDir: dir,
+        embedder,
+        layers: false,
+        chunking: { shortTokens: 0, maxTokens: 1_000_000 },
+      });
+    },
+    async ingest(batch) {
+      batch.texts.forEach((t, i) => {
+        embedder.provide(t, batch.vectors.subarray(i * embedder.dim, (i + 1) * embedder.dim));
+      });
+      // One addMessages call per run of consecutive items of one session.
+      let from = 0;
+      for (let i = 1; i <= batch.ids.length; i++) {
+        if (i < batch.ids.length && batch.sessions[i] === batch.sessions[from]) continue;
+        const messages = [];
+        for (let j = from; j < i; j++) {
+          messages.push({
+            id: batch.ids[j] as string,
+            role: 'user' as const,
+            speaker: batch.speakers[j] as string,
+            text: batch.bodies[j] as string,
+            timestamp: batch.timestamps[j] as number,
+          });
+        }
+        await send(batch.sessions[from] as string, messages);
+        from = i;
+      }
+    },
+    async finish() {
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+    },
+    vectorSearch: (q, k) =>
+      query(q, { k, layers: ['m0'], weights: { keyword: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
+    keywordSearch: (q, k) =>
+      query(q, { k, layers: ['m0'], weights: { vector: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
+    hybridSearch: (q, k) => query(q, { k }),
+    async close() {
+      await engine.close();
+    },
+    diskBytes: () => dirBytes(dir),
+    extra: () => ({ texts_embedded_on_the_spot: embedder.misses }),
+  };
+}
