@@ -68,7 +68,8 @@ function runOne(system: string, corpus: CorpusInfo, round: number): Promise<RunR
       clearTimeout(timer);
       const secs = ((performance.now() - started) / 1000).toFixed(0);
       if (timedOut) resolve(failed(`timed out after ${TIMEOUT_MS / 60_000} min (killed)`));
-      else if (!existsSync(out)) resolve(failed(`child exited (code ${code}, signal ${signal}) after ${secs} s with no result`));
+      else if (!existsSync(out))
+        resolve(failed(`child exited (code ${code}, signal ${signal}) after ${secs} s with no result`));
       else resolve(JSON.parse(readFileSync(out, 'utf8')) as RunResult);
       rmSync(dir, { recursive: true, force: true });
     });
@@ -118,7 +119,7 @@ for (const size of SIZES) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const system of SYSTEMS) {
       const r = await runOne(system, corpus, round);
-      (runs[system] ??= []).push(r);
+      runs[system] = [...(runs[system] ?? []), r];
       if (!r.ok) console.log(`  ${system} ${size}: FAILED ${r.error?.split('\n')[0]}`);
     }
   }
@@ -128,8 +129,8 @@ for (const size of SIZES) {
     const rs = runs[system] ?? [];
     const ok = rs.filter((r) => r.ok);
     const fig = ok.length > 0 ? combine(ok) : { ...EMPTY_FIGURES };
-    (results[system] ??= {})[size] = fig;
-    (details[system] ??= {})[size] = rs;
+    results[system] = { ...results[system], [size]: fig };
+    details[system] = { ...details[system], [size]: rs };
     table[system] = Object.fromEntries(COLUMNS.map(([k, label]) => [label, fig[k]]));
     if (ok.length === 0) table[system] = { error: (rs[0]?.error ?? 'no run').split('\n')[0]?.slice(0, 80) ?? null };
   }
