@@ -4,9 +4,15 @@ import type { PeerSystem } from './types';
 export const SYSTEMS: Record<string, () => Promise<PeerSystem>> = {
   strata: async () => (await import('./strata')).createStrata(),
   'raw-sqlite': async () => (await import('./raw-sqlite')).createRawSqlite(),
+  lancedb: async () => (await import('./lancedb')).createLanceDb(),
+  orama: async () => (await import('./orama')).createOrama(),
+  vectra: async () => (await import('./vectra')).createVectra(),
 };
 
 export const SYSTEM_NAMES = Object.keys(SYSTEMS);
 
 /** Environment for a system's child process (`dir` is that run's scratch folder). */
-export const SYSTEM_ENV: Record<string, (dir: string) => Record<string, string>> = {};
+export const SYSTEM_ENV: Record<string, (dir: string) => Record<string, string>> = {
+  // LanceDB's full-text index build hung at 100,000 items on this 2-core machine until its pool had 4 threads.
+  lancedb: () => ({ LANCE_CPU_THREADS: process.env.LANCE_CPU_THREADS ?? '4', LANCEDB_LOG: 'error' }),
+};
