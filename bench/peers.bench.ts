@@ -67,13 +67,37 @@ function runOne(system: string, corpus: CorpusInfo, round: number): Promise<RunR
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const secs = ((performance.now() - started) / 1000).toFixed(0);
-      if (timedOut) resolve(failed(`timed out after ${TIMEOUT_MS / 60_000} min (killed)`));
-      else if (!existsSync(out))
-        resolve(failed(`child exited (code ${code}, signal ${signal}) after ${secs} s with no result`));
-      else resolve(JSON.parse(readFileSync(out, 'utf8')) as RunResult);
+      if (timedOut) {
+        const partial = readResult(out);
+        const progress = partial?.detail.progress as { items: number; ms: number } | undefined;
+        const r = failed(
+          `timed out after ${TIMEOUT_MS / 60_000} min (killed)` +
+            (progress ? `; had ingested ${progress.items} items in ${(progress.ms / 1000).toFixed(0)} s` : ''),
+        );
+        r.detail = partial?.detail ?? {};
+        resolve(r);
+      } else {
+        const r = readResult(out);
+        if (!r) resolve(failed(`child exited (code ${code}, signal ${signal}) after ${secs} s with no result`));
+        else {
+          // Only progress was written: the child died mid-run (out of memory, a native crash).
+          if (!r.ok && !r.error) r.error = `child exited (code ${code}, signal ${signal}) after ${secs} s mid-run`;
+          resolve(r);
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     });
   });
+}
+
+/** A child's result file, or null when there is none (or only half of one: it was killed while writing). */
+function readResult(path: string): RunResult | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunResult;
+  } catch {
+    return null;
+  }
 }
 
 function median(xs: number[]): number | null {

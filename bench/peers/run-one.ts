@@ -24,6 +24,7 @@ const MIN_QUERIES = 10;
 const SLOW_MS = 1_000;
 const SLOW_MIN_QUERIES = 3;
 const WARM_UP = 2;
+const PROGRESS_MS = 5_000;
 
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 const ms = (x: number): number => Math.round(x * 100) / 100;
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   await system.open(dir, info.dim);
 
   let readMs = 0;
+  let ingested = 0;
+  let lastProgress = performance.now();
   let finishMs = 0;
   const t0 = performance.now();
   const batches = corpusBatches(info, BATCH);
@@ -60,12 +63,20 @@ async function main(): Promise<void> {
     readMs += performance.now() - r0;
     if (next.done) break;
     await system.ingest(next.value);
+    ingested += next.value.ids.length;
+    if (performance.now() - lastProgress > PROGRESS_MS) {
+      // Left behind in case the parent has to kill this run: how far it got.
+      lastProgress = performance.now();
+      result.detail.progress = { items: ingested, ms: ms(lastProgress - t0) };
+      writeFileSync(out, JSON.stringify(result, null, 2));
+    }
   }
   const f0 = performance.now();
   await system.finish();
   finishMs = performance.now() - f0;
   const ingestMs = performance.now() - t0;
   result.figures.ingest_per_s = Math.round(info.size / (ingestMs / 1000));
+  result.detail.progress = undefined;
   Object.assign(result.detail, { ingest_ms: ms(ingestMs), finish_ms: ms(finishMs), read_ms: ms(readMs) });
   log(`ingested ${info.size} in ${ingestMs.toFixed(0)} ms (finish ${finishMs.toFixed(0)} ms)`);
 
