@@ -1,21 +1,35 @@
 /**
- * Electron lifecycle only: one sandboxed window, a single-instance lock, the
- * engine under the user-data folder, IPC registration, and a clean shutdown.
+ * Electron lifecycle only: one sandboxed window, a single-instance lock, the engine under the user-data folder
+ * (on the Electron-ABI build of better-sqlite3), IPC registration, engine events pushed to the window, and a
+ * shutdown that flushes the background layers before closing the workers.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
-import { engineApi } from './engine/api';
-import { Engine } from './engine/engine';
+import { STRATA_EVENT_CHANNEL } from '../shared/api';
+import { StrataApp } from './engine/app';
 import { notReady, registerIpc } from './ipc';
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
-let engine: Engine | null = null;
-const engineReady = (async () => Engine.open({ dataDir: join(app.getPath('userData'), 'data') }))();
-engineReady.then(
-  (e) => {
-    engine = e;
+// Electron needs better-sqlite3 built for its own ABI; scripts/build-electron-native.mjs puts it here, apart from
+// the Node build in node_modules that the tests use. The store workers read the path from the environment.
+const electronBinding = join(app.getAppPath(), 'out', 'native', 'electron', 'better_sqlite3.node');
+if (!process.env.STRATA_SQLITE_BINDING && existsSync(electronBinding)) {
+  process.env.STRATA_SQLITE_BINDING = electronBinding;
+}
+
+let strata: StrataApp | null = null;
+const ready = StrataApp.open({ dataDir: join(app.getPath('userData'), 'data') });
+ready.then(
+  (s) => {
+    strata = s;
+    s.subscribe((event) => {
+      for (const win of BrowserWindow.getAllWindows()) {
+        if (!win.isDestroyed()) win.webContents.send(STRATA_EVENT_CHANNEL, event);
+      }
+    });
   },
   (err: unknown) => console.error('[strata] engine failed to open:', err),
 );
@@ -48,7 +62,7 @@ if (!app.requestSingleInstanceLock()) {
   });
   registerIpc(async () => {
     try {
-      return engineApi(await engineReady);
+      return (await ready).api;
     } catch (err) {
       throw notReady(err);
     }
@@ -62,11 +76,12 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => app.quit());
   let closing = false;
   app.on('before-quit', (event) => {
-    if (closing || !engine) return;
+    if (closing || !strata) return;
     event.preventDefault();
     closing = true;
-    const open = engine;
-    engine = null;
+    const open = strata;
+    strata = null;
+    // Flush (M1 and M2 finish building), then close the workers, then really quit.
     void open.close().finally(() => app.quit());
   });
 }

@@ -1,7 +1,7 @@
-import type { StrataApi } from '../shared/api';
+import type { StrataClient } from '../shared/api';
 
 declare global {
   interface Window {
-    strata?: StrataApi;
+    strata?: StrataClient;
   }
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'SCHEMA_TOO_NEW',
   'STORE_WRITE_FAILED',
   'WORKER_FAILED',
+  'UNAUTHORIZED',
   'INTERNAL',
 ] as const;
 

@@ -1,46 +1,66 @@
-/** The app shell: engine status per store. The layer inspector builds on it. */
+/** The app shell: views as tabs (Alt+1…5 switch), the item detail panel, and the status bar. */
 import { useEffect, useState } from 'react';
-import type { EngineStatus } from '../../shared/types';
+import { GraphView } from './features/graph/components/GraphView';
+import { IngestView } from './features/ingest/components/IngestView';
+import { ItemDetail } from './features/layers/components/ItemDetail';
+import { LayersView } from './features/layers/components/LayersView';
+import { QueryView } from './features/query/components/QueryView';
+import { StatusBar } from './features/status/components/StatusBar';
+import { TimingsView } from './features/timings/components/TimingsView';
+import { DetailProvider } from './lib/detail';
+
+const VIEWS = [
+  { id: 'layers', label: 'Layers', render: () => <LayersView /> },
+  { id: 'graph', label: 'Graph', render: () => <GraphView /> },
+  { id: 'timings', label: 'Timings', render: () => <TimingsView /> },
+  { id: 'query', label: 'Query', render: () => <QueryView /> },
+  { id: 'ingest', label: 'Ingest', render: () => <IngestView /> },
+] as const;
+type ViewId = (typeof VIEWS)[number]['id'];
 
 export function App() {
-  const [status, setStatus] = useState<EngineStatus | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
+  const [view, setView] = useState<ViewId>('layers');
   useEffect(() => {
-    const api = window.strata;
-    if (!api) {
-      setError('No engine connection (window.strata is missing).');
-      return;
-    }
-    api.status().then(setStatus, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey) return;
+      const n = Number(e.key);
+      const v = VIEWS[n - 1];
+      if (v) {
+        e.preventDefault();
+        setView(v.id);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
   }, []);
-
+  const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', padding: 24 }}>
-      <h1>Strata</h1>
-      {error && <p role="alert">{error}</p>}
-      {status && (
-        <table>
-          <thead>
-            <tr>
-              <th>store</th>
-              <th>applied seq</th>
-              <th>healthy</th>
-              <th>pending ops</th>
-            </tr>
-          </thead>
-          <tbody>
-            {status.stores.map((s) => (
-              <tr key={s.store}>
-                <td>{s.store}</td>
-                <td>{s.appliedSeq}</td>
-                <td>{s.healthy ? 'yes' : 'no'}</td>
-                <td>{s.pendingOps}</td>
-              </tr>
+    <DetailProvider>
+      <div className="app">
+        <nav className="nav" aria-label="Views">
+          <span className="brand">Strata</span>
+          <div className="tabs" role="tablist">
+            {VIEWS.map((v, i) => (
+              <button
+                key={v.id}
+                type="button"
+                role="tab"
+                aria-selected={v.id === view}
+                data-testid={`nav-${v.id}`}
+                title={`Alt+${i + 1}`}
+                onClick={() => setView(v.id)}
+              >
+                {v.label}
+              </button>
             ))}
-          </tbody>
-        </table>
-      )}
-    </main>
+          </div>
+        </nav>
+        <main className="main">
+          <div className="content">{current.render()}</div>
+          <ItemDetail />
+        </main>
+        <StatusBar />
+      </div>
+    </DetailProvider>
   );
 }

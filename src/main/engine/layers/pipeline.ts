@@ -55,6 +55,8 @@ export class LayerPipeline {
   private processed = 0;
   private errors: Error[] = [];
   private lastError: PipelineStatus['lastError'] = null;
+  /** Called when a session's episodes (m1), then its facts (m2), are built (the app reports import progress). */
+  onBuilt: ((sessionId: string, layer: 'm1' | 'm2') => void) | null = null;
 
   constructor(
     private readonly storage: StorageManager,
@@ -133,7 +135,9 @@ export class LayerPipeline {
     if (messages.length === 0) return;
     await this.repairChunks(sessionId, messages);
     const changed = await this.buildEpisodes(sessionId, messages);
+    this.onBuilt?.(sessionId, 'm1');
     if (changed.length > 0) await this.buildFacts(sessionId, messages, changed);
+    this.onBuilt?.(sessionId, 'm2');
   }
 
   /** Messages whose chunk was deleted with a neighbour get chunks again. */

@@ -140,6 +140,8 @@ export class StorageManager {
   /** Writes and deletes still running: close() lets them finish, idle maintenance waits for none. */
   private readonly writes = new InFlight();
   private readonly retryBaseMs: number;
+  /** Called with every write trace as it is made (the app streams them to the window). */
+  onTrace: ((trace: WriteTrace) => void) | null = null;
 
   private constructor(
     opts: Required<StorageOptions>,
@@ -365,6 +367,7 @@ export class StorageManager {
         ...(batch.notes && batch.notes.length > 0 && { notes: batch.notes }),
       };
       this.pendingTraces.push(trace);
+      this.onTrace?.(trace);
       // Traces are persisted in batches, when idle or once enough have gathered, never inside a write's transaction.
       if (this.pendingTraces.length >= TRACE_FLUSH) void this.flushTraces().catch(() => undefined);
       return { seq, rowids, messageSeqs, outcomes, trace };
@@ -656,6 +659,7 @@ export class StorageManager {
       spans,
     };
     this.pendingTraces.push(trace);
+    this.onTrace?.(trace);
     this.scheduleIdle();
     return { ...result, outcomes, trace };
   }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Message, StoreName, WriteTrace } from '../../../shared/types';
 import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import { createInspectorReads } from './inspector-reads';
 import { createLayerReads } from './layer-reads';
 import { FILES } from './migrations';
 import { type DB, openDatabase } from './sqlite';
@@ -31,6 +32,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
 
   return {
     ...createLayerReads(dbs.core, dim),
+    ...createInspectorReads(dbs.core),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
       dbs.core

@@ -44,7 +44,14 @@ export function sqliteError(err: unknown, file: string, action: string): StrataE
 export function openDatabase(file: string, opts: OpenOptions): DB {
   let db: DB | undefined;
   try {
-    db = new Database(file, { readonly: opts.readonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
+    // Electron runs on its own ABI build of better-sqlite3, kept apart from the Node build the tests use.
+    const nativeBinding = process.env.STRATA_SQLITE_BINDING;
+    db = new Database(file, {
+      readonly: opts.readonly,
+      fileMustExist: opts.readonly,
+      timeout: opts.busyTimeoutMs,
+      ...(nativeBinding && { nativeBinding }),
+    });
     if (opts.loadVec) sqliteVec.load(db);
     if (!opts.readonly) {
       // page_size only takes effect before the file's first page is written.

@@ -21,6 +21,7 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
+import type { InspectorReadMethods } from '../storage/inspector-reads';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -218,7 +219,7 @@ export interface StoreMethods {
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
-export interface ReaderMethods {
+export interface ReaderMethods extends InspectorReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };

@@ -1,0 +1,53 @@
+/**
+ * Reads the inspector needs beyond the layers' own: item ids matching a text filter (a case-insensitive
+ * substring, paged, with the total), and the items linking to one (an entity's facts). Runs on the reader worker;
+ * the items themselves come from the layer reads' `items`.
+ */
+import type { Layer } from '../../../shared/types';
+import type { Handlers, ReaderMethods } from '../workers/protocol';
+import type { DB } from './sqlite';
+
+export interface InspectorReadMethods {
+  searchItemIds: {
+    params: { layer: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
+    result: { ids: string[]; total: number };
+  };
+  linkedFrom: { params: { dst: string; kind: string }; result: string[] };
+}
+
+/** LIKE pattern for a literal substring: %, _ and the escape character itself lose their meaning. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function createInspectorReads(core: DB): Pick<Handlers<ReaderMethods>, keyof InspectorReadMethods> {
+  const linked = core.prepare<[string, string], { src: string }>(
+    'SELECT src FROM links WHERE dst = ? AND kind = ? ORDER BY src',
+  );
+  return {
+    searchItemIds: ({ layer, kind, sessionId, text, limit, offset }) => {
+      const where = ['layer = ?'];
+      const args: unknown[] = [layer];
+      if (kind) {
+        where.push('kind = ?');
+        args.push(kind);
+      }
+      if (sessionId) {
+        where.push('session_id = ?');
+        args.push(sessionId);
+      }
+      if (text && text.trim().length > 0) {
+        where.push("text LIKE ? ESCAPE '\\'");
+        args.push(likePattern(text.trim()));
+      }
+      const w = `WHERE ${where.join(' AND ')}`;
+      const total = core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ?? 0;
+      const ids = core
+        .prepare<unknown[], { id: string }>(`SELECT id FROM items ${w} ORDER BY rowid LIMIT ? OFFSET ?`)
+        .all(...args, limit, offset)
+        .map((r) => r.id);
+      return { ids, total };
+    },
+    linkedFrom: ({ dst, kind }) => linked.all(dst, kind).map((r) => r.src),
+  };
+}

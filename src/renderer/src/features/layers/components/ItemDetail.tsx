@@ -1,0 +1,173 @@
+/**
+ * The detail panel: an item's text and metadata, a fact's validity and what superseded it, provenance up
+ * (episode → chunks → messages) and down (everything derived from it). Every linked item opens in place.
+ */
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
+import type { Item, Message } from '../../../../../shared/types';
+import { ErrorBox } from '../../../components/ErrorBox';
+import { useDetail } from '../../../lib/detail';
+import { dateTime } from '../../../lib/format';
+import { itemQueries } from '../queries';
+
+export function ItemDetail() {
+  const detail = useDetail();
+  const id = detail.current;
+  const q = useQuery({ ...itemQueries.detail(id ?? ''), enabled: id !== null });
+  const panel = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    if (id) panel.current?.focus();
+  }, [id]);
+
+  if (!id) return null;
+  const p = q.data;
+  const item = p?.item;
+  const supersededBy = item?.links.filter((l) => l.kind === 'superseded_by') ?? [];
+  const mentions = item?.links.filter((l) => l.kind !== 'superseded_by') ?? [];
+
+  return (
+    <aside
+      ref={panel}
+      className="detail"
+      aria-label="Item detail"
+      data-testid="item-detail"
+      tabIndex={-1}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') detail.close();
+        if (e.key === 'Backspace' && detail.depth > 1) detail.back();
+      }}
+    >
+      <div className="detail-bar">
+        <button type="button" onClick={detail.back} disabled={detail.depth < 2} aria-label="Back">
+          ← Back
+        </button>
+        <button type="button" onClick={detail.close} aria-label="Close detail">
+          ✕
+        </button>
+      </div>
+      {q.error && <ErrorBox error={q.error} title={id} />}
+      {q.isPending && <div className="loading">Loading…</div>}
+      {p && item && (
+        <>
+          <header>
+            <span className={`badge kind-${item.kind}`} data-testid="detail-kind">
+              {item.kind}
+            </span>{' '}
+            <span className="badge">{item.layer.toUpperCase()}</span> <code className="muted">{item.id}</code>
+          </header>
+          <p className="detail-text" data-testid="detail-text">
+            {item.text}
+          </p>
+          <dl className="meta">
+            <dt>Session</dt>
+            <dd>{item.sessionId ?? '—'}</dd>
+            <dt>{item.kind === 'fact' ? 'Holds from' : 'From'}</dt>
+            <dd>{dateTime(item.validFrom)}</dd>
+            {(item.kind === 'fact' || item.validTo !== null) && (
+              <>
+                <dt>{item.kind === 'fact' ? 'Holds until' : 'To'}</dt>
+                <dd data-testid="valid-to">
+                  {item.validTo === null ? (item.kind === 'fact' ? 'still holds' : '—') : dateTime(item.validTo)}
+                </dd>
+              </>
+            )}
+            {supersededBy.length > 0 && (
+              <>
+                <dt>Superseded by</dt>
+                <dd>
+                  {supersededBy.map((l) => (
+                    <LinkButton key={l.dst} id={l.dst} label={l.dst} />
+                  ))}
+                </dd>
+              </>
+            )}
+            {item.data && Object.entries(item.data).map(([k, v]) => <DataRow key={k} name={k} value={v} />)}
+          </dl>
+          {mentions.length > 0 && (
+            <Section title={`Links (${mentions.length})`}>
+              {mentions.map((l) => (
+                <li key={`${l.kind}:${l.dst}`}>
+                  <span className="muted">{l.kind}</span> <LinkButton id={l.dst} label={l.dst} />
+                </li>
+              ))}
+            </Section>
+          )}
+          <Section title={`Derived from (${p.ancestors.length})`} testId="provenance-up">
+            {p.ancestors.map((a) => (
+              <ItemLink key={a.id} item={a} />
+            ))}
+          </Section>
+          <Section title={`Source messages (${p.messages.length})`} testId="provenance-messages">
+            {p.messages.map((m) => (
+              <MessageLink key={m.id} message={m} />
+            ))}
+          </Section>
+          <Section title={`Derived into (${p.descendants.length})`} testId="provenance-down">
+            {p.descendants.map((d) => (
+              <ItemLink key={d.id} item={d} />
+            ))}
+          </Section>
+        </>
+      )}
+    </aside>
+  );
+}
+
+function DataRow({ name, value }: { name: string; value: unknown }) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd>{text}</dd>
+    </>
+  );
+}
+
+function Section({ title, testId, children }: { title: string; testId?: string; children: React.ReactNode }) {
+  return (
+    <section className="prov" data-testid={testId}>
+      <h3>{title}</h3>
+      <ul>{children}</ul>
+    </section>
+  );
+}
+
+function LinkButton({ id, label }: { id: string; label: string }) {
+  const detail = useDetail();
+  return (
+    <button type="button" className="link" onClick={() => detail.open(id)}>
+      {label}
+    </button>
+  );
+}
+
+function ItemLink({ item }: { item: Item }) {
+  const detail = useDetail();
+  return (
+    <li>
+      <button type="button" className="link prov-item" data-id={item.id} onClick={() => detail.open(item.id)}>
+        <span className={`badge kind-${item.kind}`}>{item.kind}</span> {item.text.slice(0, 160)}
+        {item.validTo !== null && item.kind === 'fact' && <span className="badge superseded">superseded</span>}
+      </button>
+    </li>
+  );
+}
+
+function MessageLink({ message }: { message: Message }) {
+  const detail = useDetail();
+  return (
+    <li>
+      <button
+        type="button"
+        className="link prov-item"
+        data-testid="source-message"
+        data-id={message.id}
+        onClick={() => detail.open(message.id)}
+      >
+        <span className="badge kind-message">{message.externalId ?? 'message'}</span> <b>{message.speaker}:</b>{' '}
+        {message.text.slice(0, 200)}
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,50 @@
+/** Query keys and reads of the Layers feature: item pages, one item's provenance, counts, sessions. */
+import { queryOptions } from '@tanstack/react-query';
+import type { Layer } from '../../../../shared/types';
+import { api } from '../../lib/api';
+
+export const PAGE_SIZE = 200;
+
+export interface ItemFilters {
+  layer: Layer;
+  text: string;
+  sessionId: string;
+  kind: string;
+}
+
+export const itemQueries = {
+  all: ['items'] as const,
+  page: (f: ItemFilters, page: number) =>
+    queryOptions({
+      queryKey: [...itemQueries.all, 'page', f, page] as const,
+      queryFn: () =>
+        api.list({
+          layer: f.layer,
+          ...(f.text.trim() && { text: f.text.trim() }),
+          ...(f.sessionId && { sessionId: f.sessionId }),
+          ...(f.kind && { kind: f.kind }),
+          limit: PAGE_SIZE,
+          offset: page * PAGE_SIZE,
+        }),
+      staleTime: 2_000,
+    }),
+  detail: (id: string) =>
+    queryOptions({ queryKey: [...itemQueries.all, 'detail', id] as const, queryFn: () => api.get(id), retry: false }),
+};
+
+export const statsQueries = {
+  all: ['stats'] as const,
+  summary: () => queryOptions({ queryKey: [...statsQueries.all, 'summary'] as const, queryFn: () => api.stats() }),
+};
+
+export const sessionQueries = {
+  all: ['sessions'] as const,
+  list: () => queryOptions({ queryKey: [...sessionQueries.all, 'list'] as const, queryFn: () => api.listSessions() }),
+};
+
+/** Items per layer from the stats' per-kind counts. */
+export function layerCounts(rows: { layer: string; kind: string; n: number }[] | undefined): Record<Layer, number> {
+  const out: Record<Layer, number> = { m0: 0, m1: 0, m2: 0 };
+  for (const r of rows ?? []) if (r.layer in out) out[r.layer as Layer] += r.n;
+  return out;
+}

@@ -1,0 +1,50 @@
+/** The status bar: embedder, store sizes, background queue depth, any failed store. Live from status events. */
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { StrataEvent } from '../../../../../shared/app-types';
+import { transport } from '../../../lib/api';
+import { useStrataEvent } from '../../../lib/events';
+import { bytes } from '../../../lib/format';
+import { statsQueries } from '../../layers/queries';
+
+type StatusEvent = Extract<StrataEvent, { type: 'status' }>;
+
+export function StatusBar() {
+  const stats = useQuery({ ...statsQueries.summary(), refetchInterval: 5_000 });
+  const [live, setLive] = useState<StatusEvent | null>(null);
+  useStrataEvent((e) => {
+    if (e.type === 'status') setLive(e);
+  });
+  const status = live?.status;
+  const queue = live?.queue ?? stats.data?.queue;
+  const embedder = status?.embedder ?? stats.data?.embedder;
+  const failed = status?.stores.filter((s) => !s.healthy) ?? [];
+  const files = stats.data?.fileBytes;
+  return (
+    <footer className="statusbar" data-testid="status-bar">
+      <span title={embedder?.fallback ? `fell back from ${embedder.fallback.from}: ${embedder.fallback.reason}` : ''}>
+        Embedder: <b>{embedder ? `${embedder.kind} (${embedder.dim})` : '…'}</b>
+        {embedder?.fallback && <span className="warn"> fallback</span>}
+      </span>
+      {files && (
+        <span>
+          Stores: core {bytes(files.core)} · vector {bytes(files.vector)} · keyword {bytes(files.keyword)} · graph{' '}
+          {bytes(files.graph)}
+        </span>
+      )}
+      <span data-testid="queue">
+        Queue: {queue ? `${queue.queued} waiting${queue.running ? ', building' : ''}` : '…'}
+        {queue?.lastError && <span className="warn"> · last error {queue.lastError.code}</span>}
+      </span>
+      {failed.length > 0 ? (
+        <span className="bad" role="alert">
+          {failed.map((s) => `${s.store} failing${s.lastError ? ` (${s.lastError.code})` : ''}`).join(' · ')}
+        </span>
+      ) : (
+        <span className="good">{status ? 'all stores healthy' : ''}</span>
+      )}
+      {stats.error && <span className="bad">stats unavailable</span>}
+      <span className="muted right">{transport === 'ipc' ? 'desktop' : 'browser mode'}</span>
+    </footer>
+  );
+}

@@ -1,0 +1,157 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StrataApp } from '../main/engine/app';
+import type { ApiResult } from '../shared/api';
+import type { StrataEvent } from '../shared/app-types';
+import { type Bridge, startBridge } from './bridge';
+
+let dir: string;
+let app: StrataApp;
+let bridge: Bridge;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'strata-bridge-'));
+  const renderer = join(dir, 'renderer');
+  mkdirSync(renderer);
+  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Strata</title>');
+  app = await StrataApp.open({ dataDir: join(dir, 'data'), embedder: 'hashing', embedWorkers: 1 });
+  bridge = await startBridge({ api: app.api, subscribe: (l) => app.subscribe(l), rendererDir: renderer, port: 0 });
+});
+
+afterAll(async () => {
+  await bridge?.close();
+  await app?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(method: string, args: unknown, token: string | null = bridge.token) {
+  const res = await fetch(`http://127.0.0.1:${bridge.port}/api/${method}`, {
+    method: 'POST',
+    headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    body: JSON.stringify(args),
+  });
+  return { status: res.status, body: (await res.json()) as ApiResult<unknown> };
+}
+
+describe('HTTP bridge', () => {
+  it('refuses API calls and the event stream without the token, or with a wrong one', async () => {
+    expect(await post('status', [], null)).toMatchObject({
+      status: 401,
+      body: { ok: false, error: { code: 'UNAUTHORIZED' } },
+    });
+    expect((await post('status', [], 'f'.repeat(64))).status).toBe(401);
+    const events = await fetch(`http://127.0.0.1:${bridge.port}/api/events`);
+    expect(events.status).toBe(401);
+    await events.body?.cancel();
+  });
+
+  it('answers a call with the token as ApiResult, from the real engine', async () => {
+    const created = await post('createSession', [{ id: 's1', title: 'First' }]);
+    expect(created).toMatchObject({ status: 200, body: { ok: true, value: { id: 's1', title: 'First' } } });
+    const sessions = await post('listSessions', []);
+    expect(sessions.body).toMatchObject({ ok: true, value: [{ id: 's1', title: 'First' }] });
+  });
+
+  it('refuses bad arguments with INVALID_INPUT naming the field, and writes nothing', async () => {
+    const bad = await post('addMessages', [
+      's1',
+      [
+        { speaker: 'Ann', text: 'fine' },
+        { speaker: 'Bob', text: '  ' },
+      ],
+    ]);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'messages[1].text: must not be empty' },
+    });
+    expect((await post('listMessages', ['s1'])).body).toEqual({ ok: true, value: [] });
+    const layer = await post('list', [{ layer: 'm9' }]);
+    expect(layer.body.ok).toBe(false);
+    if (!layer.body.ok) expect(layer.body.error.message).toMatch(/^input\.layer: /);
+    const extra = await post('list', [{ layer: 'm0', colour: 'red' }]);
+    if (!extra.body.ok) expect(extra.body.error.message).toMatch(/^input\.colour: /);
+    expect(extra.body.ok).toBe(false);
+    expect((await post('get', [])).body).toEqual({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'id: required' },
+    });
+  });
+
+  it('names an unknown method, and a body that is not JSON', async () => {
+    expect(await post('dropEverything', [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const res = await fetch(`http://127.0.0.1:${bridge.port}/api/status`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${bridge.token}` },
+      body: '{not json',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^args: /);
+  });
+
+  it('delivers engine events over SSE: the trace of a write made after subscribing', async () => {
+    const got = new Promise<StrataEvent>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: bridge.port,
+          path: `/api/events?token=${bridge.token}`,
+          headers: { Accept: 'text/event-stream' },
+        },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+          let buf = '';
+          res.on('data', (c: Buffer) => {
+            buf += c.toString();
+            for (const block of buf.split('\n\n')) {
+              const line = block.split('\n').find((l) => l.startsWith('data: '));
+              if (!line) continue;
+              const e = JSON.parse(line.slice(6)) as StrataEvent;
+              if (e.type === 'trace' && e.trace.kind === 'm0.addMessages') {
+                req.destroy();
+                resolve(e);
+              }
+            }
+          });
+          // Subscribed: now write.
+          void post('addMessages', ['s1', [{ speaker: 'Ann', text: 'I moved to Lisbon in May.' }]]);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const e = await got;
+    if (e.type !== 'trace') throw new Error('not a trace');
+    expect(e.trace.rows).toBe(1);
+    expect(e.trace.spans.map((s) => s.store).filter(Boolean)).toEqual(
+      expect.arrayContaining(['core', 'vector', 'keyword', 'graph']),
+    );
+  });
+
+  it('serves the renderer without the token but nothing outside its folder, and only to its own host', async () => {
+    const index = await fetch(`http://127.0.0.1:${bridge.port}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await index.text()).toContain('<title>Strata</title>');
+    const raw = (path: string, host?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: bridge.port, path, headers: host ? { Host: host } : {} },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    // Sent as is (no client-side normalising): the bridge decodes it and must still refuse to leave its folder.
+    expect(await raw('/..%2f..%2fdata%2fcore.db')).toBe(404);
+    expect(await raw('/../data/core.db')).toBe(404);
+    expect(await raw('/', 'evil.example')).toBe(403);
+  });
+});

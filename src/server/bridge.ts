@@ -1,0 +1,222 @@
+/**
+ * The HTTP bridge of browser mode: the built renderer and the same API as IPC (`POST /api/<method>` with the
+ * arguments as a JSON array; server-sent events at `GET /api/events`), bound to 127.0.0.1 only and protected by
+ * a random per-run token. API requests without it get 401; a Host header naming another site gets 403 (a page
+ * elsewhere cannot reach the bridge through DNS rebinding). No CORS headers are sent, so other origins cannot
+ * read answers.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { callApi } from '../main/engine/api';
+import type { ApiResult, StrataApi } from '../shared/api';
+import { MAX_IMPORT_CHARS } from '../shared/app-schema';
+import type { StrataEvent } from '../shared/app-types';
+import type { ErrorCode } from '../shared/errors';
+
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+
+const MAX_BODY_BYTES = MAX_IMPORT_CHARS * 2;
+const HEARTBEAT_MS = 15_000;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  INVALID_INPUT: 400,
+  UNKNOWN_SESSION: 404,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  ENGINE_CLOSED: 503,
+};
+
+export interface BridgeOptions {
+  api: StrataApi;
+  subscribe(listener: (e: StrataEvent) => void): () => void;
+  /** The built renderer (electron-vite's out/renderer). */
+  rendererDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Fixed for tests; random (32 bytes, hex) otherwise. */
+  token?: string;
+}
+
+export interface Bridge {
+  server: Server;
+  port: number;
+  token: string;
+  /** The address to open, token included. */
+  url: string;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(text);
+}
+
+function fail(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  const body: ApiResult<never> = { ok: false, error: { code, message } };
+  send(res, status, body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`body over ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
+  const token = opts.token ?? randomBytes(32).toString('hex');
+  const expected = Buffer.from(token);
+  const root = normalize(opts.rendererDir);
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+
+  const tokenOk = (given: string | null | undefined): boolean => {
+    if (!given) return false;
+    const b = Buffer.from(given);
+    return b.length === expected.length && timingSafeEqual(b, expected);
+  };
+  const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+
+  const serveStatic = (res: ServerResponse, pathname: string): void => {
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      fail(res, 404, 'NOT_FOUND', `no file ${pathname}`);
+      return;
+    }
+    const body = readFileSync(file);
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
+    });
+    res.end(body);
+  };
+
+  const events = (res: ServerResponse): void => {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const off = opts.subscribe((e) => {
+      res.write(`data: ${JSON.stringify(e)}\n\n`);
+    });
+    const beat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    beat.unref();
+    res.on('close', () => {
+      clearInterval(beat);
+      off();
+      streams.delete(res);
+    });
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (!hostOk(req.headers.host)) {
+        fail(res, 403, 'UNAUTHORIZED', `host ${req.headers.host ?? '(none)'} is not this bridge`);
+        return;
+      }
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      if (!url.pathname.startsWith('/api/')) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          fail(res, 405, 'INVALID_INPUT', `method ${req.method}: only GET serves files`);
+          return;
+        }
+        serveStatic(res, url.pathname);
+        return;
+      }
+      const auth = req.headers.authorization;
+      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
+      if (!tokenOk(given)) {
+        fail(res, 401, 'UNAUTHORIZED', 'token: missing or wrong; open the address `npm run serve` printed');
+        return;
+      }
+      const method = url.pathname.slice('/api/'.length);
+      if (method === 'events') {
+        if (req.method !== 'GET') {
+          fail(res, 405, 'INVALID_INPUT', 'events: use GET');
+          return;
+        }
+        events(res);
+        return;
+      }
+      if (req.method !== 'POST') {
+        fail(res, 405, 'INVALID_INPUT', `method ${req.method}: API calls are POST`);
+        return;
+      }
+      let args: unknown;
+      try {
+        const body = await readBody(req);
+        args = body.trim() === '' ? [] : JSON.parse(body);
+      } catch (err) {
+        fail(res, 400, 'INVALID_INPUT', `args: body is not a JSON array (${(err as Error).message})`);
+        return;
+      }
+      const result = await callApi(opts.api, method, args);
+      send(res, result.ok ? 200 : (STATUS_BY_CODE[result.error.code as ErrorCode] ?? 500), result);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) fail(res, 500, 'INTERNAL', String(err));
+      else res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    token,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of streams) s.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

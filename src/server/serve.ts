@@ -1,0 +1,63 @@
+/**
+ * `npm run serve -- [--data-dir D] [--port P]`: browser mode. Opens the engine on D (default ./.strata-data),
+ * serves the built renderer and the API on 127.0.0.1:P (default 5174; 0 picks a free port), prints the address
+ * to open with its token, and on Ctrl-C flushes the background layers and closes the engine.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { StrataApp } from '../main/engine/app';
+import { startBridge } from './bridge';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      'renderer-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = values.port === undefined ? 5174 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`--port: expected 0 to 65535, got ${values.port}`);
+  }
+  const rendererDir = resolve(values['renderer-dir'] ?? resolve(ROOT, 'out', 'renderer'));
+  if (!existsSync(resolve(rendererDir, 'index.html'))) {
+    throw new Error(`no built renderer at ${rendererDir}; run "npm run build" first`);
+  }
+  const dataDir = resolve(values['data-dir'] ?? '.strata-data');
+  const app = await StrataApp.open({ dataDir });
+  const bridge = await startBridge({
+    api: app.api,
+    subscribe: (l) => app.subscribe(l),
+    rendererDir,
+    port,
+  });
+  console.log(`Strata (browser mode): data in ${dataDir}`);
+  console.log(`Open ${bridge.url}`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void bridge
+      .close()
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error('[strata] close failed:', err);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`[strata] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
