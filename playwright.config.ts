@@ -15,6 +15,7 @@ export default defineConfig({
   timeout: 180_000,
   expect: { timeout: 20_000 },
   reporter: [['list']],
+  projects: [{ name: 'browser' }],
   use: {
     browserName: 'chromium',
     viewport: { width: 1440, height: 900 },

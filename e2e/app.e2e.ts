@@ -1,197 +1,31 @@
 /**
- * The desktop app's journeys in browser mode, against a real engine (hashing embedder), one fresh data
- * directory per test.
+ * The desktop app's journeys in browser mode (`npm run serve`), in Debian's Chromium, against a real engine
+ * with the hashing embedder; one server and one fresh data directory per test.
  */
-import type { Page } from '@playwright/test';
-import { LOCOMO_PATH, loadLocomo } from '../src/main/engine/testing/locomo';
-import type { Layer } from '../src/shared/types';
-import { expect, type Strata, snapshot, test } from './fixtures';
-
-async function engineCounts(strata: Strata): Promise<Record<Layer, number>> {
-  const stats = await strata.call('stats');
-  const out: Record<Layer, number> = { m0: 0, m1: 0, m2: 0 };
-  for (const r of stats.layers) out[r.layer as Layer] += r.n;
-  return out;
-}
-
-async function openView(page: Page, view: 'layers' | 'graph' | 'timings' | 'query' | 'ingest'): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click();
-  await expect(page.getByTestId(`nav-${view}`)).toHaveAttribute('aria-selected', 'true');
-}
-
-/** Writes LoCoMo conv-30's first session straight through the API (M0 only is awaited). */
-async function writeSession(strata: Strata): Promise<void> {
-  const conv = loadLocomo().find((c) => c.sampleId === 'conv-30');
-  const first = conv?.sessions[0];
-  if (!first) throw new Error('conv-30 session_1 missing from the LoCoMo file');
-  await strata.call('createSession', {
-    id: 'conv-30:session_1',
-    title: 'conv-30 session 1',
-    startedAt: first.startedAt,
-  });
-  await strata.call('addMessages', 'conv-30:session_1', first.messages);
-}
+import { expect, test } from './fixtures';
+import { importJourney, malformedImportJourney, queryJourney, waterfallJourney } from './journeys';
 
 test('imports a LoCoMo conversation through the UI, counts match the engine, a fact leads to its source message', async ({
   page,
   strata,
 }) => {
   await page.goto(strata.url);
-  await openView(page, 'ingest');
-  await page.getByTestId('import-file').setInputFiles(LOCOMO_PATH);
-  await page.getByLabel('LoCoMo conversations').fill('conv-30');
-  await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.getByTestId('import-job');
-  await expect(job).toHaveCount(1);
-  // conv-30: 19 sessions, 369 turns.
-  await expect(job).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
-  for (const layer of ['m0', 'm1', 'm2']) {
-    const bar = job.getByTestId(`progress-${layer}`);
-    const total = Number(await bar.getAttribute('data-total'));
-    expect(total).toBeGreaterThan(0);
-    await expect(bar).toHaveAttribute('data-done', String(total));
-  }
-  await expect(job.getByTestId('progress-m0')).toHaveAttribute('data-total', '369');
-  await snapshot(page, 'ingest');
-
-  await openView(page, 'layers');
-  const counts = await engineCounts(strata);
-  for (const layer of ['m0', 'm1', 'm2'] as const) {
-    expect(counts[layer]).toBeGreaterThan(0);
-    await expect(page.getByTestId(`layer-tab-${layer}`)).toHaveAttribute('data-count', String(counts[layer]));
-  }
-  await expect(page.getByTestId('list-total')).toContainText(counts.m0.toLocaleString('en-US'));
-  await snapshot(page, 'layers');
-
-  // M2 facts: open the first, follow its provenance down to a source message.
-  await page.getByTestId('layer-tab-m2').click();
-  await page.getByLabel('Kind').selectOption('fact');
-  const firstFact = page.locator('[data-testid="item-row"][data-kind="fact"]').first();
-  await expect(firstFact).toBeVisible();
-  const factId = (await firstFact.getAttribute('data-id')) ?? '';
-  const provenance = await strata.call('get', factId);
-  expect(provenance.messages.length).toBeGreaterThan(0);
-  await firstFact.click();
-  const detail = page.getByTestId('item-detail');
-  await expect(detail.getByTestId('detail-kind')).toHaveText('fact');
-  await expect(detail.getByTestId('detail-text')).toHaveText(provenance.item.text);
-  await expect(detail.getByTestId('provenance-up').locator('.prov-item').first()).toContainText('episode');
-  const source = detail.getByTestId('source-message').first();
-  const messageId = (await source.getAttribute('data-id')) ?? '';
-  const message = provenance.messages.find((m) => m.id === messageId);
-  expect(message).toBeDefined();
-  await snapshot(page, 'item-detail-fact');
-  await source.click();
-  await expect(detail.getByTestId('detail-kind')).toHaveText('message');
-  await expect(detail.getByTestId('detail-text')).toContainText(message?.text ?? '(missing)');
-  // And down again: the message's chunk, episode and this fact are derived from it.
-  await expect(detail.getByTestId('provenance-down').locator(`[data-id="${factId}"]`)).toBeVisible();
-  await snapshot(page, 'item-detail-message');
-
-  // Graph: select an entity on the canvas and see its facts.
-  await page.getByRole('button', { name: 'Close detail' }).click();
-  await openView(page, 'graph');
-  const canvas = page.getByTestId('graph-canvas');
-  await expect(canvas).toBeVisible();
-  const pos = await page.evaluate(() => {
-    const cy = (
-      globalThis as unknown as {
-        __strataGraph: {
-          nodes(): { renderedPosition(): { x: number; y: number }; data(k: string): unknown; length: number }[];
-        };
-      }
-    ).__strataGraph;
-    const n = cy.nodes()[0];
-    return n ? { ...n.renderedPosition(), name: String(n.data('label')) } : null;
-  });
-  expect(pos).not.toBeNull();
-  const box = await canvas.boundingBox();
-  if (!pos || !box) throw new Error('no graph to click');
-  await page.mouse.click(box.x + pos.x, box.y + pos.y);
-  const facts = page.getByTestId('entity-facts');
-  await expect(facts.locator('h3')).toHaveText(pos.name);
-  await snapshot(page, 'graph');
+  await importJourney(page, strata);
 });
 
 test('a query returns the known evidence turn', async ({ page, strata }) => {
-  await writeSession(strata);
   await page.goto(strata.url);
-  await openView(page, 'query');
-  await page.getByLabel('Query text').fill('When Gina has lost her job at Door Dash?');
-  await page.getByLabel('Returns').selectOption('messages');
-  await page.getByRole('button', { name: 'Search' }).click();
-  const hits = page.getByTestId('query-hit');
-  await expect(hits.first()).toBeVisible();
-  const ids = await hits.evaluateAll((els) => els.flatMap((e) => [e.getAttribute('data-id') ?? '']));
-  // LoCoMo's evidence for this question is D1:3.
-  expect(ids).toContain('conv-30:D1:3');
-  await expect(page.getByTestId('query-trace')).toBeVisible();
-  await snapshot(page, 'query');
+  await queryJourney(page, strata);
 });
 
 test("a write's waterfall shows its store spans overlapping", async ({ page, strata }) => {
-  await writeSession(strata);
   await page.goto(strata.url);
-  await openView(page, 'timings');
-  await page.locator('[data-testid="trace-row"][data-kind="m0.addMessages"]').first().click();
-  const bars = page.getByTestId('waterfall').getByTestId('span-bar');
-  const spans = await bars.evaluateAll((els) =>
-    els.map((e) => ({
-      store: e.getAttribute('data-store') ?? '',
-      start: Number(e.getAttribute('data-start')),
-      end: Number(e.getAttribute('data-end')),
-    })),
-  );
-  const stores = spans.filter((s) => ['vector', 'keyword', 'graph'].includes(s.store));
-  expect(stores.map((s) => s.store).sort()).toEqual(['graph', 'keyword', 'vector']);
-  // Parallel fan-out: the store writes run at once (three workers on two cores), so some two of them overlap.
-  const overlapping = stores.flatMap((a, i) => stores.slice(i + 1).filter((b) => a.start < b.end && b.start < a.end));
-  expect(overlapping.length).toBeGreaterThan(0);
-
-  await page.getByRole('button', { name: /Profile/ }).click();
-  const profile = page.getByTestId('profile-result');
-  await expect(profile).toBeVisible({ timeout: 60_000 });
-  const seq = await page
-    .getByTestId('profile-sequential')
-    .getByTestId('span-bar')
-    .evaluateAll((els) =>
-      els
-        .filter((e) => ['vector', 'keyword', 'graph'].includes(e.getAttribute('data-store') ?? ''))
-        .map((e) => ({ start: Number(e.getAttribute('data-start')), end: Number(e.getAttribute('data-end')) })),
-    );
-  // Sequential mode: each store starts after the previous one ended.
-  seq.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < seq.length; i++) expect(seq[i]?.start ?? 0).toBeGreaterThanOrEqual(seq[i - 1]?.end ?? 0);
-  await expect(page.getByTestId('percentiles')).toBeVisible();
-  await snapshot(page, 'timings');
+  await waterfallJourney(page, strata);
 });
 
 test('a malformed import shows its error in place and writes nothing', async ({ page, strata }) => {
-  await writeSession(strata);
-  await strata.call('flush');
-  const before = await strata.call('stats');
-  const sessionsBefore = await strata.call('listSessions');
   await page.goto(strata.url);
-  await openView(page, 'ingest');
-  await page.getByLabel('Format').selectOption('messages');
-  await page
-    .getByLabel('Content')
-    .fill(JSON.stringify([{ speaker: 'Ann', text: 'First line is fine' }, { speaker: 'Bob' }]));
-  await page.getByRole('button', { name: 'Import' }).click();
-  const error = page.locator('.ingest-form [role="alert"]');
-  await expect(error).toHaveAttribute('data-code', 'INVALID_INPUT');
-  await expect(error).toContainText('messages[1].text: required');
-  await snapshot(page, 'ingest-refused');
-
-  await page.getByLabel('Format').selectOption('');
-  await page.getByLabel('Content').fill('[{"speaker": "Ann", "text": "unterminated');
-  await page.getByRole('button', { name: 'Import' }).click();
-  await expect(error).toContainText('not valid JSON');
-  await expect(page.getByTestId('import-job')).toHaveCount(0);
-
-  const after = await strata.call('stats');
-  expect(after.layers).toEqual(before.layers);
-  expect(await strata.call('listSessions')).toEqual(sessionsBefore);
+  await malformedImportJourney(page, strata);
 });
 
 test('the bridge refuses requests without the token', async ({ page, strata }) => {

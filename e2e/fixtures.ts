@@ -92,8 +92,15 @@ export const test = base.extend<{ strata: Strata; embedder: string }>({
 
 export { expect } from '@playwright/test';
 
-/** Saves a full-page screenshot of a view as a test artifact (e2e/.output/screenshots/<name>.png). */
+/**
+ * Saves a full-page screenshot of a view as a test artifact: e2e/.output/screenshots/<project>/<name>.png
+ * (project: browser or electron), attached to the test's report as well.
+ */
 export async function snapshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const info = base.info();
+  const dir = join(SCREENSHOTS, info.project.name || 'browser');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await info.attach(name, { path, contentType: 'image/png' });
 }

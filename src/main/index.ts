@@ -21,7 +21,8 @@ if (!process.env.STRATA_SQLITE_BINDING && existsSync(electronBinding)) {
 }
 
 let strata: StrataApp | null = null;
-const ready = StrataApp.open({ dataDir: join(app.getPath('userData'), 'data') });
+// STRATA_DATA_DIR points a run elsewhere (the Electron end-to-end tests give each test a fresh folder).
+const ready = StrataApp.open({ dataDir: process.env.STRATA_DATA_DIR || join(app.getPath('userData'), 'data') });
 ready.then(
   (s) => {
     strata = s;

@@ -60,6 +60,7 @@ export interface ImportJob {
   sessionIds: string[];
   error: { code: string; message: string } | null;
   startedAt: number;
+  /** When the run stopped (for a cancelled job: once the batch in flight was written). */
   finishedAt: number | null;
 }
 

@@ -281,6 +281,14 @@ export class ImportJobs {
   }
 
   private async run(r: Running, sessions: ParsedSession[]): Promise<void> {
+    await this.write(r, sessions);
+    if (r.cancelled) {
+      r.job.finishedAt = Date.now();
+      this.onChange(structuredClone(r.job));
+    }
+  }
+
+  private async write(r: Running, sessions: ParsedSession[]): Promise<void> {
     const { job } = r;
     const finish = (state: ImportJob['state'], error: ImportJob['error'] = null): void => {
       if (job.state !== 'running') return;
@@ -325,9 +333,9 @@ export class ImportJobs {
     const r = this.jobs.get(jobId);
     if (!r) throw new StrataError('NOT_FOUND', `jobId: no import "${jobId}"`, { field: 'jobId' });
     if (r.job.state === 'running') {
+      // finishedAt stays null until the batch in flight is written and the run stops.
       r.cancelled = true;
       r.job.state = 'cancelled';
-      r.job.finishedAt = Date.now();
       this.onChange(structuredClone(r.job));
     }
     return structuredClone(r.job);

@@ -133,7 +133,10 @@ function JobRow({ job }: { job: ImportJob }) {
     <li className="job" data-testid="import-job" data-state={job.state}>
       <div className="job-head">
         <b>{job.name}</b> <span className="muted">{job.format}</span> · {job.sessions} sessions ·{' '}
-        {job.messages.toLocaleString()} messages · <span className={`state state-${job.state}`}>{job.state}</span>
+        {job.messages.toLocaleString()} messages ·{' '}
+        <span className={`state state-${job.state}`}>
+          {job.state === 'cancelled' && job.finishedAt === null ? 'cancelling…' : job.state}
+        </span>
         {job.state === 'running' && (
           <button type="button" onClick={() => cancel.mutate(job.id)} disabled={cancel.isPending}>
             Cancel
