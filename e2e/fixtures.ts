@@ -24,10 +24,14 @@ export interface Strata {
   ): Promise<Awaited<ReturnType<StrataApi[M]>>>;
 }
 
-async function startServer(dataDir: string, embedder: string): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(
+  dataDir: string,
+  embedder: string,
+  extra: string[],
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/server/serve.ts', '--data-dir', dataDir, '--port', '0'],
+    ['--import', 'tsx', 'src/server/serve.ts', '--data-dir', dataDir, '--port', '0', ...extra],
     {
       cwd: ROOT,
       env: { ...process.env, STRATA_EMBEDDER: embedder },
@@ -64,11 +68,12 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export const test = base.extend<{ strata: Strata; embedder: string }>({
+export const test = base.extend<{ strata: Strata; embedder: string; serveArgs: string[] }>({
   embedder: ['hashing', { option: true }],
-  strata: async ({ embedder }, use) => {
+  serveArgs: [[], { option: true }],
+  strata: async ({ embedder, serveArgs }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
-    const { child, url } = await startServer(dataDir, embedder);
+    const { child, url } = await startServer(dataDir, embedder, serveArgs);
     const u = new URL(url);
     const token = u.searchParams.get('token') ?? '';
     const call = (async (method: string, ...args: unknown[]) => {

@@ -145,7 +145,7 @@ function ItemList({ filters }: { filters: ItemFilters }) {
   return (
     <>
       <div className="list-meta" data-testid="list-total">
-        {total.toLocaleString()} items
+        {total.toLocaleString()} {total === 1 ? 'item' : 'items'}
       </div>
       <div
         ref={scrollRef}
