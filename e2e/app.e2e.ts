@@ -3,7 +3,7 @@
  * with the hashing embedder; one server and one fresh data directory per test.
  */
 import { expect, test } from './fixtures';
-import { importJourney, malformedImportJourney, queryJourney, waterfallJourney } from './journeys';
+import { importJourney, malformedImportJourney, queryJourney, supersededJourney, waterfallJourney } from './journeys';
 
 test('imports a LoCoMo conversation through the UI, counts match the engine, a fact leads to its source message', async ({
   page,
@@ -26,6 +26,11 @@ test("a write's waterfall shows its store spans overlapping", async ({ page, str
 test('a malformed import shows its error in place and writes nothing', async ({ page, strata }) => {
   await page.goto(strata.url);
   await malformedImportJourney(page, strata);
+});
+
+test('a superseded fact shows its validity and leads to its successor', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await supersededJourney(page, strata);
 });
 
 test('the bridge refuses requests without the token', async ({ page, strata }) => {

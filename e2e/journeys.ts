@@ -192,3 +192,37 @@ export async function malformedImportJourney(page: Page, strata: Engine): Promis
   expect(after.layers).toEqual(before.layers);
   expect(await strata.call('listSessions')).toEqual(sessionsBefore);
 }
+
+/** A fact that a later one contradicted shows when it stopped holding, and leads to its successor. */
+export async function supersededJourney(page: Page, strata: Engine): Promise<void> {
+  const first = await strata.call('createSession', { title: 'January', startedAt: '2023-01-01T10:00:00Z' });
+  await strata.call('addMessages', first.id, [
+    { speaker: 'Ann', text: 'I live in Paris with my two cats.', timestamp: '2023-01-01T10:00:00Z' },
+  ]);
+  const later = await strata.call('createSession', { title: 'June', startedAt: '2023-06-01T10:00:00Z' });
+  await strata.call('addMessages', later.id, [
+    { speaker: 'Ann', text: 'I live in Berlin now, since I moved in May.', timestamp: '2023-06-01T10:00:00Z' },
+  ]);
+  await strata.call('flush');
+  const old = (await strata.call('list', { layer: 'm2', kind: 'fact', text: 'Paris' })).items[0];
+  const successor = old?.links.find((l) => l.kind === 'superseded_by')?.dst;
+  expect(old?.validTo).not.toBeNull();
+  expect(successor).toBeDefined();
+
+  await openView(page, 'layers');
+  await page.getByTestId('layer-tab-m2').click();
+  await page.getByLabel('Kind').selectOption('fact');
+  await page.getByLabel('Search text').fill('Paris');
+  const row = page.locator(`[data-testid="item-row"][data-id="${old?.id}"]`);
+  await expect(row).toContainText('superseded');
+  await row.click();
+  const detail = page.getByTestId('item-detail');
+  await expect(detail.getByTestId('valid-to')).not.toHaveText('still holds');
+  await expect(detail.getByTestId('fact-decisions')).toContainText('update');
+  await snapshot(page, 'item-detail-superseded');
+  await detail.getByRole('button', { name: successor ?? '(none)' }).click();
+  await expect(detail.getByTestId('detail-text')).toHaveText('Ann lives in Berlin.');
+  await expect(detail.getByTestId('valid-to')).toHaveText('still holds');
+  await detail.getByRole('button', { name: 'Back' }).click();
+  await expect(detail.getByTestId('detail-text')).toContainText('Paris');
+}

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { test as base, _electron as electron, type Page } from '@playwright/test';
 import type { StrataApi } from '../../src/shared/api';
 import type { Engine } from '../journeys';
-import { importJourney, malformedImportJourney, queryJourney, waterfallJourney } from '../journeys';
+import { importJourney, malformedImportJourney, queryJourney, supersededJourney, waterfallJourney } from '../journeys';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -55,4 +55,8 @@ test("a write's waterfall shows its store spans overlapping", async ({ app }) =>
 
 test('a malformed import shows its error in place and writes nothing', async ({ app }) => {
   await malformedImportJourney(app.page, app.strata);
+});
+
+test('a superseded fact shows its validity and leads to its successor', async ({ app }) => {
+  await supersededJourney(app.page, app.strata);
 });

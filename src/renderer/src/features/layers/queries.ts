@@ -32,6 +32,15 @@ export const itemQueries = {
     queryOptions({ queryKey: [...itemQueries.all, 'detail', id] as const, queryFn: () => api.get(id), retry: false }),
 };
 
+export const decisionQueries = {
+  all: ['decisions'] as const,
+  session: (sessionId: string) =>
+    queryOptions({
+      queryKey: [...decisionQueries.all, 'session', sessionId] as const,
+      queryFn: () => api.decisions(sessionId),
+    }),
+};
+
 export const statsQueries = {
   all: ['stats'] as const,
   summary: () => queryOptions({ queryKey: [...statsQueries.all, 'summary'] as const, queryFn: () => api.stats() }),

@@ -2,13 +2,13 @@
  * The detail panel: an item's text and metadata, a fact's validity and what superseded it, provenance up
  * (episode → chunks → messages) and down (everything derived from it). Every linked item opens in place.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { Item, Message } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { dateTime } from '../../../lib/format';
-import { itemQueries } from '../queries';
+import { decisionQueries, itemQueries } from '../queries';
 
 export function ItemDetail() {
   const detail = useDetail();
@@ -93,6 +93,9 @@ export function ItemDetail() {
               ))}
             </Section>
           )}
+          {item.kind === 'fact' && (
+            <FactDecisions factId={item.id} sessionId={item.sessionId} successors={supersededBy.map((l) => l.dst)} />
+          )}
           <Section title={`Derived from (${p.ancestors.length})`} testId="provenance-up">
             {p.ancestors.map((a) => (
               <ItemLink key={a.id} item={a} />
@@ -169,5 +172,44 @@ function MessageLink({ message }: { message: Message }) {
         {message.text.slice(0, 200)}
       </button>
     </li>
+  );
+}
+
+/**
+ * Why the fact is what it is: the M2 decisions (add, update, no-op) that created, repeated or replaced it. The
+ * update that ended it was decided in its successor's session, so that session's decisions are read too.
+ */
+function FactDecisions({
+  factId,
+  sessionId,
+  successors,
+}: {
+  factId: string;
+  sessionId: string | null;
+  successors: string[];
+}) {
+  const next = useQueries({ queries: successors.map((id) => itemQueries.detail(id)) });
+  const sessions = [
+    ...new Set([sessionId, ...next.map((q) => q.data?.item.sessionId ?? null)].filter((s): s is string => !!s)),
+  ];
+  const lists = useQueries({ queries: sessions.map((s) => decisionQueries.session(s)) });
+  const error = lists.find((q) => q.error)?.error;
+  const mine = lists
+    .flatMap((q) => q.data ?? [])
+    .filter((d) => d.factId === factId || d.targetId === factId)
+    .sort((a, b) => a.at - b.at || a.id - b.id);
+  if (error) return <ErrorBox error={error} title="Decisions" />;
+  if (mine.length === 0) return null;
+  return (
+    <Section title={`Decisions (${mine.length})`} testId="fact-decisions">
+      {mine.map((d) => (
+        <li key={d.id}>
+          <span className="badge">{d.action}</span> {d.reason}{' '}
+          <span className="muted">
+            {d.targetId === factId && d.factId !== factId ? '(replaced this fact)' : ''} {dateTime(d.at)}
+          </span>
+        </li>
+      ))}
+    </Section>
   );
 }

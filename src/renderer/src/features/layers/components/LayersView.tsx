@@ -188,7 +188,9 @@ function ItemList({ filters }: { filters: ItemFilters }) {
                   <>
                     <div className="row-head">
                       <span className={`badge kind-${it.kind}`}>{it.kind}</span>
-                      {it.validTo !== null && <span className="badge superseded">superseded</span>}
+                      {it.validTo !== null && it.kind === 'fact' && (
+                        <span className="badge superseded">superseded</span>
+                      )}
                       <span className="muted">{dateTime(it.validFrom)}</span>
                     </div>
                     <div className="row-text">{it.text}</div>

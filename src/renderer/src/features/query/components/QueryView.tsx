@@ -143,7 +143,7 @@ function Hit({ hit }: { hit: QueryHit }) {
         <b>#{hit.rank}</b> <span className={`badge kind-${hit.kind}`}>{hit.kind}</span>
         <span className="badge">{hit.layer === 'message' ? 'message' : hit.layer.toUpperCase()}</span>
         <span className="muted">score {hit.score.toFixed(4)}</span>
-        {hit.validTo !== null && <span className="badge superseded">superseded</span>}
+        {hit.validTo !== null && hit.kind === 'fact' && <span className="badge superseded">superseded</span>}
       </div>
       <button type="button" className="link prov-item" onClick={() => detail.open(hit.id)}>
         {hit.text}
