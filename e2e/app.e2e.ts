@@ -2,7 +2,7 @@
  * The desktop app's journeys in browser mode (`npm run serve`), in Debian's Chromium, against a real engine
  * with the hashing embedder; one server and one fresh data directory per test.
  */
-import { expect, test } from './fixtures';
+import { expect, snapshot, test } from './fixtures';
 import { importJourney, malformedImportJourney, queryJourney, supersededJourney, waterfallJourney } from './journeys';
 
 test('imports a LoCoMo conversation through the UI, counts match the engine, a fact leads to its source message', async ({
@@ -31,6 +31,24 @@ test('a malformed import shows its error in place and writes nothing', async ({ 
 test('a superseded fact shows its validity and leads to its successor', async ({ page, strata }) => {
   await page.goto(strata.url);
   await supersededJourney(page, strata);
+});
+
+test('follows the system theme, and switches views from the keyboard', async ({ page, strata }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(strata.url);
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(22, 24, 28)');
+  await expect(page.getByText('This layer is empty.')).toBeVisible();
+  await snapshot(page, 'layers-empty-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(255, 255, 255)');
+  for (const [key, view] of [
+    ['Alt+3', 'timings'],
+    ['Alt+5', 'ingest'],
+    ['Alt+1', 'layers'],
+  ] as const) {
+    await page.keyboard.press(key);
+    await expect(page.getByTestId(`nav-${view}`)).toHaveAttribute('aria-selected', 'true');
+  }
 });
 
 test('the bridge refuses requests without the token', async ({ page, strata }) => {
