@@ -58,6 +58,47 @@ export type MessageInput = z.input<typeof messageInputSchema>;
 
 export const messagesInputSchema = z.array(messageInputSchema).min(1).max(MAX_MESSAGES_PER_CALL);
 
+export const MAX_QUERY_K = 200;
+export const MAX_QUERY_CHARS = 4_096;
+const layerName = z.enum(['m0', 'm1', 'm2']);
+const weight = z.number().finite().min(0).max(100);
+
+/** `engine.query`: text and k, optional layers, sessions, a valid-time window, weights and the result shape. */
+export const queryInputSchema = z.strictObject({
+  text: z.string().max(MAX_QUERY_CHARS),
+  k: z.number().int().min(1).max(MAX_QUERY_K).optional(),
+  layers: z.array(layerName).min(1).max(3).optional(),
+  sessionIds: z.array(id).min(1).max(1000).optional(),
+  /** Only items valid at some point in [from, to]. */
+  from: timestamp.optional(),
+  to: timestamp.optional(),
+  /** The date that relative dates in the text ("last week") are read against; default now. */
+  now: timestamp.optional(),
+  /** Dates in the text narrow the results (`filter`) or lift items in range (`boost`, the default). */
+  timeMode: z.enum(['filter', 'boost', 'off']).optional(),
+  /** Multipliers on each source's and each layer's RRF contribution (default 1; 0 turns one off). */
+  weights: z
+    .strictObject({
+      vector: weight.optional(),
+      keyword: weight.optional(),
+      graph: weight.optional(),
+      time: weight.optional(),
+      m0: weight.optional(),
+      m1: weight.optional(),
+      m2: weight.optional(),
+    })
+    .optional(),
+  /** `items` (default), or the source messages ranked by the items that lead to them. */
+  returns: z.enum(['items', 'messages']).optional(),
+  /** Fold results that share provenance into one (default true). */
+  group: z.boolean().optional(),
+  /** Exact vector search everywhere, skipping the bit-quantised first pass large layers use (slower). */
+  exact: z.boolean().optional(),
+  /** The RRF constant (default 60). */
+  rrfK: z.number().finite().min(1).max(1000).optional(),
+});
+export type QueryInput = z.input<typeof queryInputSchema>;
+
 function pathOf(root: string, path: readonly PropertyKey[]): string {
   let out = root;
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;

@@ -153,3 +153,54 @@ export interface ItemPage {
   items: Item[];
   total: number;
 }
+
+/** Where a query result came from: nearest vectors, FTS5 bm25, entity expansion in the graph, or the query's dates. */
+export type QuerySource = 'vector' | 'keyword' | 'graph' | 'time';
+export const QUERY_SOURCES: readonly QuerySource[] = ['vector', 'keyword', 'graph', 'time'];
+
+/** One source's view of a result: its 1-based rank there, its raw score, and what it added to the fused score. */
+export interface SourceScore {
+  rank: number;
+  /** vector: cosine distance (lower is nearer); keyword: bm25 (lower is better); graph: hops from a named entity. */
+  raw: number;
+  contribution: number;
+}
+
+export interface QueryHit {
+  /** An item id, or a message id when the query asked for messages. */
+  id: string;
+  layer: Layer | 'message';
+  kind: string;
+  sessionId: string | null;
+  text: string;
+  /** 1-based position in the results. */
+  rank: number;
+  /** Fused score: the sum of the contributions below. */
+  score: number;
+  sources: Partial<Record<QuerySource, SourceScore>>;
+  validFrom: number | null;
+  validTo: number | null;
+  /** The source messages at the bottom of its provenance. */
+  messageIds: string[];
+  /** Results of other layers with the same provenance (a fact's own chunk, say), folded into this one. */
+  grouped: { id: string; layer: Layer; kind: string; score: number }[];
+}
+
+export interface QuerySpan {
+  source: QuerySource | 'embed' | 'fuse' | 'provenance' | 'parse';
+  layer?: Layer;
+  /** Milliseconds from the query's start. */
+  start: number;
+  durationMs: number;
+  /** Candidates this step returned. */
+  rows: number;
+}
+
+export interface QueryResult {
+  hits: QueryHit[];
+  /** Dates understood in the query text, and whether they filtered or boosted. */
+  time: { text: string; from: number; to: number; mode: 'filter' | 'boost' } | null;
+  /** Entities of the query that the graph source expanded from. */
+  entities: string[];
+  trace: { totalMs: number; spans: QuerySpan[] };
+}

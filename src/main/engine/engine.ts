@@ -9,6 +9,7 @@ import {
   type MessageInput,
   messagesInputSchema,
   parseInput,
+  type QueryInput,
   type SessionInput,
   sessionInputSchema,
   toEpochMs,
@@ -20,6 +21,7 @@ import type {
   Layer,
   Message,
   Provenance,
+  QueryResult,
   Session,
   StoreName,
   WriteMode,
@@ -33,6 +35,7 @@ import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
 import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
 import { chunkItems, LayerPipeline } from './layers/pipeline';
+import { runQuery } from './retrieval/query';
 import { StorageManager, type StoreOutcome } from './storage/manager';
 import type { MessageRow } from './workers/protocol';
 import { nowMs } from './workers/protocol';
@@ -316,6 +319,18 @@ export class Engine {
       );
     }
     return this.storage.read('listItems', { layer, ...filters, limit, offset });
+  }
+
+  /**
+   * Hybrid retrieval: vector, keyword and graph sources in parallel on their own read connections, fused by
+   * reciprocal rank across layers, each result explained and traced to its source messages (retrieval/query.ts).
+   * Reads the stores' last commit: nothing a write changed can come back stale.
+   */
+  query(input: QueryInput): Promise<QueryResult> {
+    if (this.closing) {
+      return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
+    }
+    return this.calls.track(runQuery({ storage: this.storage, embedder: this.embedder }, input));
   }
 
   /** An item (or message) with its provenance down to the source messages and everything derived from it. */

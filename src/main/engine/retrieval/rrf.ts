@@ -20,11 +20,15 @@ export interface FusedHit {
 
 export const RRF_K = 60;
 
-/** `lists` maps a source name to its hits, best first. Ties in fused score keep the order of first appearance. */
+/**
+ * `lists` maps a source name to its hits, best first. Ties in fused score keep the order of first appearance.
+ * `hitWeight` multiplies one item's contributions (the engine's per-layer weights).
+ */
 export function fuseRrf(
   lists: Record<string, readonly RankedHit[]>,
   weights: Record<string, number> = {},
   k = RRF_K,
+  hitWeight: (id: string) => number = () => 1,
 ): FusedHit[] {
   const fused = new Map<string, FusedHit & { first: number }>();
   let order = 0;
@@ -36,7 +40,7 @@ export function fuseRrf(
       if (seen.has(hit.id)) return; // a source counts an item once, at its best rank
       seen.add(hit.id);
       const rank = i + 1;
-      const contribution = weight / (k + rank);
+      const contribution = (weight * hitWeight(hit.id)) / (k + rank);
       let f = fused.get(hit.id);
       if (!f) {
         f = { id: hit.id, score: 0, sources: {}, first: order++ };

@@ -34,6 +34,7 @@ import type {
   Params,
   ReaderMethods,
   Result,
+  SearchMethods,
   SessionRow,
   SnapshotCursor,
   SnapshotPage,
@@ -128,6 +129,9 @@ export class StorageManager {
   mode: WriteMode;
   private readonly core: WorkerClient<'core'>;
   private readonly reader: WorkerClient<'reader'>;
+  private readonly readerInit: StoreInit;
+  private readonly entry: string;
+  private readonly searchers = new Map<string, { client: WorkerClient<'reader'>; opened: Promise<void> }>();
   private readonly stores: Record<StoreName, StoreState>;
   private journalSeq = 0;
   /** The embedder the journal's vectors came from (differs from the engine's only while re-embedding). */
@@ -164,6 +168,8 @@ export class StorageManager {
     });
     this.core = new WorkerClient('core', init('core'), entry);
     this.reader = new WorkerClient('reader', init('reader'), entry);
+    this.readerInit = init('reader');
+    this.entry = entry;
     const store = (name: StoreName): StoreState => ({
       name,
       client: new WorkerClient(name, init(name), entry, () => this.onWorkerRestart(name)),
@@ -734,6 +740,30 @@ export class StorageManager {
     return (await this.reader.call('listMessages', { sessionId })).result;
   }
 
+  /**
+   * One search source, on its own read connection so the sources scan in parallel: vectors and keywords each get a
+   * reader worker of their own (started on the first query), the graph and hydration use the shared reader.
+   */
+  async search<K extends keyof SearchMethods & string>(
+    method: K,
+    params: Params<ReaderMethods, K>,
+  ): Promise<{ result: Result<ReaderMethods, K>; timing: CallTiming }> {
+    this.assertOpen();
+    let client = this.reader;
+    if (method === 'vectorSearch' || method === 'keywordSearch') {
+      let own = this.searchers.get(method);
+      if (!own) {
+        const c = new WorkerClient('reader', { ...this.readerInit }, this.entry);
+        own = { client: c, opened: c.call('open', {}).then(() => undefined) };
+        this.searchers.set(method, own);
+      }
+      await own.opened;
+      client = own.client;
+    }
+    const { result, timing } = await client.call(method, params);
+    return { result: result as Result<ReaderMethods, K>, timing };
+  }
+
   /** Any read of the journal and stores, on the reader worker. */
   async read<K extends keyof ReaderMethods & string>(
     method: K,
@@ -820,6 +850,7 @@ export class StorageManager {
     await Promise.allSettled([
       this.core.close(),
       this.reader.close(),
+      ...[...this.searchers.values()].map((s) => s.client.close()),
       ...STORE_NAMES.map((s) => this.stores[s].client.close()),
     ]);
     this.lock.release();

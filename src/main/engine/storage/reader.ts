@@ -8,6 +8,7 @@ import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../worker
 import { createInspectorReads } from './inspector-reads';
 import { createLayerReads } from './layer-reads';
 import { FILES } from './migrations';
+import { createSearchReads } from './search-reads';
 import { type DB, openDatabase } from './sqlite';
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
@@ -32,6 +33,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
 
   return {
     ...createLayerReads(dbs.core, dim),
+    ...createSearchReads(dbs),
     ...createInspectorReads(dbs.core),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
@@ -52,11 +54,12 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
             rows: count(dbs.core, 'SELECT count(*) AS n FROM items'),
             ids: count(dbs.core, 'SELECT count(*) AS n FROM messages'),
           };
-        case 'vector':
-          return {
-            rows: count(dbs.vector, 'SELECT count(*) AS n FROM vec_items'),
-            ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids'),
-          };
+        case 'vector': {
+          // The float and the bit tables must agree, or the store is not whole.
+          const rows = count(dbs.vector, 'SELECT count(*) AS n FROM vec_items');
+          const bits = count(dbs.vector, 'SELECT count(*) AS n FROM vec_bits');
+          return { rows: rows === bits ? rows : -1, ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids') };
+        }
         case 'keyword':
           return {
             rows: count(dbs.keyword, 'SELECT count(*) AS n FROM fts_items'),

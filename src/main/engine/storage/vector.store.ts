@@ -1,16 +1,21 @@
 /**
  * vector.db: one vec0 row per item (float32, the engine's dimension), keyed by
- * the journal's item rowid and partitioned by layer; `vec_ids` maps rowids to item ids.
+ * the journal's item rowid and partitioned by layer, its session a metadata column; the same vector quantised to
+ * bits in `vec_bits` (the first pass of search in large layers); `vec_ids` maps rowids to item ids.
  */
 import type { Handlers, StoreMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
 import { storeHandlers } from './store-meta';
 
 export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
-  const insertVec = db.prepare<[bigint, string, Float32Array]>(
-    'INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)',
+  const insertVec = db.prepare<[bigint, string, string, Float32Array]>(
+    'INSERT INTO vec_items(rowid, layer, session_id, embedding) VALUES (?, ?, ?, ?)',
+  );
+  const insertBits = db.prepare<[bigint, string, string, Float32Array]>(
+    'INSERT INTO vec_bits(rowid, layer, session_id, embedding) VALUES (?, ?, ?, vec_quantize_binary(?))',
   );
   const deleteVec = db.prepare<[bigint]>('DELETE FROM vec_items WHERE rowid = ?');
+  const deleteBits = db.prepare<[bigint]>('DELETE FROM vec_bits WHERE rowid = ?');
   const upsertId = db.prepare<[number, string, string, string | null]>(
     `INSERT INTO vec_ids(rowid, id, layer, session_id) VALUES (?, ?, ?, ?)
      ON CONFLICT(rowid) DO UPDATE SET id = excluded.id, layer = excluded.layer, session_id = excluded.session_id`,
@@ -25,26 +30,34 @@ export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
         op.items.forEach((item, i) => {
           const key = BigInt(item.rowid);
           const vec = vectors.subarray(i * dim, (i + 1) * dim);
+          // vec0 metadata cannot be NULL: an item of no session (an entity) is filed under ''.
+          const session = item.sessionId ?? '';
           upsertId.run(item.rowid, item.id, item.layer, item.sessionId);
-          try {
-            insertVec.run(key, item.layer, vec);
-          } catch {
-            // vec0 has no UPSERT: an item written again (an update, or a replay) replaces its row.
-            deleteVec.run(key);
-            insertVec.run(key, item.layer, vec);
+          // vec0 has no UPSERT: an item written again (an update, or a replay) replaces its rows.
+          for (const [insert, remove] of [
+            [insertVec, deleteVec],
+            [insertBits, deleteBits],
+          ] as const) {
+            try {
+              insert.run(key, item.layer, session, vec);
+            } catch {
+              remove.run(key);
+              insert.run(key, item.layer, session, vec);
+            }
           }
           rows++;
         });
       } else {
         for (const rowid of op.itemRowids) {
           rows += deleteVec.run(BigInt(rowid)).changes;
+          deleteBits.run(BigInt(rowid));
           deleteId.run(rowid);
         }
       }
       return rows;
     },
     reset: () => {
-      db.exec('DELETE FROM vec_items; DELETE FROM vec_ids;');
+      db.exec('DELETE FROM vec_items; DELETE FROM vec_bits; DELETE FROM vec_ids;');
     },
   });
 }

@@ -219,7 +219,54 @@ export interface StoreMethods {
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
-export interface ReaderMethods extends InspectorReadMethods {
+/** Search reads (storage/search-reads.ts): one source per call, and the hydration of fused candidates. */
+export interface SearchMethods {
+  vectorSearch: {
+    params: {
+      vector: Float32Array;
+      layers: Layer[];
+      sessionIds?: string[];
+      limit: number;
+      /** `auto`: bits then an exact re-rank for layers above QUANTIZED_ABOVE vectors, exact below. */
+      quantized: 'auto' | 'always' | 'never';
+    };
+    result: {
+      hits: { id: string; layer: Layer; distance: number }[];
+      paths: { layer: Layer; mode: 'exact' | 'quantized'; rows: number; candidates: number }[];
+    };
+  };
+  keywordSearch: {
+    params: { match: string; layers: Layer[]; sessionIds?: string[]; limit: number };
+    result: { hits: { id: string; layer: Layer; bm25: number }[] };
+  };
+  graphSearch: {
+    params: { text: string; layers: Layer[]; sessionIds?: string[]; limit: number };
+    result: { entities: string[]; hits: { id: string; layer: Layer; hops: number }[] };
+  };
+  hydrate: {
+    params: { ids: string[] };
+    result: {
+      items: {
+        id: string;
+        layer: Layer;
+        kind: string;
+        sessionId: string | null;
+        text: string;
+        validFrom: number | null;
+        validTo: number | null;
+        /** Items it was derived from, transitively. */
+        ancestors: string[];
+        messageIds: string[];
+      }[];
+    };
+  };
+  messages: {
+    params: { ids: string[]; neighbours: boolean };
+    result: { messages: { message: Omit<Message, 'metadata'>; before: string | null; after: string | null }[] };
+  };
+}
+
+export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };

@@ -1,0 +1,136 @@
+/**
+ * npm run bench:query -- [--sizes 10000,100000] [--queries N]
+ *
+ * Query latency on a deterministic synthetic corpus: each chunk is two or three LoCoMo turns recombined by a seeded
+ * generator (natural wording, so keyword queries are neither trivial nor match everything), written through the
+ * engine API with the hashing embedder and no M1/M2. Queries are LoCoMo questions. Query vectors are embedded once
+ * before timing (their cost is reported apart), so the latencies are retrieval alone: hybrid (all sources), vector
+ * only (quantised first pass above 20,000 vectors, and exact), keyword only. ann_recall_at_10 compares the vector
+ * path's top 10 with exact search's. Writes bench/results/query.json (headline figures for the largest size).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../src/main/engine/engine';
+import { loadLocomo } from '../src/main/engine/testing/locomo';
+import { rng } from '../src/main/engine/testing/rng';
+import type { QueryInput } from '../src/shared/schema';
+import { machineInfo, parseArgs, percentile } from './synthetic';
+
+const args = parseArgs(process.argv.slice(2));
+const SIZES = (args.get('sizes') ?? '10000,100000').split(',').map(Number);
+const QUERIES = Number(args.get('queries') ?? 200);
+const BATCH = 1000;
+const r2 = (x: number) => Number(x.toFixed(2));
+
+const convs = loadLocomo();
+const turns = convs.flatMap((c) => c.sessions.flatMap((s) => s.messages.map((m) => `${m.speaker}: ${m.text}`)));
+const questions = convs.flatMap((c) => c.qa.map((q) => q.question)).slice(0, QUERIES);
+
+function corpus(n: number): string[] {
+  const next = rng(7);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const parts = 2 + Math.floor(next() * 2);
+    const picked: string[] = [];
+    for (let p = 0; p < parts; p++) picked.push(turns[Math.floor(next() * turns.length)] as string);
+    out.push(picked.join(' '));
+  }
+  return out;
+}
+
+async function timed(
+  engine: Engine,
+  input: Partial<QueryInput>,
+): Promise<{ p50: number; p95: number; ids: string[][] }> {
+  const lat: number[] = [];
+  const ids: string[][] = [];
+  for (const text of questions) {
+    const t0 = performance.now();
+    const r = await engine.query({ text, k: 10, ...input });
+    lat.push(performance.now() - t0);
+    ids.push(r.hits.map((h) => h.id));
+  }
+  const s = lat.sort((a, b) => a - b);
+  return { p50: r2(percentile(s, 50)), p95: r2(percentile(s, 95)), ids };
+}
+
+const results: Record<string, Record<string, number>> = {};
+for (const size of SIZES) {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-query-'));
+  const engine = await Engine.open({
+    dataDir: dir,
+    embedder: 'hashing',
+    layers: false,
+    chunking: { shortTokens: 0, maxTokens: 1_000_000 },
+    durability: 'process',
+  });
+  await engine.createSession({ id: 'bench' });
+  const texts = corpus(size);
+  const t0 = performance.now();
+  for (let i = 0; i < size; i += BATCH) {
+    await engine.addMessages(
+      'bench',
+      texts.slice(i, i + BATCH).map((text, j) => ({ id: `m${i + j}`, role: 'user', speaker: 'bench', text })),
+    );
+  }
+  await engine.flush();
+  const ingestS = (performance.now() - t0) / 1000;
+
+  // Query embeddings, once, apart: later queries find them in the embedder's cache.
+  const e0 = performance.now();
+  for (const q of questions) await engine.query({ text: q, k: 1, weights: { keyword: 0, graph: 0, time: 0 } });
+  const embedMs = (performance.now() - e0) / questions.length;
+
+  const vectorOnly = { weights: { keyword: 0, graph: 0, time: 0 }, group: false };
+  const hybrid = await timed(engine, {});
+  const vector = await timed(engine, vectorOnly);
+  const exact = await timed(engine, { ...vectorOnly, exact: true });
+  const keyword = await timed(engine, { weights: { vector: 0, graph: 0, time: 0 }, group: false });
+  let agree = 0;
+  let total = 0;
+  exact.ids.forEach((want, i) => {
+    const got = new Set(vector.ids[i]);
+    agree += want.filter((id) => got.has(id)).length;
+    total += want.length;
+  });
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+  results[String(size)] = {
+    chunks: size,
+    ingest_per_s: Math.round(size / ingestS),
+    hybrid_p50_ms: hybrid.p50,
+    hybrid_p95_ms: hybrid.p95,
+    vector_p50_ms: vector.p50,
+    vector_p95_ms: vector.p95,
+    vector_exact_p50_ms: exact.p50,
+    vector_exact_p95_ms: exact.p95,
+    keyword_p50_ms: keyword.p50,
+    keyword_p95_ms: keyword.p95,
+    ann_recall_at_10: Number((agree / Math.max(1, total)).toFixed(3)),
+    query_embed_ms: r2(embedMs),
+  };
+  console.log(`${size} chunks done`);
+}
+
+const largest = results[String(Math.max(...SIZES))] as Record<string, number>;
+const result = {
+  chunks: largest.chunks,
+  p50_ms: largest.hybrid_p50_ms,
+  p95_ms: largest.hybrid_p95_ms,
+  ann_recall_at_10: largest.ann_recall_at_10,
+  query_embed_ms: largest.query_embed_ms,
+  sizes: results,
+  queries: questions.length,
+  embedder: 'hashing-512',
+  command: `npm run bench:query${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine: machineInfo(),
+  ran_at: new Date().toISOString(),
+};
+console.table(results);
+console.log(
+  `goals at 100,000: hybrid p50 ≤ 15 ms, p95 ≤ 40 ms, ann_recall_at_10 ≥ 0.95; ` +
+    `measured at ${result.chunks}: ${result.p50_ms} / ${result.p95_ms} ms, ${result.ann_recall_at_10}`,
+);
+writeFileSync(new URL('./results/query.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+console.log('wrote bench/results/query.json');
