@@ -123,7 +123,11 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
     const vector = await embedder.embed([o.text]);
     span('embed', t0, 1);
     const t1 = nowMs();
-    const { result } = await storage.search('vectorSearch', { ...scope, vector, quantized: o.exact ? 'never' : 'auto' });
+    const { result } = await storage.search('vectorSearch', {
+      ...scope,
+      vector,
+      quantized: o.exact ? 'never' : 'auto',
+    });
     span('vector', t1, result.hits.length);
     for (const h of result.hits) layerOf.set(h.id, h.layer);
     return result.hits.map((h) => ({ id: h.id, raw: h.distance }));
