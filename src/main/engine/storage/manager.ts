@@ -146,6 +146,7 @@ export class StorageManager {
   private readonly retryBaseMs: number;
   /** Called with every write trace as it is made (the app streams them to the window). */
   onTrace: ((trace: WriteTrace) => void) | null = null;
+  private traceFlush: Promise<void> = Promise.resolve();
 
   private constructor(
     opts: Required<StorageOptions>,
@@ -778,7 +779,17 @@ export class StorageManager {
     await (role === 'core' ? this.core : this.stores[role].client).crash();
   }
 
-  private async flushTraces(): Promise<void> {
+  /**
+   * Flushes run one after another: a caller (listTraces) must not find the list empty and read while an earlier
+   * flush (idle maintenance) still holds its traces uncommitted.
+   */
+  private flushTraces(): Promise<void> {
+    const run = this.traceFlush.then(() => this.flushTracesNow());
+    this.traceFlush = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushTracesNow(): Promise<void> {
     if (this.pendingTraces.length === 0) return;
     const traces = this.pendingTraces;
     this.pendingTraces = [];
