@@ -130,7 +130,15 @@ export async function queryJourney(page: Page, strata: Engine): Promise<void> {
 
 /** a write's waterfall shows its store spans overlapping. */
 export async function waterfallJourney(page: Page, strata: Engine): Promise<void> {
-  await writeSession(strata);
+  // One write big enough (all 369 turns of conv-30) that each store's transaction takes measurable time.
+  const conv = loadLocomo().find((c) => c.sampleId === 'conv-30');
+  if (!conv) throw new Error('conv-30 missing from the LoCoMo file');
+  await strata.call('createSession', { id: 'conv-30:all', title: 'conv-30' });
+  await strata.call(
+    'addMessages',
+    'conv-30:all',
+    conv.sessions.flatMap((x) => x.messages),
+  );
   await openView(page, 'timings');
   await page.locator('[data-testid="trace-row"][data-kind="m0.addMessages"]').first().click();
   const bars = page.getByTestId('waterfall').getByTestId('span-bar');
