@@ -1,12 +1,13 @@
 /**
  * npm run bench:peers -- [--sizes 10000,100000] [--queries 200] [--systems strata,raw-sqlite,...] [--rounds 1]
- *   [--timeout-min 10] [--budget-s 60] [--batch 500] [--out bench/results/peers.json]
+ *   [--timeout-min 10] [--budget-s 60] [--batch 500] [--out bench/results/peers.json] [--merge]
  *
  * Strata side by side with the stores a user would otherwise pick, on one corpus (every LoCoMo turn, filled with
  * deterministic synthetic chunks to each size) and the same precomputed vectors for every system. Each system ×
  * size runs in a child process of its own (bench/peers/run-one.ts), systems alternating within each size, so peak
  * RSS is per system and one system's failure or hang (killed at the timeout) is recorded, not fatal. Prints a table
- * per size and each figure as a ratio to Strata's, and writes bench/results/peers.json.
+ * per size and each figure as a ratio to Strata's, and writes bench/results/peers.json (with --merge, only the
+ * systems and sizes of this run are replaced in it, and the run is listed under `merged`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ const TIMEOUT_MS = Number(args.get('timeout-min') ?? 10) * 60_000;
 const BUDGET_S = Number(args.get('budget-s') ?? 60);
 const BATCH = Number(args.get('batch') ?? 500);
 const OUT = args.get('out') ?? 'bench/results/peers.json';
+const MERGE = args.has('merge');
+const COMMAND = `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim();
 const DIM = 512;
 const root = join(tmpdir(), 'strata-bench-peers');
 for (const s of SYSTEMS) if (!SYSTEM_NAMES.includes(s)) throw new Error(`unknown system "${s}" (${SYSTEM_NAMES})`);
@@ -128,8 +131,16 @@ const COLUMNS: [keyof RunFigures, string][] = [
   ['disk_mb', 'disk MB'],
 ];
 
-const results: Record<string, Record<string, RunFigures>> = {};
-const details: Record<string, Record<string, RunResult[]>> = {};
+interface PeersFile {
+  command: string;
+  sizes: number[];
+  merged?: { command: string; systems: string[]; sizes: number[]; ran_at: string }[];
+  systems: Record<string, Record<string, RunFigures>>;
+  runs: Record<string, Record<string, RunResult[]>>;
+}
+const previous = MERGE && existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as PeersFile) : null;
+const results: Record<string, Record<string, RunFigures>> = previous?.systems ?? {};
+const details: Record<string, Record<string, RunResult[]>> = previous?.runs ?? {};
 console.log(
   `peers bench: sizes ${SIZES.join(', ')}, ${QUERIES} queries, systems ${SYSTEMS.join(', ')}, ${ROUNDS} round(s)`,
 );
@@ -183,8 +194,12 @@ writeFileSync(
   OUT,
   `${JSON.stringify(
     {
-      command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(),
-      sizes: SIZES,
+      command: previous?.command ?? COMMAND,
+      merged: [
+        ...(previous?.merged ?? []),
+        ...(previous ? [{ command: COMMAND, systems: SYSTEMS, sizes: SIZES, ran_at: new Date().toISOString() }] : []),
+      ],
+      sizes: [...new Set([...(previous?.sizes ?? []), ...SIZES])].sort((a, b) => a - b),
       queries: QUERIES,
       dim: DIM,
       batch: BATCH,

@@ -8,7 +8,6 @@ import type { Embedder } from '../../src/main/engine/embed/embedder';
 import { hashEmbed } from '../../src/main/engine/embed/hashing';
 import { Engine } from '../../src/main/engine/engine';
 import type { QueryInput } from '../../src/shared/schema';
-import type { QueryResult } from '../../src/shared/types';
 import { dirBytes } from './disk';
 import type { BenchQuery, PeerSystem } from './types';
 
@@ -49,9 +48,9 @@ class PrecomputedEmbedder implements Embedder {
   }
 }
 
-type QueryFn = (input: QueryInput) => Promise<QueryResult>;
-
-export function createStrata(): PeerSystem {
+/** `exact`: vector search scans every float vector (engine.query's `exact`), never the bit-quantised first pass. */
+export function createStrata(opts: { exact?: boolean } = {}): PeerSystem {
+  const exact = opts.exact ?? false;
   let engine: Engine;
   let embedder: PrecomputedEmbedder;
   let dir = '';
@@ -59,11 +58,11 @@ export function createStrata(): PeerSystem {
   const inFlight = new Set<Promise<unknown>>();
   let failure: unknown = null;
 
-  const query = (q: BenchQuery, input: Omit<QueryInput, 'text'>): Promise<string[]> => {
-    const fn = (engine as unknown as { query?: QueryFn }).query;
-    if (typeof fn !== 'function') throw new Error('Engine.query is not there yet (issue 4)');
+  const query = async (q: BenchQuery, input: Omit<QueryInput, 'text'>): Promise<string[]> => {
     embedder.provide(q.text, q.vector);
-    return fn.call(engine, { text: q.text, ...input }).then((r) => r.hits.map((h) => h.messageIds[0] ?? h.id));
+    const res = await engine.query({ text: q.text, ...input });
+    // One chunk per message: a hit's source message is the corpus item.
+    return res.hits.map((h) => h.messageIds[0] ?? h.id);
   };
 
   const send = async (sessionId: string, messages: Parameters<Engine['addMessages']>[1]): Promise<void> => {
@@ -87,11 +86,14 @@ export function createStrata(): PeerSystem {
   };
 
   return {
-    name: 'strata',
+    name: exact ? 'strata-exact' : 'strata',
     notes: [
       'Engine.open({layers:false, chunking:{shortTokens:0, maxTokens:1e6}}): one M0 chunk per message, default durability (power: the journal fsyncs every commit)',
       `addMessages in calls of up to 500 messages (one per session run), ${WINDOW} calls in flight; vector, keyword and graph stores written in parallel by their workers`,
       'vector = engine.query weights {keyword:0, graph:0, time:0}; keyword = {vector:0, graph:0, time:0}; hybrid = the defaults',
+      exact
+        ? 'exact: true: vector search scans every float vector at any size'
+        : 'exact: false (the default): above 20,000 vectors a layer is searched by its bit-quantised copy, then re-ranked exactly',
     ],
     async open(d, dim) {
       dir = d;
@@ -130,10 +132,10 @@ export function createStrata(): PeerSystem {
       if (failure) throw failure;
     },
     vectorSearch: (q, k) =>
-      query(q, { k, layers: ['m0'], weights: { keyword: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
+      query(q, { k, layers: ['m0'], weights: { keyword: 0, graph: 0, time: 0 }, timeMode: 'off', group: false, exact }),
     keywordSearch: (q, k) =>
       query(q, { k, layers: ['m0'], weights: { vector: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
-    hybridSearch: (q, k) => query(q, { k }),
+    hybridSearch: (q, k) => query(q, { k, exact }),
     async close() {
       await engine.close();
     },
