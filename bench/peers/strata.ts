@@ -48,9 +48,8 @@ class PrecomputedEmbedder implements Embedder {
   }
 }
 
-/** `exact`: vector search scans every float vector (engine.query's `exact`), never the bit-quantised first pass. */
-export function createStrata(opts: { exact?: boolean } = {}): PeerSystem {
-  const exact = opts.exact ?? false;
+/** Strata through its engine API; its vector search is sqlite-vec's exact scan at every size. */
+export function createStrata(): PeerSystem {
   let engine: Engine;
   let embedder: PrecomputedEmbedder;
   let dir = '';
@@ -86,14 +85,12 @@ export function createStrata(opts: { exact?: boolean } = {}): PeerSystem {
   };
 
   return {
-    name: exact ? 'strata-exact' : 'strata',
+    name: 'strata',
     notes: [
       'Engine.open({layers:false, chunking:{shortTokens:0, maxTokens:1e6}}): one M0 chunk per message, default durability (power: the journal fsyncs every commit)',
       `addMessages in calls of up to 500 messages (one per session run), ${WINDOW} calls in flight; vector, keyword and graph stores written in parallel by their workers`,
       'vector = engine.query weights {keyword:0, graph:0, time:0}; keyword = {vector:0, graph:0, time:0}; hybrid = the defaults',
-      exact
-        ? 'exact: true: vector search scans every float vector at any size'
-        : 'exact: false (the default): above 20,000 vectors a layer is searched by its bit-quantised copy, then re-ranked exactly',
+      'vector search is exact (sqlite-vec scans every float vector of the layer)',
     ],
     async open(d, dim) {
       dir = d;
@@ -132,10 +129,10 @@ export function createStrata(opts: { exact?: boolean } = {}): PeerSystem {
       if (failure) throw failure;
     },
     vectorSearch: (q, k) =>
-      query(q, { k, layers: ['m0'], weights: { keyword: 0, graph: 0, time: 0 }, timeMode: 'off', group: false, exact }),
+      query(q, { k, layers: ['m0'], weights: { keyword: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
     keywordSearch: (q, k) =>
       query(q, { k, layers: ['m0'], weights: { vector: 0, graph: 0, time: 0 }, timeMode: 'off', group: false }),
-    hybridSearch: (q, k) => query(q, { k, exact }),
+    hybridSearch: (q, k) => query(q, { k }),
     async close() {
       await engine.close();
     },

@@ -3,7 +3,6 @@ import type { PeerSystem } from './types';
 
 export const SYSTEMS: Record<string, () => Promise<PeerSystem>> = {
   strata: async () => (await import('./strata')).createStrata(),
-  'strata-exact': async () => (await import('./strata')).createStrata({ exact: true }),
   'raw-sqlite': async () => (await import('./raw-sqlite')).createRawSqlite(),
   lancedb: async () => (await import('./lancedb')).createLanceDb(),
   orama: async () => (await import('./orama')).createOrama(),

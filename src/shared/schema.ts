@@ -92,8 +92,6 @@ export const queryInputSchema = z.strictObject({
   returns: z.enum(['items', 'messages']).optional(),
   /** Fold results that share provenance into one (default true). */
   group: z.boolean().optional(),
-  /** Exact vector search everywhere, skipping the bit-quantised first pass large layers use (slower). */
-  exact: z.boolean().optional(),
   /** The RRF constant (default 60). */
   rrfK: z.number().finite().min(1).max(1000).optional(),
 });

@@ -65,7 +65,6 @@ interface Options {
   returns: 'items' | 'messages';
   group: boolean;
   rrfK: number;
-  exact: boolean;
 }
 
 function options(raw: unknown): Options {
@@ -102,7 +101,6 @@ function options(raw: unknown): Options {
     returns: input.returns ?? 'items',
     group: input.group ?? true,
     rrfK: input.rrfK ?? (input.returns === 'messages' ? MESSAGE_RRF_K : 60),
-    exact: input.exact ?? false,
   };
 }
 
@@ -141,7 +139,6 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
     const { result } = await storage.search('vectorSearch', {
       ...scope,
       vector,
-      quantized: o.exact ? 'never' : 'auto',
     });
     span('vector', t1, result.hits.length);
     for (const h of result.hits) layerOf.set(h.id, h.layer);

@@ -54,12 +54,11 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
             rows: count(dbs.core, 'SELECT count(*) AS n FROM items'),
             ids: count(dbs.core, 'SELECT count(*) AS n FROM messages'),
           };
-        case 'vector': {
-          // The float and the bit tables must agree, or the store is not whole.
-          const rows = count(dbs.vector, 'SELECT count(*) AS n FROM vec_items');
-          const bits = count(dbs.vector, 'SELECT count(*) AS n FROM vec_bits');
-          return { rows: rows === bits ? rows : -1, ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids') };
-        }
+        case 'vector':
+          return {
+            rows: count(dbs.vector, 'SELECT count(*) AS n FROM vec_items'),
+            ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids'),
+          };
         case 'keyword':
           return {
             rows: count(dbs.keyword, 'SELECT count(*) AS n FROM fts_items'),

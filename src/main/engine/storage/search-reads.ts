@@ -10,10 +10,6 @@ import { normalizeKey } from '../extract/update';
 import type { Handlers, SearchMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
 
-/** A layer with more vectors than this is searched through its bit-quantised copy, then re-ranked exactly. */
-export const QUANTIZED_ABOVE = 20_000;
-/** Candidates the bit pass keeps per result wanted, before the exact re-rank. */
-export const OVERSAMPLE = 10;
 /** Words that never name an entity on their own (the graph source ignores them). */
 const NOT_NAMES = new Set(
   (
@@ -45,17 +41,6 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
 
   const layerCount = dbs.vector.prepare<[string], { n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?');
   const idOfRowid = dbs.vector.prepare<[number], { id: string }>('SELECT id FROM vec_ids WHERE rowid = ?');
-  const journalVector = dbs.core.prepare<[number], { vector: Buffer }>('SELECT vector FROM items WHERE rowid = ?');
-
-  /** Cosine distance from the journal's float vector (all stored vectors are unit length). */
-  const exactDistance = (rowid: number, q: Float32Array, qNorm: number): number => {
-    const row = journalVector.get(rowid);
-    if (!row) return Number.POSITIVE_INFINITY;
-    const v = new Float32Array(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength / 4);
-    let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += (v[i] as number) * (q[i] as number);
-    return 1 - dot / qNorm;
-  };
 
   const itemRow = dbs.core.prepare<
     [string],
@@ -96,46 +81,23 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
   >('SELECT kind, layer, session_id, label FROM nodes WHERE id = ?');
 
   return {
-    vectorSearch: ({ vector, layers, sessionIds, limit, quantized }) => {
-      const q = vector;
-      let qNorm = 0;
-      for (let i = 0; i < q.length; i++) qNorm += (q[i] as number) ** 2;
-      qNorm = Math.sqrt(qNorm) || 1;
+    vectorSearch: ({ vector, layers, sessionIds, limit }) => {
+      // Exact KNN per layer partition (session filter inside the scan), merged by distance.
       const sessionClause = sessionIds ? ` AND session_id IN (${placeholders(sessionIds.length)})` : '';
       const hits: { id: string; layer: Layer; distance: number }[] = [];
-      const paths: { layer: Layer; mode: 'exact' | 'quantized'; rows: number; candidates: number }[] = [];
+      const paths: { layer: Layer; rows: number; candidates: number }[] = [];
       for (const layer of layers) {
         const rows = layerCount.get(layer)?.n ?? 0;
         if (rows === 0) continue;
-        const useBits = quantized === 'always' || (quantized === 'auto' && rows > QUANTIZED_ABOVE);
-        if (useBits) {
-          const want = Math.min(rows, Math.max(limit * OVERSAMPLE, 100));
-          const candidates = prep(
-            dbs.vector,
-            `SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ? AND layer = ?${sessionClause}`,
-          )
-            .pluck()
-            .all(q, want, layer, ...(sessionIds ?? [])) as number[];
-          const scored = candidates
-            .map((rowid) => ({ rowid, distance: exactDistance(rowid, q, qNorm) }))
-            .sort((a, b) => a.distance - b.distance || a.rowid - b.rowid)
-            .slice(0, limit);
-          for (const s of scored) {
-            const id = idOfRowid.get(s.rowid)?.id;
-            if (id) hits.push({ id, layer, distance: s.distance });
-          }
-          paths.push({ layer, mode: 'quantized', rows, candidates: candidates.length });
-        } else {
-          const found = prep(
-            dbs.vector,
-            `SELECT rowid, distance FROM vec_items WHERE embedding MATCH ? AND k = ? AND layer = ?${sessionClause}`,
-          ).all(q, Math.min(limit, rows), layer, ...(sessionIds ?? [])) as { rowid: number; distance: number }[];
-          for (const f of found) {
-            const id = idOfRowid.get(f.rowid)?.id;
-            if (id) hits.push({ id, layer, distance: f.distance });
-          }
-          paths.push({ layer, mode: 'exact', rows, candidates: found.length });
+        const found = prep(
+          dbs.vector,
+          `SELECT rowid, distance FROM vec_items WHERE embedding MATCH ? AND k = ? AND layer = ?${sessionClause}`,
+        ).all(vector, Math.min(limit, rows), layer, ...(sessionIds ?? [])) as { rowid: number; distance: number }[];
+        for (const f of found) {
+          const id = idOfRowid.get(f.rowid)?.id;
+          if (id) hits.push({ id, layer, distance: f.distance });
         }
+        paths.push({ layer, rows, candidates: found.length });
       }
       hits.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
       return { hits: hits.slice(0, limit), paths };

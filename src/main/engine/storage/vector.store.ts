@@ -1,7 +1,7 @@
 /**
  * vector.db: one vec0 row per item (float32, the engine's dimension), keyed by
- * the journal's item rowid and partitioned by layer, its session a metadata column; the same vector quantised to
- * bits in `vec_bits` (the first pass of search in large layers); `vec_ids` maps rowids to item ids.
+ * the journal's item rowid and partitioned by layer, its session a metadata column (filtered during the KNN scan);
+ * `vec_ids` maps rowids to item ids.
  */
 import type { Handlers, StoreMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
@@ -11,11 +11,8 @@ export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
   const insertVec = db.prepare<[bigint, string, string, Float32Array]>(
     'INSERT INTO vec_items(rowid, layer, session_id, embedding) VALUES (?, ?, ?, ?)',
   );
-  const insertBits = db.prepare<[bigint, string, string, Float32Array]>(
-    'INSERT INTO vec_bits(rowid, layer, session_id, embedding) VALUES (?, ?, ?, vec_quantize_binary(?))',
-  );
   const deleteVec = db.prepare<[bigint]>('DELETE FROM vec_items WHERE rowid = ?');
-  const deleteBits = db.prepare<[bigint]>('DELETE FROM vec_bits WHERE rowid = ?');
+
   const upsertId = db.prepare<[number, string, string, string | null]>(
     `INSERT INTO vec_ids(rowid, id, layer, session_id) VALUES (?, ?, ?, ?)
      ON CONFLICT(rowid) DO UPDATE SET id = excluded.id, layer = excluded.layer, session_id = excluded.session_id`,
@@ -34,30 +31,24 @@ export function createVectorStore(db: DB, dim: number): Handlers<StoreMethods> {
           const session = item.sessionId ?? '';
           upsertId.run(item.rowid, item.id, item.layer, item.sessionId);
           // vec0 has no UPSERT: an item written again (an update, or a replay) replaces its rows.
-          for (const [insert, remove] of [
-            [insertVec, deleteVec],
-            [insertBits, deleteBits],
-          ] as const) {
-            try {
-              insert.run(key, item.layer, session, vec);
-            } catch {
-              remove.run(key);
-              insert.run(key, item.layer, session, vec);
-            }
+          try {
+            insertVec.run(key, item.layer, session, vec);
+          } catch {
+            deleteVec.run(key);
+            insertVec.run(key, item.layer, session, vec);
           }
           rows++;
         });
       } else {
         for (const rowid of op.itemRowids) {
           rows += deleteVec.run(BigInt(rowid)).changes;
-          deleteBits.run(BigInt(rowid));
           deleteId.run(rowid);
         }
       }
       return rows;
     },
     reset: () => {
-      db.exec('DELETE FROM vec_items; DELETE FROM vec_bits; DELETE FROM vec_ids;');
+      db.exec('DELETE FROM vec_items; DELETE FROM vec_ids;');
     },
   });
 }

@@ -227,12 +227,10 @@ export interface SearchMethods {
       layers: Layer[];
       sessionIds?: string[];
       limit: number;
-      /** `auto`: bits then an exact re-rank for layers above QUANTIZED_ABOVE vectors, exact below. */
-      quantized: 'auto' | 'always' | 'never';
     };
     result: {
       hits: { id: string; layer: Layer; distance: number }[];
-      paths: { layer: Layer; mode: 'exact' | 'quantized'; rows: number; candidates: number }[];
+      paths: { layer: Layer; rows: number; candidates: number }[];
     };
   };
   keywordSearch: {

@@ -6,11 +6,11 @@ import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
-import { vector0002Bits } from './vector-0002-bits';
+import { vector0002Session } from './vector-0002-session';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
   core: [core0001Journal, core0002ItemData],
-  vector: [vector0001Vec0, vector0002Bits],
+  vector: [vector0001Vec0, vector0002Session],
   keyword: [keyword0001Fts5],
   graph: [graph0001NodesEdges],
 };

@@ -68,35 +68,26 @@ describe('migrations', () => {
     ).toThrow(/CHECK constraint/);
   });
 
-  it('vector-0001 and -0002 create float and bit vec0 tables of the given dimension, filterable by session', () => {
+  it('vector-0001 and -0002 create a vec0 table of the given dimension, filterable by session during the scan', () => {
     const { db, file } = fresh('vector');
     migrate(db, file, MIGRATIONS.vector, { dim: 8 });
     const sql = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'vec_items'").get()?.sql;
     expect(sql).toContain('float[8]');
     expect(sql).toContain('distance_metric=cosine');
     const insert = db.prepare('INSERT INTO vec_items(rowid, layer, session_id, embedding) VALUES (?, ?, ?, ?)');
-    const insertBits = db.prepare(
-      'INSERT INTO vec_bits(rowid, layer, session_id, embedding) VALUES (?, ?, ?, vec_quantize_binary(?))',
-    );
     const near = new Float32Array([1, 0.5, -1, 0, 0, 0, 0, 0]);
     const far = new Float32Array([-1, -0.5, 1, 0, 0, 0, 0, 0]);
-    for (const [rowid, session, vec] of [
-      [1n, 'a', near],
-      [2n, 'b', near],
-      [3n, 'a', far],
-    ] as const) {
-      insert.run(rowid, 'm0', session, vec);
-      insertBits.run(rowid, 'm0', session, vec);
-    }
+    insert.run(1n, 'm0', 'a', near);
+    insert.run(2n, 'm0', 'b', near);
+    insert.run(3n, 'm0', 'a', far);
     expect(() => insert.run(4n, 'm0', 'a', new Float32Array(4))).toThrow(/Dimension mismatch/i);
-    const knn = (table: string, session: string, q: string) =>
+    const knn = (session: string) =>
       db
-        .prepare(`SELECT rowid FROM ${table} WHERE embedding MATCH ${q} AND k = 3 AND layer = 'm0' AND session_id = ?`)
+        .prepare("SELECT rowid FROM vec_items WHERE embedding MATCH ? AND k = 3 AND layer = 'm0' AND session_id = ?")
         .pluck()
         .all(near, session);
-    expect(knn('vec_items', 'a', '?')).toEqual([1, 3]);
-    expect(knn('vec_bits', 'a', 'vec_quantize_binary(?)')).toEqual([1, 3]);
-    expect(knn('vec_bits', 'b', 'vec_quantize_binary(?)')).toEqual([2]);
+    expect(knn('a')).toEqual([1, 3]);
+    expect(knn('b')).toEqual([2]);
     expect(db.prepare("SELECT value FROM store_meta WHERE key = 'applied_seq'").pluck().get()).toBe('0');
   });
 
