@@ -30,7 +30,6 @@ import type {
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
 import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
-import { createRuleExtractor } from './extract/rules';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
 import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
@@ -147,7 +146,7 @@ export class Engine {
     }
     // The rules run on the embedding workers when there is a pool, so NLP never blocks the main thread.
     const rules: Extractor =
-      embedder instanceof EmbedderPool ? { extract: (input) => embedder.extract(input) } : createRuleExtractor();
+      embedder instanceof EmbedderPool ? { extract: (input) => embedder.extract(input) } : lazyRuleExtractor();
     const extractor = opts.llm ? createLlmExtractor(opts.llm, rules) : rules;
     const engine = new Engine(storage, embedder, extractor, opts.layers ?? true, {
       ...CHUNK_DEFAULTS,
@@ -389,4 +388,18 @@ export class Engine {
       await this.embedder.close?.();
     }
   }
+}
+
+/**
+ * The rule extractor on the main thread, for an embedder given as an object (the pool runs it on its workers). Its
+ * NLP library is loaded on the first extraction, not at open: a plain M0 store never pays its memory.
+ */
+function lazyRuleExtractor(): Extractor {
+  let loaded: Promise<Extractor> | null = null;
+  return {
+    async extract(input) {
+      loaded ??= import('./extract/rules').then((m) => m.createRuleExtractor());
+      return (await loaded).extract(input);
+    },
+  };
 }

@@ -16,7 +16,14 @@ import type { ItemInput } from '../storage/validate';
 import type { DecisionRow } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
 import { CHUNK_DEFAULTS, type ChunkOptions, type ChunkSource, planChunks } from './m0';
-import { describeEpisode, type SegmentChunk, segment } from './m1';
+import type { SegmentChunk } from './m1';
+
+/** m1 (and its NLP library) loads with the first episode built: a plain M0 store never pays its memory. */
+let m1Module: Promise<typeof import('./m1')> | null = null;
+const loadM1 = () => {
+  m1Module ??= import('./m1');
+  return m1Module;
+};
 
 /** Layer building yields the embedders to writes waiting on M0. */
 const BACKGROUND: EmbedOptions = { priority: 'background' };
@@ -167,6 +174,7 @@ export class LayerPipeline {
 
   /** Re-cuts the session's open tail (and any chunks left without an episode); returns the episodes written. */
   private async buildEpisodes(sessionId: string, messages: Message[]): Promise<Item[]> {
+    const { describeEpisode, segment } = await loadM1();
     const seqOf = new Map(messages.map((m) => [m.id, m.seq]));
     const [{ items: chunkList, vectors }, { items: episodes }] = await Promise.all([
       this.storage.read('sessionItems', { sessionId, kinds: ['chunk'], withVectors: true }),

@@ -21,7 +21,7 @@ import type {
   SnapshotCursor,
   SnapshotPage,
 } from '../workers/protocol';
-import { type DB, walPages } from './sqlite';
+import { type DB, truncateWal, walPages } from './sqlite';
 
 interface UpsertPayload {
   items: number[];
@@ -473,6 +473,8 @@ export function createJournal(
     },
     checkpoint: () => ({ walPages: walPages(db) }),
     close: () => {
+      // Fold the WAL back into the file and truncate it, so a closed data directory is its true size on disk.
+      truncateWal(db);
       db.close();
       return { closed: true };
     },

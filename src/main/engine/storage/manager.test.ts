@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -304,5 +304,17 @@ describe('traces', () => {
     expect(traces).toHaveLength(5);
     expect(traces[0]?.seq).toBe(m.status().journalSeq);
     expect(traces.map((t) => t.seq)).toEqual([...traces.map((t) => t.seq)].sort((a, b) => b - a));
+  });
+});
+
+describe('close', () => {
+  it('leaves no write-ahead log behind: every file is its true size on disk', async () => {
+    const { m, dir } = await openManager();
+    await m.writeToAll(await batch(200, 0, true));
+    await m.close();
+    for (const file of ['core.db', 'vector.db', 'keyword.db', 'graph.db']) {
+      const wal = join(dir, `${file}-wal`);
+      expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
+    }
   });
 });

@@ -858,12 +858,9 @@ export class StorageManager {
       const t = this.stores[s].retryTimer;
       if (t) clearTimeout(t);
     }
-    await Promise.allSettled([
-      this.core.close(),
-      this.reader.close(),
-      ...[...this.searchers.values()].map((s) => s.client.close()),
-      ...STORE_NAMES.map((s) => this.stores[s].client.close()),
-    ]);
+    // Readers first, so each writer's checkpoint at close can fold its whole WAL back.
+    await Promise.allSettled([this.reader.close(), ...[...this.searchers.values()].map((s) => s.client.close())]);
+    await Promise.allSettled([this.core.close(), ...STORE_NAMES.map((s) => this.stores[s].client.close())]);
     this.lock.release();
   }
 }

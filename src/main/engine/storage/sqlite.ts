@@ -106,6 +106,15 @@ export function walPages(db: DB): number {
   return row[0]?.log ?? 0;
 }
 
+/** At close: checkpoint everything and truncate the WAL. Best effort: a reader still open keeps what it needs. */
+export function truncateWal(db: DB): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // busy or read-only: SQLite checkpoints again when the last connection closes
+  }
+}
+
 /** Takes and releases the write lock once, so a file held by another process fails at open rather than at the first write. */
 export function assertWritable(db: DB, file: string): void {
   try {
