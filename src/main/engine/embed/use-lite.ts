@@ -4,6 +4,7 @@
  * Runs inside an embedding worker only.
  */
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -35,6 +36,11 @@ export interface UseLite {
 
 /** Loads the model from local files only: nothing is fetched at run time. */
 export async function loadUseLite(modelDir = defaultModelDir()): Promise<UseLite> {
+  // Check both files first, in order, so a missing model always names the same file (reads race otherwise).
+  for (const file of ['model.json', 'vocab.json']) {
+    const path = join(modelDir, file);
+    if (!existsSync(path)) throw new Error(`USE-lite model file missing: ${path}`);
+  }
   const model = await initModel(async () => {
     const [graph, vocabulary] = await Promise.all([
       loadGraphModel(pathToFileURL(join(modelDir, 'model.json')).href),
