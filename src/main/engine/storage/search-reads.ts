@@ -40,6 +40,9 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
   };
 
   const layerCount = dbs.vector.prepare<[string], { n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?');
+  const ftsRow = dbs.keyword.prepare<[number], { id: string; layer: Layer }>(
+    'SELECT id, layer FROM fts_items WHERE rowid = ?',
+  );
   const idOfRowid = dbs.vector.prepare<[number], { id: string }>('SELECT id FROM vec_ids WHERE rowid = ?');
 
   const itemRow = dbs.core.prepare<
@@ -104,6 +107,20 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
     },
 
     keywordSearch: ({ match, layers, sessionIds, limit }) => {
+      // Filters on the unindexed columns make FTS5 read every matching row's stored columns, so with every layer
+      // and no session asked for, rank rowids alone and read id and layer for the top rows only.
+      if (layers.length === 3 && !sessionIds) {
+        const top = prep(
+          dbs.keyword,
+          'SELECT rowid, bm25(fts_items) AS score FROM fts_items WHERE fts_items MATCH ? ORDER BY score, rowid LIMIT ?',
+        ).all(match, limit) as { rowid: number; score: number }[];
+        const hits: { id: string; layer: Layer; bm25: number }[] = [];
+        for (const t of top) {
+          const row = ftsRow.get(t.rowid);
+          if (row) hits.push({ id: row.id, layer: row.layer, bm25: t.score });
+        }
+        return { hits };
+      }
       const where = [`layer IN (${placeholders(layers.length)})`];
       if (sessionIds) where.push(`session_id IN (${placeholders(sessionIds.length)})`);
       const rows = prep(
