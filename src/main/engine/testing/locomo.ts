@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MessageInput } from '../../../shared/schema';
+import { parseLocomoDate as parseImportDate } from '../import';
 
 export const LOCOMO_PATH = fileURLToPath(new URL('../../../../../shared/data/locomo/locomo7.json', import.meta.url));
 
@@ -28,30 +29,11 @@ export interface LocomoConversation {
   qa: { question: string; answer?: unknown; evidence: string[]; category: number }[];
 }
 
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
-
-/** "1:56 pm on 8 May, 2023" → epoch ms (local time). */
+/** "1:56 pm on 8 May, 2023" → epoch ms (local time); the app's import parser, throwing on a date it cannot read. */
 export function parseLocomoDate(s: string): number {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})/i.exec(s);
-  if (!m) throw new Error(`unrecognised LoCoMo date "${s}"`);
-  const [, hh, mm, ap, day, month, year] = m as unknown as [string, string, string, string, string, string, string];
-  const hour = (Number(hh) % 12) + (ap.toLowerCase() === 'pm' ? 12 : 0);
-  const monthIndex = MONTHS.indexOf(month.toLowerCase());
-  if (monthIndex < 0) throw new Error(`unrecognised month in "${s}"`);
-  return new Date(Number(year), monthIndex, Number(day), hour, Number(mm)).getTime();
+  const ms = parseImportDate(s);
+  if (ms === null) throw new Error(`unrecognised LoCoMo date "${s}"`);
+  return ms;
 }
 
 export function loadLocomo(path = LOCOMO_PATH): LocomoConversation[] {
