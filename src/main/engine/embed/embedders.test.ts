@@ -88,6 +88,29 @@ describe('hashing on the pool', () => {
     expect(p.status().embedded).toBe(TEXTS.length);
   });
 
+  it('serves a foreground request before extractions queued ahead of it', async () => {
+    const p = await pool('hashing', { workers: 2, hashingDim: 64 });
+    const input = (i: number) => ({
+      episodeId: `e${i}`,
+      sessionId: 's',
+      messages: [
+        {
+          id: `m${i}`,
+          speaker: 'Caroline',
+          others: ['Melanie'],
+          text: `I went to the pottery class in Boston with Melanie yesterday, number ${i}.`,
+          timestamp: Date.UTC(2023, 4, 8),
+        },
+      ],
+    });
+    let extracted = 0;
+    const backlog = Array.from({ length: 12 }, (_, i) => p.extract(input(i)).then(() => extracted++));
+    await p.embed(['a query waiting on its vector']);
+    expect(extracted).toBeLessThan(12);
+    await Promise.all(backlog);
+    expect(extracted).toBe(12);
+  });
+
   it('serves a foreground request before background work queued ahead of it', async () => {
     const p = await pool('hashing', { workers: 2, hashingDim: 64, chunk: 2 });
     const backlog = Array.from({ length: 400 }, (_, i) => `background text ${i}`);

@@ -28,6 +28,12 @@ interface Job {
   reject(err: unknown): void;
 }
 
+interface ExtractTask {
+  input: ExtractInput;
+  resolve(result: Extraction): void;
+  reject(err: unknown): void;
+}
+
 export class EmbedderPool implements Embedder {
   readonly id: string;
   readonly dim: number;
@@ -40,6 +46,8 @@ export class EmbedderPool implements Embedder {
   /** Every text queued or being embedded, so a second caller waits for the first. */
   private readonly inFlight = new Map<string, Promise<Float32Array>>();
   private readonly busy = new Set<WorkerClient<'embed'>>();
+  /** Extractions waiting for a worker (layer building: served after foreground texts). */
+  private readonly extractions: ExtractTask[] = [];
 
   private constructor(
     readonly kind: EmbedderKind,
@@ -132,15 +140,37 @@ export class EmbedderPool implements Embedder {
   }
 
   /** Hands queued texts to every idle worker: foreground first, in even shares of at most `chunk`. */
+  /**
+   * Hands work to every idle worker: foreground texts first, then extractions, then background texts, texts in even
+   * shares of at most `chunk`. A worker runs one request at a time, so a write or a query never waits behind more
+   * than the one request each worker is already running.
+   */
   private pump(): void {
     for (const client of this.clients) {
       if (this.busy.has(client)) continue;
+      const extraction = this.queues[0].length === 0 ? this.extractions.shift() : undefined;
+      if (extraction) {
+        this.busy.add(client);
+        void this.runExtract(client, extraction);
+        continue;
+      }
       const queue = this.queues[0].length > 0 ? this.queues[0] : this.queues[1];
       if (queue.length === 0) return;
       const share = Math.ceil(queue.length / this.clients.length);
       const jobs = queue.splice(0, Math.max(1, Math.min(this.chunk, share)));
       this.busy.add(client);
       void this.run(client, jobs);
+    }
+  }
+
+  private async runExtract(client: WorkerClient<'embed'>, task: ExtractTask): Promise<void> {
+    try {
+      task.resolve((await client.call('extract', { input: task.input })).result);
+    } catch (err) {
+      task.reject(err);
+    } finally {
+      this.busy.delete(client);
+      if (!this.closed) this.pump();
     }
   }
 
@@ -166,11 +196,14 @@ export class EmbedderPool implements Embedder {
     }
   }
 
-  /** Runs the rule extractor on the least busy worker. */
-  async extract(input: ExtractInput): Promise<Extraction> {
-    if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
-    const client = [...this.clients].sort((a, b) => a.pendingCalls - b.pendingCalls)[0] as WorkerClient<'embed'>;
-    return (await client.call('extract', { input })).result;
+  /** Runs the rule extractor on the next free worker, after any foreground texts. */
+  extract(input: ExtractInput): Promise<Extraction> {
+    if (this.closed) return Promise.reject(new StrataError('ENGINE_CLOSED', 'the embedder pool is closed'));
+    const done = new Promise<Extraction>((resolve, reject) => {
+      this.extractions.push({ input, resolve, reject });
+    });
+    this.pump();
+    return done;
   }
 
   private remember(text: string, vec: Float32Array): void {
@@ -200,6 +233,7 @@ export class EmbedderPool implements Embedder {
     this.closed = true;
     const closed = new StrataError('ENGINE_CLOSED', 'the embedder pool closed before this text was embedded');
     for (const job of this.queues.flatMap((q) => q.splice(0))) job.reject(closed);
+    for (const task of this.extractions.splice(0)) task.reject(closed);
     this.inFlight.clear();
     await Promise.allSettled(this.clients.map((c) => c.close()));
   }

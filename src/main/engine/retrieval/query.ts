@@ -337,7 +337,7 @@ async function messageHits(
       score,
       sources: e?.sources ?? {},
       validFrom: r.message.timestamp,
-      validTo: r.message.timestamp,
+      validTo: null,
       messageIds: [r.message.id],
       grouped: (e?.from ?? []).map((f) => {
         const h = info.get(f.id) as Hydrated;
