@@ -5,6 +5,7 @@
  */
 import type { Layer } from '../../../shared/types';
 import type { Handlers, ReaderMethods } from '../workers/protocol';
+import { itemFilter } from './layer-reads';
 import type { DB } from './sqlite';
 
 export interface InspectorReadMethods {
@@ -15,32 +16,13 @@ export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
-/** LIKE pattern for a literal substring: %, _ and the escape character itself lose their meaning. */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 export function createInspectorReads(core: DB): Pick<Handlers<ReaderMethods>, keyof InspectorReadMethods> {
   const linked = core.prepare<[string, string], { src: string }>(
     'SELECT src FROM links WHERE dst = ? AND kind = ? ORDER BY src',
   );
   return {
     searchItemIds: ({ layer, kind, sessionId, text, limit, offset }) => {
-      const where = ['layer = ?'];
-      const args: unknown[] = [layer];
-      if (kind) {
-        where.push('kind = ?');
-        args.push(kind);
-      }
-      if (sessionId) {
-        where.push('session_id = ?');
-        args.push(sessionId);
-      }
-      if (text && text.trim().length > 0) {
-        where.push("text LIKE ? ESCAPE '\\'");
-        args.push(likePattern(text.trim()));
-      }
-      const w = `WHERE ${where.join(' AND ')}`;
+      const { where: w, args } = itemFilter({ layer, kind, sessionId, text });
       const total = core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ?? 0;
       const ids = core
         .prepare<unknown[], { id: string }>(`SELECT id FROM items ${w} ORDER BY rowid LIMIT ? OFFSET ?`)

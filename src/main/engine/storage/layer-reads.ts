@@ -34,6 +34,35 @@ type LayerReads = Pick<
 
 const COLS = 'id, layer, kind, session_id, text, data, valid_from, valid_to';
 
+/** LIKE pattern for a literal substring: %, _ and the escape character itself lose their meaning. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The WHERE clause (or '') and its arguments for items of a layer, kind and session, containing a text. */
+export function itemFilter(f: { layer?: Layer; kind?: string; sessionId?: string; text?: string }): {
+  where: string;
+  args: unknown[];
+} {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  for (const [column, value] of [
+    ['layer', f.layer],
+    ['kind', f.kind],
+    ['session_id', f.sessionId],
+  ] as const) {
+    if (value) {
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
+  }
+  if (f.text && f.text.trim().length > 0) {
+    where.push("text LIKE ? ESCAPE '\\'");
+    args.push(likePattern(f.text.trim()));
+  }
+  return { where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
 export function createLayerReads(core: DB, dim: () => number): LayerReads {
   const linksFrom = core.prepare<[string], { dst: string; kind: string }>(
     'SELECT dst, kind FROM links WHERE src = ? ORDER BY kind, dst',
@@ -100,21 +129,7 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
       return withVectors(rows, want);
     },
     listItems: ({ layer, kind, sessionId, limit, offset }): ItemPage => {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (layer) {
-        where.push('layer = ?');
-        args.push(layer);
-      }
-      if (kind) {
-        where.push('kind = ?');
-        args.push(kind);
-      }
-      if (sessionId) {
-        where.push('session_id = ?');
-        args.push(sessionId);
-      }
-      const w = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+      const { where: w, args } = itemFilter({ layer, kind, sessionId });
       const total = (core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ??
         0) as number;
       const rows = core
