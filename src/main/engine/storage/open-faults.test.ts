@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ErrorCode, StrataError } from '../../../shared/errors';
 import { STORE_NAMES } from '../../../shared/types';
@@ -465,6 +466,39 @@ describe('damaged files', () => {
 
     setVersion(1);
     await expectHealthyOpen(dir, ids);
+  });
+
+  it("vector.db at the last release's schema (1) is migrated to 2 and refilled from the journal on open", async () => {
+    const dir = dataDir();
+    const ids = await populated(dir);
+    const file = path.join(dir, 'vector.db');
+    // Put the file back as schema 1 wrote it: vec_items without the session column, its rows in place.
+    const db = new Database(file);
+    sqliteVec.load(db);
+    const dim = db.prepare<[], { value: string }>("SELECT value FROM store_meta WHERE key = 'dim'").get()?.value;
+    db.exec(`
+      DROP INDEX IF EXISTS vec_ids_layer;
+      DROP TABLE vec_items;
+      CREATE VIRTUAL TABLE vec_items USING vec0(layer TEXT PARTITION KEY, embedding float[${dim}] distance_metric=cosine);
+    `);
+    const core = new Database(path.join(dir, 'core.db'), { readonly: true });
+    const vectors = core
+      .prepare<[], { rowid: number; layer: string; vector: Buffer }>('SELECT rowid, layer, vector FROM items')
+      .all();
+    core.close();
+    const insert = db.prepare('INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)');
+    for (const v of vectors) insert.run(BigInt(v.rowid), v.layer, v.vector);
+    db.pragma('user_version = 1');
+    db.close();
+
+    await expectHealthyOpen(dir, ids);
+    const upgraded = new Database(file, { readonly: true });
+    expect(upgraded.pragma('user_version', { simple: true })).toBe(2);
+    upgraded.close();
+    const engine = await open({ dataDir: dir });
+    const r = await engine.query({ text: 'The ferry leaves at nine.', sessionIds: [SESSION], weights: { keyword: 0 } });
+    expect(r.hits[0]?.messageIds).toEqual(['m1']);
+    await engine.close();
   });
 
   it('opening with an embedder of another dimension → DIMENSION_MISMATCH naming core.db and both dimensions', async () => {
