@@ -174,6 +174,12 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
     span('provenance', t0, result.items.length);
   };
 
+  /** A hydrated candidate whose time overlaps [from, to). */
+  const inTime = (id: string, from: number, to: number): boolean => {
+    const i = info.get(id);
+    return i !== undefined && overlaps(itemTime(i), from, to);
+  };
+
   // Filters by valid time (the caller's window, and the query's own dates in filter mode) need every candidate's time.
   const timeFilter = o.time && o.timeMode === 'filter' ? o.time : null;
   if (o.from !== null || o.to !== null || o.time) {
@@ -184,10 +190,7 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
       timeFilter?.to ?? Number.POSITIVE_INFINITY,
     );
     if (Number.isFinite(from) || Number.isFinite(to)) {
-      const keep = (h: RankedHit) => {
-        const i = info.get(h.id);
-        return i !== undefined && overlaps(itemTime(i), from, to);
-      };
+      const keep = (h: RankedHit) => inTime(h.id, from, to);
       for (const s of ['vector', 'keyword', 'graph'] as const) lists[s] = (lists[s] ?? []).filter(keep);
     }
   }
@@ -201,10 +204,7 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
   // Boost mode: candidates whose time falls in the query's dates form one more ranked list, in fused order.
   if (o.time && o.timeMode === 'boost' && o.weights.time > 0) {
     const { from, to } = o.time;
-    const inRange = fused.filter((f) => {
-      const i = info.get(f.id);
-      return i !== undefined && overlaps(itemTime(i), from, to);
-    });
+    const inRange = fused.filter((f) => inTime(f.id, from, to));
     if (inRange.length > 0) {
       lists.time = inRange.map((f) => ({ id: f.id, raw: 0 }));
       fused = fuseRrf(

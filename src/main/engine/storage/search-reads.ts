@@ -88,7 +88,6 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       // Exact KNN per layer partition (session filter inside the scan), merged by distance.
       const sessionClause = sessionIds ? ` AND session_id IN (${placeholders(sessionIds.length)})` : '';
       const hits: { id: string; layer: Layer; distance: number }[] = [];
-      const paths: { layer: Layer; rows: number; candidates: number }[] = [];
       for (const layer of layers) {
         const rows = layerCount.get(layer)?.n ?? 0;
         if (rows === 0) continue;
@@ -100,10 +99,9 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
           const id = idOfRowid.get(f.rowid)?.id;
           if (id) hits.push({ id, layer, distance: f.distance });
         }
-        paths.push({ layer, rows, candidates: found.length });
       }
       hits.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
-      return { hits: hits.slice(0, limit), paths };
+      return { hits: hits.slice(0, limit) };
     },
 
     keywordSearch: ({ match, layers, sessionIds, limit }) => {

@@ -180,11 +180,6 @@ export class WorkerClient<R extends Role> {
     });
   }
 
-  /** Calls waiting for an answer: how busy this worker is. */
-  get pendingCalls(): number {
-    return this.pending.size;
-  }
-
   /** Kills the thread as a crash would (used by fault tests). */
   async crash(): Promise<void> {
     await this.worker.terminate();

@@ -228,10 +228,7 @@ export interface SearchMethods {
       sessionIds?: string[];
       limit: number;
     };
-    result: {
-      hits: { id: string; layer: Layer; distance: number }[];
-      paths: { layer: Layer; rows: number; candidates: number }[];
-    };
+    result: { hits: { id: string; layer: Layer; distance: number }[] };
   };
   keywordSearch: {
     params: { match: string; layers: Layer[]; sessionIds?: string[]; limit: number };
