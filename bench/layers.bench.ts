@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { EmbedderPool } from '../src/main/engine/embed/pool';
 import { Engine } from '../src/main/engine/engine';
 import { StorageManager } from '../src/main/engine/storage/manager';
-import { loadLocomo } from '../src/main/engine/testing/locomo';
 import type { WriteMode } from '../src/shared/types';
+import { loadLocomo } from '../test/support/locomo';
 import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
@@ -185,6 +185,6 @@ console.table({
     goal: '≤ 1.25x embed only',
   },
 });
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./results', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/layers.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log('wrote bench/results/layers.json');

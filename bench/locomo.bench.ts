@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/main/engine/engine';
-import { LOCOMO_PATH, loadLocomo } from '../src/main/engine/testing/locomo';
 import type { QueryInput } from '../src/shared/schema';
 import type { QueryResult } from '../src/shared/types';
+import { LOCOMO_PATH, loadLocomo } from '../test/support/locomo';
 import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
@@ -167,6 +167,6 @@ console.table(
   Object.fromEntries(Object.entries(categories).map(([k, v]) => [k, { questions: v.questions, ...row(v) }])),
 );
 console.log(`fused query p50 ${result.fused_query_p50_ms} ms, p95 ${result.fused_query_p95_ms} ms (k = ${DEPTH})`);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./results', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/locomo.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log('wrote bench/results/locomo.json');

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashEmbed } from '../src/main/engine/embed/hashing';
 import { Engine } from '../src/main/engine/engine';
-import { loadLocomo } from '../src/main/engine/testing/locomo';
-import { rng } from '../src/main/engine/testing/rng';
+import { rng } from '../src/shared/rng';
 import type { QueryInput } from '../src/shared/schema';
+import { loadLocomo } from '../test/support/locomo';
 import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));

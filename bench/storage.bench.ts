@@ -221,6 +221,6 @@ try {
 }
 const runs = { ...(previous.runs ?? {}), [String(CHUNKS)]: result };
 const top = CHUNKS === 10_000 ? result : (runs['10000'] ?? result);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('./results', import.meta.url), { recursive: true });
 writeFileSync(outFile, `${JSON.stringify({ ...top, runs }, null, 2)}\n`);
 console.log(`wrote bench/results/storage.json`);

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { rng } from '../src/main/engine/testing/rng';
+import { rng } from '../src/shared/rng';
 
 /** Deterministic synthetic chunks (about 600 characters, unit-length vectors) shared by the benchmarks. */
 

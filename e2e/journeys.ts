@@ -3,8 +3,8 @@
  * (e2e/electron/app.electron.ts): the page is the app, `strata.call` reaches the same engine as the page does.
  */
 import type { Page } from '@playwright/test';
-import { LOCOMO_PATH, loadLocomo } from '../src/main/engine/testing/locomo';
 import type { Layer } from '../src/shared/types';
+import { LOCOMO_PATH, loadLocomo } from '../test/support/locomo';
 import { expect, type Strata, snapshot } from './fixtures';
 
 export type Engine = Pick<Strata, 'call'>;

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { hashEmbed, hashEmbedAll } from '../../src/main/engine/embed/hashing';
-import { loadLocomo } from '../../src/main/engine/testing/locomo';
+import { loadLocomo } from '../../test/support/locomo';
 import { syntheticChunks } from '../synthetic';
 import type { BenchQuery, CorpusBatch } from './types';
 

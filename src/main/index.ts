@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
 import { STRATA_EVENT_CHANNEL } from '../shared/api';
-import { StrataApp } from './engine/app';
+import { StrataApp } from './app/app';
 import { notReady, registerIpc } from './ipc';
 
 const CSP =

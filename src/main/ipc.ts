@@ -6,7 +6,7 @@ import { ipcMain } from 'electron';
 import type { ApiResult, StrataApi } from '../shared/api';
 import { STRATA_METHODS } from '../shared/api';
 import { StrataError, toWireError } from '../shared/errors';
-import { callApi } from './engine/api';
+import { callApi } from './app/api';
 
 export function registerIpc(api: () => Promise<StrataApi>): void {
   for (const method of STRATA_METHODS) {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StrataApp } from '../main/engine/app';
+import { StrataApp } from '../main/app/app';
 import type { ApiResult } from '../shared/api';
 import type { StrataEvent } from '../shared/app-types';
 import { type Bridge, startBridge } from './bridge';

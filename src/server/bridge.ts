@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { callApi } from '../main/engine/api';
+import { callApi } from '../main/app/api';
 import type { ApiResult, StrataApi } from '../shared/api';
 import { MAX_IMPORT_CHARS } from '../shared/app-schema';
 import type { StrataEvent } from '../shared/app-types';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StrataApp } from '../main/engine/app';
+import { StrataApp } from '../main/app/app';
 import { startBridge } from './bridge';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

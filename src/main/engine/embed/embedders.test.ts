@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readStores, tempDir } from '../../../../test/support/fixtures';
 import { Engine } from '../engine';
-import { readStores, tempDir } from '../testing/fixtures';
 import type { Embedder } from './embedder';
 import { EmbedderPool } from './pool';
 

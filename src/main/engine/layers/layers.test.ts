@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../../test/support/fixtures';
+import { type LocomoConversation, loadLocomo } from '../../../../test/support/locomo';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
-import { tempDir } from '../testing/fixtures';
-import { type LocomoConversation, loadLocomo } from '../testing/locomo';
 
 // One full, real LoCoMo conversation through all three layers with the default embedder (USE-lite).
 let engine: Engine;

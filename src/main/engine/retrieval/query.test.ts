@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../../test/support/fixtures';
 import type { QueryHit, QueryResult } from '../../../shared/types';
 import { Engine } from '../engine';
-import { tempDir } from '../testing/fixtures';
 import { KIND_WEIGHT } from './query';
 import { RRF_K } from './rrf';
 

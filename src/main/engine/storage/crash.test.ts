@@ -16,12 +16,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { messageText } from '../../../../test/support/crash-child';
+import { rng } from '../../../shared/rng';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
-import { rng } from '../testing/rng';
-import { messageText } from './crash-child';
 
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../../../test/support/crash-child.ts', import.meta.url));
 const ROOT = resolve(dirname(CHILD), '../../../..');
 const ROUNDS = 25;
 const SESSION = 'crash-session';

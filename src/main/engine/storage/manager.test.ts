@@ -2,9 +2,9 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readStores, tempDir, waitFor } from '../../../../test/support/fixtures';
 import { STORE_NAMES, type WriteMode } from '../../../shared/types';
 import { createHashingEmbedder } from '../embed/hashing';
-import { readStores, tempDir, waitFor } from '../testing/fixtures';
 import { StorageManager, type WriteBatch } from './manager';
 
 const DIM = 16;

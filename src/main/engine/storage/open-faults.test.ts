@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readStores, tempDir, waitFor } from '../../../../test/support/fixtures';
 import { type ErrorCode, StrataError } from '../../../shared/errors';
 import { STORE_NAMES } from '../../../shared/types';
 import { createHashingEmbedder } from '../embed/hashing';
 import { Engine, type EngineOptions } from '../engine';
-import { readStores, tempDir, waitFor } from '../testing/fixtures';
 
 const require = createRequire(import.meta.url);
 const SQLITE_MODULE = require.resolve('better-sqlite3');

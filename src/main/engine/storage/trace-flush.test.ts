@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { tempDir } from '../testing/fixtures';
+import { tempDir } from '../../../../test/support/fixtures';
 import { StorageManager } from './manager';
 
 const DIM = 8;

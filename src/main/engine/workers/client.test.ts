@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../../test/support/fixtures';
 import { StrataError } from '../../../shared/errors';
-import { tempDir } from '../testing/fixtures';
 import { WorkerClient, workerEntry } from './client';
 import type { StoreInit } from './protocol';
 

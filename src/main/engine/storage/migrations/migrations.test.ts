@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/fixtures';
+import { tempDir } from '../../../../../test/support/fixtures';
 import { type DB, migrate, openDatabase } from '../sqlite';
 import { FILES, MIGRATIONS, PAGE_SIZE } from './index';
 

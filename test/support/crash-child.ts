@@ -17,8 +17,8 @@
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Engine } from '../engine';
-import { rng } from '../testing/rng';
+import { Engine } from '../../src/main/engine/engine';
+import { rng } from '../../src/shared/rng';
 
 const WORDS = [
   'river',

@@ -9,7 +9,7 @@ import type { ImportInput } from '../../shared/app-schema';
 import type { ImportFormat, ImportJob } from '../../shared/app-types';
 import { StrataError, toWireError } from '../../shared/errors';
 import { type MessageInput, messageInputSchema, parseInput, type SessionInput } from '../../shared/schema';
-import type { Engine } from './engine';
+import type { Engine } from '../engine/engine';
 
 export interface ParsedSession {
   session: SessionInput & { id: string; title: string };

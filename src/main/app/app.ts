@@ -4,8 +4,8 @@
  */
 import type { StrataApi } from '../../shared/api';
 import type { StrataEvent } from '../../shared/app-types';
+import { Engine, type EngineOptions } from '../engine/engine';
 import { engineApi } from './api';
-import { Engine, type EngineOptions } from './engine';
 import { EngineEvents } from './events';
 import { ImportJobs } from './import';
 

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MessageInput } from '../../../shared/schema';
-import { parseLocomoDate as parseImportDate } from '../import';
+import { parseLocomoDate as parseImportDate } from '../../src/main/app/import';
+import type { MessageInput } from '../../src/shared/schema';
 
-export const LOCOMO_PATH = fileURLToPath(new URL('../../../../../shared/data/locomo/locomo7.json', import.meta.url));
+export const LOCOMO_PATH = fileURLToPath(new URL('../../../shared/data/locomo/locomo7.json', import.meta.url));
 
 interface Turn {
   speaker: string;

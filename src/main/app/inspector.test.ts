@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from './engine';
+import { tempDir } from '../../../test/support/fixtures';
+import { Engine } from '../engine/engine';
 import { listItems } from './inspector';
-import { tempDir } from './testing/fixtures';
 
 let engine: Engine;
 let cleanup: () => void;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { ListInput } from '../../shared/app-schema';
 import type { EngineStats, GraphData, GraphEntity } from '../../shared/app-types';
 import type { Item, ItemPage, StoreName } from '../../shared/types';
-import type { Engine } from './engine';
-import { FILES } from './storage/migrations';
+import type { Engine } from '../engine/engine';
+import { FILES } from '../engine/storage/migrations';
 
 export async function listItems(engine: Engine, input: ListInput): Promise<ItemPage> {
   const { ids, total } = await engine.storage.read('searchItemIds', {

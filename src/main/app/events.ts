@@ -3,7 +3,7 @@
  * (sent when it changes, checked once a second while anyone listens).
  */
 import type { StrataEvent } from '../../shared/app-types';
-import type { Engine } from './engine';
+import type { Engine } from '../engine/engine';
 
 const STATUS_EVERY_MS = 1_000;
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOCOMO_PATH } from '../../../test/support/locomo';
 import type { ImportJob, StrataEvent } from '../../shared/app-types';
 import { StrataApp } from './app';
 import { parseImport } from './import';
-import { LOCOMO_PATH } from './testing/locomo';
 
 const LOCOMO = readFileSync(LOCOMO_PATH, 'utf8');
 

@@ -6,7 +6,7 @@ import type { ApiResult, StrataApi, StrataMethod } from '../../shared/api';
 import { STRATA_METHODS } from '../../shared/api';
 import { checkArgs } from '../../shared/app-schema';
 import { StrataError, toWireError } from '../../shared/errors';
-import type { Engine } from './engine';
+import type { Engine } from '../engine/engine';
 import type { ImportJobs } from './import';
 import { engineStats, entityFacts, graphData, listItems } from './inspector';
 import { profileWrites } from './profile';

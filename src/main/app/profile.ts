@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ProfileResult } from '../../shared/app-types';
+import { rng } from '../../shared/rng';
 import type { WriteTrace } from '../../shared/types';
-import type { Engine } from './engine';
-import { rng } from './testing/rng';
+import type { Engine } from '../engine/engine';
 
 const WORDS = ['river', 'lamp', 'garden', 'violin', 'harbour', 'letter', 'market', 'winter', 'orchard', 'signal'];
 
