@@ -22,7 +22,7 @@ import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
 
 const CHILD = fileURLToPath(new URL('../../../../test/support/crash-child.ts', import.meta.url));
-const ROOT = resolve(dirname(CHILD), '../../../..');
+const ROOT = resolve(dirname(CHILD), '../..');
 const ROUNDS = 25;
 const SESSION = 'crash-session';
 const FIRST_ACK_TIMEOUT_MS = 30_000;
