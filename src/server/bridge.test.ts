@@ -66,7 +66,11 @@ describe('HTTP bridge', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({
       ok: false,
-      error: { code: 'INVALID_INPUT', message: 'messages[1].text: must not be empty' },
+      error: {
+        code: 'INVALID_INPUT',
+        message: 'messages[1].text: must not be empty',
+        details: { field: 'messages[1].text' },
+      },
     });
     expect((await post('listMessages', ['s1'])).body).toEqual({ ok: true, value: [] });
     const layer = await post('list', [{ layer: 'm9' }]);
@@ -77,7 +81,7 @@ describe('HTTP bridge', () => {
     expect(extra.body.ok).toBe(false);
     expect((await post('get', [])).body).toEqual({
       ok: false,
-      error: { code: 'INVALID_INPUT', message: 'id: required' },
+      error: { code: 'INVALID_INPUT', message: 'id: required', details: { field: 'id' } },
     });
   });
 
