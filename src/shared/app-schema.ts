@@ -32,6 +32,8 @@ export type GraphInput = z.input<typeof graphInputSchema>;
 export const profileInputSchema = z.strictObject({
   /** Chunks in the synthetic batch (default 500). */
   rows: z.number().int().min(1).max(10_000).optional(),
+  /** Rounds, each writing the batch once per mode, alternating which goes first (default 3). */
+  rounds: z.number().int().min(1).max(20).optional(),
 });
 export type ProfileInput = z.input<typeof profileInputSchema>;
 

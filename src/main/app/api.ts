@@ -7,7 +7,7 @@ import { type ApiResult, checkArgs, isStrataMethod, type StrataApi } from '../..
 import { StrataError, toWireError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 import type { ImportJobs } from './import';
-import { engineStats, entityFacts, graphData, listItems } from './inspector';
+import { entityFacts, graphData, listItems } from './inspector';
 import { profileWrites } from './profile';
 
 export interface AppServices {
@@ -30,11 +30,11 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     deleteSession: (id) => engine.deleteSession(id),
     list: (input) => listItems(engine, input),
     get: (id) => engine.get(id),
-    stats: () => engineStats(engine),
+    stats: () => engine.stats(),
     graph: (input) => graphData(engine, input?.limit),
     entityFacts: (id) => entityFacts(engine, id),
     decisions: (sessionId) => engine.decisions(sessionId),
-    profile: (input) => profileWrites(engine, input?.rows),
+    profile: (input) => profileWrites(engine, input?.rows, input?.rounds),
     startImport: (input) => app.imports.start(input),
     importStatus: async (jobId) => app.imports.get(jobId),
     cancelImport: async (jobId) => app.imports.cancel(jobId),
