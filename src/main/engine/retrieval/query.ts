@@ -318,14 +318,15 @@ async function messageHits(
   const ownScore = (id: string | null) => (id ? (own.get(id)?.score ?? 0) : 0);
   const ranked = [...rows.values()]
     .filter((r) => !o.sessionIds || o.sessionIds.includes(r.message.sessionId))
-    .map((r) => ({
-      r,
-      score: ownScore(r.message.id) + NEIGHBOUR_SHARE * Math.max(ownScore(r.before), ownScore(r.after)),
-    }))
+    .map((r) => {
+      const better = ownScore(r.after) > ownScore(r.before) ? r.after : r.before;
+      const lift = NEIGHBOUR_SHARE * ownScore(better);
+      return { r, score: ownScore(r.message.id) + lift, neighbour: better && lift > 0 ? better : null, lift };
+    })
     .filter((x) => x.score > 0)
     .sort((a, b) => b.score - a.score || (a.r.message.id < b.r.message.id ? -1 : 1))
     .slice(0, o.k);
-  return ranked.map(({ r, score }, i) => {
+  return ranked.map(({ r, score, neighbour, lift }, i) => {
     const e = own.get(r.message.id);
     return {
       id: r.message.id,
@@ -343,6 +344,7 @@ async function messageHits(
         const h = info.get(f.id) as Hydrated;
         return { id: h.id, layer: h.layer, kind: h.kind, score: f.score };
       }),
+      ...(neighbour && { neighbour: { messageId: neighbour, contribution: lift } }),
     };
   });
 }
