@@ -17,6 +17,7 @@ export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // C0 and C1 controls and DEL: invisible, and some (NUL) cut strings short in other tools.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 
 /** True for text that is well-formed UTF-16: no half of a surrogate pair alone (it cannot be stored or matched). */
