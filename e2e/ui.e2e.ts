@@ -138,3 +138,12 @@ test('the status bar says so when the engine stops answering, and recovers', asy
   await page.unroute('**/api/**');
   await expect(page.getByTestId('engine-unreachable')).toHaveCount(0, { timeout: 30_000 });
 });
+
+test('the Timings view says in a sentence where the time of recent writes goes', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await openView(page, 'timings');
+  await expect(page.getByTestId('time-insight')).toHaveText(
+    /^Over the last (write|\d+ writes), (embedding|the journal|the store fan-out|other work|extraction|segmentation) is \d+ % of write time/,
+  );
+});
