@@ -113,7 +113,7 @@ function Shell() {
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
   const stats = useQuery(statsQueries.summary());
-  const empty = stats.data !== undefined && stats.data.layers.every((r) => r.n === 0);
+  const empty = stats.data?.layers.every((r) => r.n === 0) === true;
   return (
     <div className="app">
       <nav className="nav" aria-label="Views">
