@@ -3,18 +3,9 @@
  * substring, paged, with the total), and the items linking to one (an entity's facts). Runs on the reader worker;
  * the items themselves come from the layer reads' `items`.
  */
-import type { Layer } from '../../../shared/types';
-import type { Handlers, ReaderMethods } from '../workers/protocol';
+import type { Handlers, InspectorReadMethods, ReaderMethods } from '../workers/protocol';
 import { itemFilter } from './layer-reads';
 import type { DB } from './sqlite';
-
-export interface InspectorReadMethods {
-  searchItemIds: {
-    params: { layer: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
-    result: { ids: string[]; total: number };
-  };
-  linkedFrom: { params: { dst: string; kind: string }; result: string[] };
-}
 
 export function createInspectorReads(core: DB): Pick<Handlers<ReaderMethods>, keyof InspectorReadMethods> {
   const linked = core.prepare<[string, string], { src: string }>(

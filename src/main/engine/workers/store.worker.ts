@@ -77,19 +77,23 @@ port.on('message', (req: Request) => {
   } catch (err) {
     res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
   }
-  // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
-  const transfer: ArrayBuffer[] = [];
-  const result = res.ok ? res.result : null;
-  const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
-  if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
-  if (Array.isArray(result)) {
-    for (const r of result) {
-      const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
-      if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
-    }
-  }
-  port.postMessage(res, transfer);
+  port.postMessage(res, res.ok ? buffersOf(res.result) : []);
 });
+
+type Carrier = { vectors?: Float32Array | null; op?: { vectors?: Float32Array | null } } | null;
+
+/** Vector buffers go back without copying: item reads carry them, and so do journal ops (appended, replayed, paged). */
+function buffersOf(result: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (v: Float32Array | null | undefined): void => {
+    if (v && v.byteLength > 0) out.add(v.buffer as ArrayBuffer);
+  };
+  for (const r of (Array.isArray(result) ? result : [result]) as Carrier[]) {
+    add(r?.vectors);
+    add(r?.op?.vectors);
+  }
+  return [...out];
+}
 
 const ready: Ready = { ready: true, threadId };
 port.postMessage(ready);
