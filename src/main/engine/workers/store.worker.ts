@@ -56,8 +56,24 @@ function openRole(): AnyHandlers {
   return table as unknown as AnyHandlers;
 }
 
+/** A lock that outlasted the busy timeout: the error says which timeout it waited for. */
+function openRoleOnce(): AnyHandlers {
+  try {
+    return openRole();
+  } catch (thrown) {
+    const err = file && !(thrown instanceof StrataError) ? sqliteError(thrown, file, 'open') : thrown;
+    if (err instanceof StrataError && err.code === 'STORE_LOCKED') {
+      throw new StrataError('STORE_LOCKED', `${err.message} (gave up after ${init.busyTimeoutMs} ms)`, {
+        ...(err.details ?? {}),
+        busyTimeoutMs: init.busyTimeoutMs,
+      });
+    }
+    throw err;
+  }
+}
+
 function handle(req: Request): unknown {
-  if (req.method === 'open' && handlers === null) handlers = openRole();
+  if (req.method === 'open' && handlers === null) handlers = openRoleOnce();
   if (handlers === null) throw new StrataError('WORKER_FAILED', `${init.role} worker: "${req.method}" before open`);
   const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method] : undefined;
   if (!fn) throw new StrataError('INTERNAL', `${init.role} worker has no method "${req.method}"`);
