@@ -16,7 +16,7 @@ import type {
   SnapshotPage,
 } from '../workers/protocol';
 import { createJournalDeletes } from './journal-deletes';
-import { type DB, truncateWal, walPages } from './sqlite';
+import { compact, type DB, truncateWal, walPages } from './sqlite';
 import { createOpBuilder, type UpsertPayload } from './store-op';
 
 export function createJournal(
@@ -274,6 +274,7 @@ export function createJournal(
       return { kept: maxTraces };
     },
     checkpoint: () => ({ walPages: walPages(db) }),
+    compact: () => compact(db),
     close: () => {
       // Fold the WAL back into the file and truncate it, so a closed data directory is its true size on disk.
       truncateWal(db);

@@ -289,6 +289,8 @@ export class StorageManager extends StorageReads {
         seq: deleted.seq,
       });
       this.traces.record(trace);
+      // Off the delete's path, but tracked so that close() waits for it.
+      void this.writes.track(this.compactAll()).catch(() => undefined);
       return { ...deleted, outcomes, trace };
     } finally {
       this.scheduleIdle();
@@ -379,6 +381,22 @@ export class StorageManager extends StorageReads {
     await (role === 'core' ? this.core : this.lanes[role].client).crash();
   }
 
+  /** After a delete: every file checkpointed with its WAL truncated, free pages given back where that pays. */
+  private async compactAll(): Promise<void> {
+    // The delete op itself names what was deleted (ids can carry words): it goes once every store has applied it.
+    await this.pruneOutbox().catch(() => undefined);
+    await Promise.allSettled([this.core.call('compact', {}), ...STORE_NAMES.map((s) => this.lanes[s].compact())]);
+  }
+
+  /** Drops the outbox ops every store has applied. */
+  private async pruneOutbox(): Promise<void> {
+    const minApplied = Math.min(...STORE_NAMES.map((s) => this.lanes[s].applied));
+    if (minApplied > this.prunedSeq) {
+      await this.core.call('pruneOutbox', { upToSeq: minApplied });
+      this.prunedSeq = minApplied;
+    }
+  }
+
   private scheduleIdle(): void {
     if (this.closed) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
@@ -393,11 +411,7 @@ export class StorageManager extends StorageReads {
   /** Idle work, off every write's path: persist traces, prune the outbox, checkpoint the WAL files. */
   private async maintain(): Promise<void> {
     await this.traces.flush();
-    const minApplied = Math.min(...STORE_NAMES.map((s) => this.lanes[s].applied));
-    if (minApplied > this.prunedSeq) {
-      await this.core.call('pruneOutbox', { upToSeq: minApplied });
-      this.prunedSeq = minApplied;
-    }
+    await this.pruneOutbox();
     await Promise.all([this.core.call('checkpoint', {}), ...STORE_NAMES.map((s) => this.lanes[s].checkpoint())]);
   }
 
@@ -409,6 +423,7 @@ export class StorageManager extends StorageReads {
     await this.writes.drain();
     await Promise.allSettled(STORE_NAMES.map((s) => this.lanes[s].settled()));
     await this.traces.flush().catch(() => undefined);
+    await this.pruneOutbox().catch(() => undefined);
     await this.shutdown();
   }
 

@@ -241,6 +241,13 @@ export class StoreLane {
     await this.client.call('checkpoint', {});
   }
 
+  /** After a delete the store has applied: no WAL frame and no free page keeps the deleted rows. */
+  async compact(): Promise<void> {
+    if (!this.current) return;
+    this.rowsSinceCheckpoint = 0;
+    await this.client.call('compact', {});
+  }
+
   status(journalSeq: number): StoreStatus {
     return {
       store: this.name,

@@ -206,6 +206,8 @@ export interface CoreMethods {
   pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
   writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  /** After a delete: truncate the WAL and give back free pages, so the file holds no deleted text. */
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
@@ -217,6 +219,7 @@ export interface StoreMethods {
   load: { params: { op: StoreOp }; result: { rows: number } };
   setApplied: { params: { seq: number }; result: { appliedSeq: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
