@@ -44,6 +44,8 @@ export interface WriteBatch {
   before?: BeforeStage[];
   /** Plain remarks kept with the trace (for example which extractor ran, and why the LLM path fell back). */
   notes?: string[];
+  /** This batch's own write mode (the profile's sequential round); the manager's `mode` is never flipped for it. */
+  mode?: WriteMode;
 }
 
 export interface WriteResult {

@@ -152,7 +152,7 @@ export class StorageManager extends StorageReads {
     validateVectors(batch.vectors, batch.items.length, this.dim);
     const validatedAt = nowMs();
     let run: Promise<WriteResult>;
-    if (this.mode === 'sequential') {
+    if ((batch.mode ?? this.mode) === 'sequential') {
       // Sequential mode: one SQLite write at a time across the whole engine, like a loop over backends.
       run = this.serial.then(() => this.writeNow(batch, targets, startedAt, validatedAt));
       this.serial = run.catch(() => undefined);
@@ -206,10 +206,11 @@ export class StorageManager extends StorageReads {
       const { seq, rowids, messageSeqs, op } = appended.result;
       this.journalSeq = Math.max(this.journalSeq, seq);
       spans.push(callSpan('journal', 'core', startedAt, appended.timing, batch.items.length, 'ok'));
-      const outcomes = await this.fanOut(op, targets, startedAt, spans);
+      const mode = batch.mode ?? this.mode;
+      const outcomes = await this.fanOut(op, targets, startedAt, spans, mode);
       const trace = assembleTrace({
         kind: batch.kind ?? (targets.length === STORE_NAMES.length ? 'writeToAll' : `writeToStore.${targets[0]}`),
-        mode: this.mode,
+        mode,
         startedAt,
         spans,
         rows: batch.items.length,
@@ -231,6 +232,7 @@ export class StorageManager extends StorageReads {
     targets: readonly StoreName[],
     startedAt: number,
     spans: Span[],
+    mode: WriteMode = this.mode,
   ): Promise<Record<StoreName, StoreOutcome>> {
     const outcomes = {} as Record<StoreName, StoreOutcome>;
     const run = async (store: StoreName): Promise<void> => {
@@ -238,7 +240,7 @@ export class StorageManager extends StorageReads {
       outcomes[store] = applied.outcome;
       spans.push(applied.span);
     };
-    if (this.mode === 'sequential') {
+    if (mode === 'sequential') {
       for (const s of targets) await run(s);
     } else {
       await Promise.all(targets.map(run));

@@ -267,10 +267,6 @@ export interface SearchMethods {
 
 /** Reads the inspector needs beyond the layers' own (storage/inspector-reads.ts). */
 export interface InspectorReadMethods {
-  searchItemIds: {
-    params: { layer: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
-    result: { ids: string[]; total: number };
-  };
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
@@ -288,7 +284,7 @@ export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
     result: { items: Item[]; vectors: Float32Array | null };
   };
   listItems: {
-    params: { layer?: Layer; kind?: string; sessionId?: string; limit: number; offset: number };
+    params: { layer?: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
     result: ItemPage;
   };
   factsBySubject: { params: { subjects: string[] }; result: Item[] };
