@@ -158,9 +158,8 @@ export function nameMentions(terms: Term[], recognised: NamedMention[], evidence
     const run = terms.slice(i, j);
     const ids = new Set(run.map((r) => r.id));
     const exact = inSentence.find((r) => r.ids.size >= ids.size && run.every((x) => r.ids.has(x.id)));
-    const people = inSentence.filter((r) => r.kind === 'person' && run.some((x) => r.ids.has(x.id)));
     // "Caroline Smith" stays a person; "Charlotte's Web" is a title that starts with one.
-    const kind = exact?.kind ?? (people.length > 0 && run.every((x) => has(x, 'Person')) ? 'person' : 'thing');
+    const kind = exact?.kind ?? (run.every((x) => has(x, 'Person')) ? 'person' : 'thing');
     const name = cleanName(run.map((r) => r.text).join(' '));
     if (name) out.push({ ids: exact?.ids ?? ids, name, kind });
     for (const x of run) covered.add(x.id);

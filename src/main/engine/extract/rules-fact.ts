@@ -283,7 +283,12 @@ export function factAt(
   const verb = verbGroupAt(clause, verbIndex, ctx);
   if (!verb) return undefined;
   const { verbTerms, main, lemma, aux, modal, beAux, particles, past, perfect, future } = verb;
-  const { resolved, dateIds } = clauseDate(clause, sentence, ctx, future);
+  const { resolved, dateIds } = clauseDate(
+    clause,
+    sentence,
+    ctx,
+    future ? 'future' : past || perfect ? 'past' : 'present',
+  );
   const before = clause.slice(0, verbIndex).filter((t) => !dateIds.has(t.id));
   let objectTerms = verb.rest.filter((t) => !dateIds.has(t.id));
 

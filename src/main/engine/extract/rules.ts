@@ -20,7 +20,7 @@ import { isQuestion, splitClauses } from './rules-clauses';
 import { type DateMention, NOT_A_DATE } from './rules-dates';
 import { EntityRegistry, midSentenceCapitals, nameMentions, rawJson } from './rules-entities';
 import { clauseFact, type Draft } from './rules-fact';
-import type { MessageContext, Subject } from './rules-subject';
+import type { Antecedents, MessageContext, Subject } from './rules-subject';
 import { type NamedMention, type RawSentence, type RawVerb, toTerm, type VerbPhrase } from './rules-terms';
 import type {
   EntityKind,
@@ -38,6 +38,7 @@ function analyseMessage(
   registry: EntityRegistry,
   lexicon: Record<string, string>,
   evidence: Set<string>,
+  antecedents: Antecedents,
 ): Draft[] {
   const doc = nlp(msg.text, lexicon);
   // compromise reads "like" after "don't" as a preposition; it is the verb being negated.
@@ -98,10 +99,18 @@ function analyseMessage(
   }
 
   const drafts: Draft[] = [];
+  const participants = new Set([msg.speaker, ...msg.others]);
   for (const terms of sentences) {
-    if (isQuestion(terms)) continue;
+    const here = named.filter((n) => terms.some((t) => n.ids.has(t.id)));
+    const question = isQuestion(terms);
     const inclusive = terms.some((t) => t.word === 'together' || t.word === 'both');
-    const ctx: MessageContext = { msg, verbByFirstId, named, dates, inclusive };
+    const ctx: MessageContext = { msg, verbByFirstId, named, dates, inclusive, antecedents: { ...antecedents } };
+    // Names in this sentence are what the next sentence's pronouns can mean, in a question too.
+    for (const n of here) {
+      if (n.kind === 'person' && !participants.has(n.name)) antecedents.person = n.name;
+      else if (n.kind !== 'person') antecedents.thing = n.name;
+    }
+    if (question) continue;
     let subject: Subject | undefined;
     for (const clause of splitClauses(terms)) {
       const draft = clauseFact(clause, terms, ctx, subject);
@@ -133,7 +142,9 @@ function extract(input: ExtractInput): Extraction {
   }
   const lexicon = participantLexicon(input);
   const evidence = midSentenceCapitals(input.messages.map((m) => m.text));
-  const drafts = input.messages.flatMap((m) => analyseMessage(m, registry, lexicon, evidence));
+  // Carried from message to message: "she" in a reply can mean the sister named in the turn before.
+  const antecedents: Antecedents = {};
+  const drafts = input.messages.flatMap((m) => analyseMessage(m, registry, lexicon, evidence, antecedents));
   registry.mergeAliases();
 
   const facts = new Map<string, ExtractedFact>();
