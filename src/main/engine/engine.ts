@@ -4,6 +4,9 @@
  * everything below trusts its types.
  */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineStats } from '../../shared/app-types';
 import { StrataError } from '../../shared/errors';
 import {
   type MessageInput,
@@ -17,6 +20,7 @@ import {
 import type {
   Decision,
   EngineStatus,
+  Item,
   ItemPage,
   Layer,
   Message,
@@ -32,18 +36,19 @@ import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
-import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
-import { chunkItems, LayerPipeline } from './layers/pipeline';
+import { CHUNK_DEFAULTS, type ChunkOptions, chunkItems } from './layers/m0';
+import { LayerPipeline } from './layers/queue';
 import { runQuery } from './retrieval/query';
-import { StorageManager, type StoreOutcome } from './storage/manager';
+import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
+import { FILES } from './storage/migrations';
 import type { MessageRow } from './workers/protocol';
 import { nowMs } from './workers/protocol';
 
 export interface EngineOptions {
   dataDir: string;
   /**
-   * `use-lite` (the default; the environment variable STRATA_EMBEDDER can name another), `hashing`, or an
-   * Embedder object. Built-in embedders run on a pool of worker threads.
+   * `static` (the default; the environment variable STRATA_EMBEDDER can name another), `use-lite`, `hashing`, or
+   * an Embedder object. `static` embeds in the engine's thread; the others run on a pool of worker threads.
    */
   embedder?: EmbedderKind | Embedder;
   /**
@@ -103,7 +108,7 @@ export class Engine {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
       throw new StrataError('INVALID_INPUT', 'dataDir: expected a directory path', { field: 'dataDir' });
     }
-    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'use-lite';
+    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'static';
     let embedder: Embedder;
     if (typeof choice === 'string') {
       if (!EMBEDDER_KINDS.includes(choice as EmbedderKind)) {
@@ -142,7 +147,7 @@ export class Engine {
     } catch (err) {
       if (storage?.status().open) await storage.close().catch(() => undefined);
       await embedder.close?.();
-      throw err;
+      throw err instanceof StrataError && err.code === 'EMBEDDER_MISMATCH' ? withReembedHint(err, embedder.id) : err;
     }
     // The rules run on the embedding workers when there is a pool, so NLP never blocks the main thread.
     const rules: Extractor =
@@ -152,8 +157,12 @@ export class Engine {
       ...CHUNK_DEFAULTS,
       ...opts.chunking,
     });
-    // Whatever a crash left unbuilt (M0 written, M1/M2 not yet) is picked up in the background.
-    if (engine.buildLayers) for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+    // Whatever a crash, a fault or a prompt close left unbuilt (chunks, episodes, extractions, orphans) is found
+    // missing and built in the background.
+    if (engine.buildLayers) {
+      for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+      engine.layers.collectOrphansAfter();
+    }
     return engine;
   }
 
@@ -294,10 +303,57 @@ export class Engine {
     await this.storage.settle();
   }
 
-  /** One page of a layer's items, optionally of one kind or session. */
+  get dataDir(): string {
+    return this.storage.dataDir;
+  }
+
+  /** Every write trace as it is made, and each session's layer once built (the app's events and import progress). */
+  watch(listener: { trace?(trace: WriteTrace): void; built?(sessionId: string, layer: 'm1' | 'm2'): void }): void {
+    if (listener.trace) this.storage.onTrace = listener.trace;
+    if (listener.built) this.layers.onBuilt = listener.built;
+  }
+
+  /** The background queue: what is waiting to be built, and its last error. */
+  queueStatus(): ReturnType<LayerPipeline['status']> {
+    return this.layers.status();
+  }
+
+  /** Every item of one kind, in write order (the graph view's entities and relationships). */
+  itemsOfKind(kind: string): Promise<Item[]> {
+    return this.storage.read('itemsByKind', { kind });
+  }
+
+  /** The items of `kind` that link to `dst` with `link` (an entity's facts: `'fact'` items linking by `'mentions'`). */
+  async itemsLinkingTo(dst: string, link: string, kind: string): Promise<Item[]> {
+    const ids = await this.storage.read('linkedFrom', { dst, kind: link });
+    if (ids.length === 0) return [];
+    const { items } = await this.storage.read('items', { ids, withVectors: false });
+    return items.filter((i) => i.kind === kind);
+  }
+
+  /**
+   * A synthetic batch written to the journal and every store in its own mode (the profile's sequential and parallel
+   * rounds), and removed again with `removeItems`. The engine's own mode is untouched: writes arriving meanwhile
+   * run as they always do.
+   */
+  writeBatch(batch: Pick<WriteBatch, 'items' | 'vectors' | 'kind' | 'layer' | 'mode'>): Promise<WriteResult> {
+    return this.writing(() => this.storage.writeToAll(batch));
+  }
+
+  /** Removes items written with `writeBatch` (the idle maintenance that follows checkpoints the files). */
+  removeItems(ids: string[]): Promise<void> {
+    return this.writing(async () => {
+      await this.storage.deleteItems(ids);
+    });
+  }
+
+  /**
+   * One page of a layer's items, optionally of one kind or session, or containing a text (a case-insensitive
+   * substring, `%` and `_` literal).
+   */
   list(
     layer: Layer,
-    filters: { kind?: string; sessionId?: string } = {},
+    filters: { kind?: string; sessionId?: string; text?: string } = {},
     page: { limit?: number; offset?: number } = {},
   ): Promise<ItemPage> {
     if (!['m0', 'm1', 'm2'].includes(layer)) {
@@ -347,13 +403,8 @@ export class Engine {
     return this.storage.read('decisions', sessionId === undefined ? {} : { sessionId });
   }
 
-  /** Counts per layer and kind and per store, queue depths, the embedder. */
-  async stats(): Promise<{
-    layers: { layer: string; kind: string; n: number }[];
-    stores: Record<string, { rows: number }>;
-    queue: ReturnType<LayerPipeline['status']>;
-    embedder: EmbedderStatus;
-  }> {
+  /** Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder. */
+  async stats(): Promise<EngineStats> {
     const [layers, core, vector, keyword, graph] = await Promise.all([
       this.storage.read('layerCounts', {}),
       this.storage.storeCounts('core'),
@@ -361,9 +412,14 @@ export class Engine {
       this.storage.storeCounts('keyword'),
       this.storage.storeCounts('graph'),
     ]);
+    const roles = ['core', 'vector', 'keyword', 'graph'] as const;
+    const fileBytes = Object.fromEntries(
+      roles.map((r) => [r, bytesOf(join(this.storage.dataDir, FILES[r]))]),
+    ) as EngineStats['fileBytes'];
     return {
       layers,
       stores: { core, vector, keyword, graph },
+      fileBytes,
       queue: this.layers.status(),
       embedder: this.status().embedder,
     };
@@ -373,21 +429,48 @@ export class Engine {
     return this.storage.listTraces(limit);
   }
 
-  /** Finishes every write call made before it, then closes the stores. A second close is ALREADY_CLOSED. */
+  /**
+   * Finishes every write call made before it, stops background building at its next step (what is left is built on
+   * the next open), then closes the stores. A second close is ALREADY_CLOSED.
+   */
   async close(): Promise<void> {
     if (this.closing) {
       throw new StrataError('ALREADY_CLOSED', `the engine for ${this.storage.dataDir} is already closed`);
     }
     this.closing = true;
     await this.calls.drain();
-    // Background layers finish before the workers stop; a failure there is in status, not a reason to keep files open.
-    await this.layers.flush().catch(() => undefined);
+    // Quitting does not wait for the whole M1/M2 queue: layers are derived, and converge on the next open.
+    await this.layers.stop();
     try {
       await this.storage.close();
     } finally {
       await this.embedder.close?.();
     }
   }
+}
+
+/** The refusal says how to get past it: the one step that re-embeds the directory with the chosen embedder. */
+function withReembedHint(err: StrataError, embedderId: string): StrataError {
+  return new StrataError(
+    'EMBEDDER_MISMATCH',
+    `${err.message}. To re-embed every item with "${embedderId}" (once; the directory then names it): open with ` +
+      'the engine option reembed: true, or start browser mode with "npm run serve -- --reembed" (progress is ' +
+      'printed). To keep the old vectors, open with the embedder that wrote them instead.',
+    { ...err.details, reembed: { engineOption: 'reembed', serveFlag: '--reembed' } },
+  );
+}
+
+/** Bytes of a database file and its WAL; a file that is not there (no WAL yet) weighs nothing. */
+function bytesOf(path: string): number {
+  let n = 0;
+  for (const p of [path, `${path}-wal`]) {
+    try {
+      n += statSync(p).size;
+    } catch {
+      // Not there: nothing to count.
+    }
+  }
+  return n;
 }
 
 /**

@@ -11,7 +11,6 @@
  * A year the speaker gave, and a date anchored by its own words ("last Saturday", "next week"), are kept as said.
  */
 import type * as chrono from 'chrono-node';
-import type { MessageContext } from './rules-subject';
 import { has, type Term } from './rules-terms';
 
 export interface DateMention {
@@ -105,7 +104,12 @@ export function placeYear(result: chrono.ParsedResult, messageTime: number, tens
   return out;
 }
 
-export function clauseDate(clause: Term[], sentence: Term[], ctx: MessageContext, tense: ClauseTense) {
+export function clauseDate(
+  clause: Term[],
+  sentence: Term[],
+  ctx: { dates: DateMention[]; msg: { timestamp: number } },
+  tense: ClauseTense,
+) {
   const start = clause[0]?.start ?? 0;
   const end = clause.at(-1)?.end ?? 0;
   const dateIds = new Set<string>();

@@ -2,8 +2,14 @@
  * M0 chunking: each message becomes a chunk, except that runs of short
  * consecutive messages of one session are merged (a greeting and its reply carry
  * little alone), and a long message is split at sentence ends. Every chunk line is
- * prefixed with its speaker. Pure functions: the engine writes what they plan.
+ * prefixed with its speaker. The planning is pure; the engine writes the chunks on
+ * the caller's path, and the background queue re-chunks messages that lost theirs.
  */
+import type { Message } from '../../../shared/types';
+import { chunkId } from '../ids';
+import type { ItemInput } from '../storage/validate';
+import { nowMs } from '../workers/protocol';
+import { BACKGROUND, type LayerDeps } from './deps';
 
 export interface ChunkSource {
   id: string;
@@ -66,7 +72,7 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
     if (run.length === 0) return;
     const first = run[0] as ChunkSource;
     plans.push({
-      id: `chunk:${first.id}`,
+      id: chunkId(first.id),
       text: run.map((m) => `${m.speaker}: ${m.text}`).join('\n'),
       messageIds: run.map((m) => m.id),
       speakers: [...new Set(run.map((m) => m.speaker))],
@@ -87,7 +93,7 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
     const parts = tokens > opts.maxTokens ? splitLong(m.text, opts.maxTokens) : [m.text];
     parts.forEach((part, i) => {
       plans.push({
-        id: i === 0 ? `chunk:${m.id}` : `chunk:${m.id}#${i + 1}`,
+        id: chunkId(m.id, i + 1),
         text: `${m.speaker}: ${part}`,
         messageIds: [m.id],
         speakers: [m.speaker],
@@ -97,4 +103,47 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
   }
   closeRun();
   return plans;
+}
+
+/** The M0 chunk items for a run of messages of one session. */
+export function chunkItems(
+  sessionId: string,
+  messages: readonly ChunkSource[],
+  opts: ChunkOptions = CHUNK_DEFAULTS,
+): ItemInput[] {
+  return planChunks(messages, opts).map((p) => ({
+    id: p.id,
+    layer: 'm0' as const,
+    kind: 'chunk',
+    sessionId,
+    text: p.text,
+    sources: p.messageIds,
+    data: { speakers: p.speakers, timestamp: p.timestamp },
+    validFrom: p.timestamp,
+  }));
+}
+
+/** Messages whose chunk was deleted with a neighbour get chunks again. */
+export async function repairChunks(
+  { storage, embedder }: Pick<LayerDeps, 'storage' | 'embedder'>,
+  sessionId: string,
+  messages: readonly Message[],
+): Promise<void> {
+  const { items: chunks } = await storage.read('sessionItems', { sessionId, kinds: ['chunk'], withVectors: false });
+  const covered = new Set(chunks.flatMap((c) => c.sources));
+  const orphans = messages.filter((m) => !covered.has(m.id));
+  if (orphans.length === 0) return;
+  const items = chunkItems(sessionId, orphans);
+  const start = nowMs();
+  const vectors = await embedder.embed(
+    items.map((i) => i.text),
+    BACKGROUND,
+  );
+  await storage.writeToAll({
+    items,
+    vectors,
+    kind: 'm0.repair',
+    layer: 'm0',
+    before: [{ stage: 'embed', start, end: nowMs(), rows: items.length }],
+  });
 }
