@@ -362,7 +362,7 @@ describe('locks', () => {
     const err = await expectOpenFails({ dataDir: dir }, 'STORE_LOCKED', 'strata.lock', { lockHeldElsewhere: true });
     expect(err.message).toContain(dir);
     // The refused open did not take or drop the first engine's lock: a third attempt is refused too.
-    expect(fs.readFileSync(path.join(dir, 'strata.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'strata.lock'), 'utf8')).pid).toBe(process.pid);
     await expectOpenFails({ dataDir: dir }, 'STORE_LOCKED', 'strata.lock', { lockHeldElsewhere: true });
     // The first engine is unaffected.
     await first.addMessages(SESSION, [{ id: 'm4', text: 'Still writing.' }]);
