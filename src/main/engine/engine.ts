@@ -47,8 +47,8 @@ import { nowMs } from './workers/protocol';
 export interface EngineOptions {
   dataDir: string;
   /**
-   * `use-lite` (the default; the environment variable STRATA_EMBEDDER can name another), `hashing`, or an
-   * Embedder object. Built-in embedders run on a pool of worker threads.
+   * `static` (the default; the environment variable STRATA_EMBEDDER can name another), `use-lite`, `hashing`, or
+   * an Embedder object. `static` embeds in the engine's thread; the others run on a pool of worker threads.
    */
   embedder?: EmbedderKind | Embedder;
   /**
@@ -108,7 +108,7 @@ export class Engine {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
       throw new StrataError('INVALID_INPUT', 'dataDir: expected a directory path', { field: 'dataDir' });
     }
-    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'use-lite';
+    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'static';
     let embedder: Embedder;
     if (typeof choice === 'string') {
       if (!EMBEDDER_KINDS.includes(choice as EmbedderKind)) {
@@ -147,7 +147,7 @@ export class Engine {
     } catch (err) {
       if (storage?.status().open) await storage.close().catch(() => undefined);
       await embedder.close?.();
-      throw err;
+      throw err instanceof StrataError && err.code === 'EMBEDDER_MISMATCH' ? withReembedHint(err, embedder.id) : err;
     }
     // The rules run on the embedding workers when there is a pool, so NLP never blocks the main thread.
     const rules: Extractor =
@@ -447,6 +447,17 @@ export class Engine {
       await this.embedder.close?.();
     }
   }
+}
+
+/** The refusal says how to get past it: the one step that re-embeds the directory with the chosen embedder. */
+function withReembedHint(err: StrataError, embedderId: string): StrataError {
+  return new StrataError(
+    'EMBEDDER_MISMATCH',
+    `${err.message}. To re-embed every item with "${embedderId}" (once; the directory then names it): open with ` +
+      'the engine option reembed: true, or start browser mode with "npm run serve -- --reembed" (progress is ' +
+      'printed). To keep the old vectors, open with the embedder that wrote them instead.',
+    { ...err.details, reembed: { engineOption: 'reembed', serveFlag: '--reembed' } },
+  );
 }
 
 /** Bytes of a database file and its WAL; a file that is not there (no WAL yet) weighs nothing. */
