@@ -36,8 +36,8 @@ import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
-import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
-import { chunkItems, LayerPipeline } from './layers/pipeline';
+import { CHUNK_DEFAULTS, type ChunkOptions, chunkItems } from './layers/m0';
+import { LayerPipeline } from './layers/queue';
 import { runQuery } from './retrieval/query';
 import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
 import { FILES } from './storage/migrations';
@@ -157,8 +157,12 @@ export class Engine {
       ...CHUNK_DEFAULTS,
       ...opts.chunking,
     });
-    // Whatever a crash left unbuilt (M0 written, M1/M2 not yet) is picked up in the background.
-    if (engine.buildLayers) for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+    // Whatever a crash, a fault or a prompt close left unbuilt (chunks, episodes, extractions, orphans) is found
+    // missing and built in the background.
+    if (engine.buildLayers) {
+      for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+      engine.layers.collectOrphansAfter();
+    }
     return engine;
   }
 
@@ -425,15 +429,18 @@ export class Engine {
     return this.storage.listTraces(limit);
   }
 
-  /** Finishes every write call made before it, then closes the stores. A second close is ALREADY_CLOSED. */
+  /**
+   * Finishes every write call made before it, stops background building at its next step (what is left is built on
+   * the next open), then closes the stores. A second close is ALREADY_CLOSED.
+   */
   async close(): Promise<void> {
     if (this.closing) {
       throw new StrataError('ALREADY_CLOSED', `the engine for ${this.storage.dataDir} is already closed`);
     }
     this.closing = true;
     await this.calls.drain();
-    // Background layers finish before the workers stop; a failure there is in status, not a reason to keep files open.
-    await this.layers.flush().catch(() => undefined);
+    // Quitting does not wait for the whole M1/M2 queue: layers are derived, and converge on the next open.
+    await this.layers.stop();
     try {
       await this.storage.close();
     } finally {
