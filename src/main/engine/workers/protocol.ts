@@ -192,8 +192,12 @@ export interface StoreCounts {
 export interface CoreMethods {
   open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
   /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
-  setVectors: { params: { ids: string[]; vectors: Float32Array }; result: { updated: number } };
-  /** Records the embedder once every item carries its vectors. */
+  /** `to` names the embedder the vectors come from: the directory records the re-embed and its progress with them. */
+  setVectors: {
+    params: { ids: string[]; vectors: Float32Array; to: string; done: number; total: number };
+    result: { updated: number };
+  };
+  /** Records the embedder once every item carries its vectors (and clears the re-embed in progress). */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
   deleteMessages: { params: { messageIds: string[] }; result: JournalDelete };
