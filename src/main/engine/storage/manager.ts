@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { AuditEntry } from '../../../shared/edit-schema';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
   type Layer,
@@ -669,6 +670,12 @@ export class StorageManager {
     this.onTrace?.(trace);
     this.scheduleIdle();
     return { ...result, outcomes, trace };
+  }
+
+  /** Records a correct or a forget in the journal's audit log (engine/edits.ts); resolves with its id. */
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+    this.assertOpen();
+    return this.writes.track(this.core.call('appendAudit', { entry }).then((r) => r.result.id));
   }
 
   /** Retries every unhealthy store now instead of waiting for its backoff. Resolves when each attempt ends. */

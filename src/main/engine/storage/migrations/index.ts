@@ -2,6 +2,7 @@
 import type { Role } from '../../workers/protocol';
 import { core0001Journal } from './core-0001-journal';
 import { core0002ItemData } from './core-0002-item-data';
+import { core0003Audit } from './core-0003-audit';
 import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import type { Migration } from './types';
@@ -9,7 +10,7 @@ import { vector0001Vec0 } from './vector-0001-vec0';
 import { vector0002Session } from './vector-0002-session';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
-  core: [core0001Journal, core0002ItemData],
+  core: [core0001Journal, core0002ItemData, core0003Audit],
   vector: [vector0001Vec0, vector0002Session],
   keyword: [keyword0001Fts5],
   graph: [graph0001NodesEdges],
