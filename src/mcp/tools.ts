@@ -91,18 +91,20 @@ const search: ToolDef<typeof searchArgs> = {
   async run({ engine }, a) {
     if (!hasWords(a.query)) return { structured: { hits: [] }, text: 'No words to search for.' };
     const asOf = a.as_of === undefined ? undefined : epoch(a.as_of);
-    const from = a.from ?? (asOf === undefined ? undefined : asOf);
-    const to = a.to ?? (asOf === undefined ? undefined : asOf);
+    const k = a.k ?? 10;
+    const { from, to } = a;
+    // The engine's from/to is when a thing happened or was said; as_of is validity, so it filters afterwards and
+    // asks for more to fill k.
     const r = await engine.query({
       text: a.query,
-      k: a.k ?? 10,
+      k: asOf === undefined ? k : Math.min(200, k * 4),
       ...(a.layers && { layers: a.layers }),
       ...(a.session_ids && { sessionIds: a.session_ids }),
       ...(from !== undefined && { from }),
       ...(to !== undefined && { to }),
       ...(a.mode && a.mode !== 'hybrid' && { weights: WEIGHTS[a.mode] }),
     });
-    const hits = asOf === undefined ? r.hits : r.hits.filter((h: QueryHit) => validAt(h, asOf));
+    const hits = asOf === undefined ? r.hits : r.hits.filter((h: QueryHit) => validAt(h, asOf)).slice(0, k);
     const messageIds = [...new Set(hits.flatMap((h) => h.messageIds.slice(0, 5)))];
     const found =
       messageIds.length === 0

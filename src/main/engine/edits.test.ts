@@ -7,7 +7,7 @@ import { Engine } from './engine';
 // A real engine (hashing embedder, all three layers, real workers and files) with two small conversations.
 let engine: Engine;
 let dir: { dir: string; cleanup(): void };
-const ids = { s1: '', s2: '', s3: '', paris: '', rome: '', biscuit: '' };
+const ids = { s1: '', s2: '', s3: '', paris: '', rome: '', biscuit: '', correction: '' };
 
 beforeAll(async () => {
   dir = tempDir('strata-edits-');
@@ -110,11 +110,13 @@ describe('correct', () => {
     const r = await engine.correct({ id: paris.id, text: 'Alice lives in Lyon.', reason: 'she moved', actor: 'test' });
     expect(r.supersededId).toBe(paris.id);
     expect(r.factId).toMatch(/^fact:/);
+    ids.correction = r.factId;
 
     const fresh = (await engine.get(r.factId)).item;
     const old = (await engine.get(paris.id)).item;
     expect(fresh).toMatchObject({ text: 'Alice lives in Lyon.', validFrom: paris.validFrom, validTo: null });
-    expect(fresh.sources).toEqual(paris.sources);
+    // Derived from the same messages, not from the episode: a re-cut episode must not take the correction with it.
+    expect(fresh.sources).toEqual(paris.sources.filter((src) => !src.startsWith('episode:')));
     expect(fresh.data).toMatchObject({ subjectKey: 'alice', predicate: 'live in', via: 'correction' });
     // The old fact never held: its validity ends where the correction's begins.
     expect(old.validTo).toBe(paris.validFrom);
@@ -138,12 +140,6 @@ describe('correct', () => {
 
     const hits = (await engine.query({ text: 'Lyon', k: 5 })).hits;
     expect(hits.map((x) => x.id)).toContain(r.factId);
-    // As of now only the correction is valid.
-    const asOf = (
-      await engine.query({ text: 'Alice lives in', k: 20, from: Date.now(), to: Date.now(), timeMode: 'filter' })
-    ).hits;
-    expect(asOf.map((x) => x.id)).not.toContain(paris.id);
-
     const [entry] = await engine.auditLog({ limit: 1 });
     expect(entry).toMatchObject({
       action: 'correct',
@@ -210,6 +206,12 @@ describe('forget', () => {
     const chunks = (await engine.list('m0', { kind: 'chunk', sessionId: ids.s1 })).items;
     expect(new Set(chunks.flatMap((c) => c.sources))).toEqual(new Set(left.map((m) => m.id)));
     expect((await engine.list('m1', { sessionId: ids.s1 })).total).toBeGreaterThan(0);
+    // The re-cut episode is extracted again, but the user's correction stands and the corrected statement stays gone.
+    expect((await engine.get(ids.correction)).item).toMatchObject({ text: 'Alice lives in Lyon.', validTo: null });
+    const current = (await engine.list('m2', { kind: 'fact' }, { limit: 1000 })).items.filter(
+      (f) => f.validTo === null,
+    );
+    expect(current.filter((f) => /lives in Paris/.test(f.text)).map((f) => f.id)).toEqual([]);
     const [entry] = await engine.auditLog({ limit: 1 });
     expect(entry).toMatchObject({
       id: real.auditId,

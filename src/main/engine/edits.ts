@@ -133,13 +133,17 @@ export async function correctFact(ctx: EditContext, input: CorrectInput): Promis
   const validFrom = old.validFrom ?? at;
 
   const { supersededBy: _dropped, ...inherited } = data;
+  // Derived from the messages only, not the episode: re-cutting the episode (after a forget, or as a session grows)
+  // deletes what derives from it, and must not take the user's correction with it.
+  const episodeId = String(data.episodeId ?? '');
+  const sources = old.sources.filter((s) => s !== episodeId && !s.startsWith('episode:'));
   const corrected: ItemInput = {
     id: factId,
     layer: 'm2',
     kind: 'fact',
     sessionId: old.sessionId,
     text,
-    sources: old.sources,
+    sources: sources.length > 0 ? sources : old.sources,
     links: [
       ...old.links.filter((l) => l.kind === 'mentions'),
       // A later state that had superseded the old fact now follows its correction.
@@ -150,6 +154,8 @@ export async function correctFact(ctx: EditContext, input: CorrectInput): Promis
       object,
       via: 'correction',
       correctionOf: old.id,
+      // Re-extraction skips a statement the user corrected away (layers/pipeline.ts), even after the old fact is gone.
+      correctedKey: normalizeKey(old.text),
       ...(successor && { supersededBy: successor }),
     },
     validFrom,
@@ -167,15 +173,14 @@ export async function correctFact(ctx: EditContext, input: CorrectInput): Promis
   vectors.set(newVector.subarray(0, dim), 0);
   if (oldVector) vectors.set(oldVector.subarray(0, dim), dim);
   const why = `corrected by ${actor}${c.reason ? `: ${c.reason}` : ''} (supersedes ${old.id})`;
-  const episodeId = String(data.episodeId ?? old.sources[0] ?? '');
   await ctx.storage.writeToAll({
     items: [corrected, superseded],
     vectors,
     decisions:
-      old.sessionId && episodeId
+      old.sessionId && (episodeId || old.sources[0])
         ? [
             {
-              episodeId,
+              episodeId: episodeId || (old.sources[0] as string),
               sessionId: old.sessionId,
               candidate: text,
               action: 'update',

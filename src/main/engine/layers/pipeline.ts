@@ -267,6 +267,8 @@ export class LayerPipeline {
     const items = new Map<string, ItemInput>();
     const decisions: DecisionRow[] = [];
     const heldBySubject = new Map<string, HeldFact[]>();
+    /** `subjectKey|statement` of facts a user corrected (engine/edits.ts): never extracted again. */
+    const correctedAway = new Set<string>();
     const notes = new Set<string>();
     const extractStart = nowMs();
 
@@ -332,6 +334,7 @@ export class LayerPipeline {
         const list = heldBySubject.get(key) ?? [];
         list.push(heldFact(f));
         heldBySubject.set(key, list);
+        if (typeof f.data?.correctedKey === 'string') correctedAway.add(`${key}|${f.data.correctedKey}`);
       }
       for (const s of subjects) if (!heldBySubject.has(s)) heldBySubject.set(s, []);
 
@@ -344,6 +347,7 @@ export class LayerPipeline {
           held.filter((h) => h.id !== id),
         );
         if (held.some((h) => h.id === id)) continue; // re-extracting a grown episode: this fact is already its own
+        if (correctedAway.has(`${subjectKey}|${normalizeKey(fact.text)}`)) continue;
         decisions.push({
           episodeId: episode.id,
           sessionId,
