@@ -219,7 +219,7 @@ describe('the MCP server over stdio', () => {
     const { prompts } = await client.listPrompts();
     expect(prompts.map((p) => p.name)).toEqual(['recall_context']);
     const p = await client.getPrompt({ name: 'recall_context', arguments: { topic: 'Alice and Acme' } });
-    const text = (p.messages[0]?.content as { text: string }).text;
+    const text = (p.messages[0]?.content as { text?: string } | undefined)?.text ?? '';
     expect(text).toMatch(/Acme/);
     expect(text).toMatch(/\{id: /);
   });

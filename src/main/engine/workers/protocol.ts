@@ -276,7 +276,7 @@ export interface ReaderMethods extends InspectorReadMethods, SearchMethods, Edit
     result: { items: Item[]; vectors: Float32Array | null };
   };
   listItems: {
-    params: { layer?: Layer; kind?: string; sessionId?: string; limit: number; offset: number };
+    params: { layer?: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
     result: ItemPage;
   };
   factsBySubject: { params: { subjects: string[] }; result: Item[] };
