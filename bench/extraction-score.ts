@@ -4,7 +4,7 @@
  * functions over plain rows; the gold is read from ../shared, never copied.
  */
 import { readFileSync } from 'node:fs';
-import { STOP_WORDS } from '../src/main/engine/retrieval/fts-query';
+import { STOP_WORDS } from '../src/main/engine/text';
 import { LOCOMO_PATH } from '../test/support/locomo';
 
 export interface GoldObservation {

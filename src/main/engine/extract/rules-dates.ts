@@ -3,7 +3,6 @@
  * speaker gave, and which reading (the past or the next occurrence) a clause's tense asks for.
  */
 import type * as chrono from 'chrono-node';
-import type { MessageContext } from './rules-subject';
 import { has, type Term } from './rules-terms';
 
 export interface DateMention {
@@ -73,7 +72,7 @@ export function resolveDate(result: chrono.ParsedResult, precedingPreposition: s
 
 // compromise's own verb inflection, called directly: parsing a one-word document per verb cost more
 
-export function clauseDate(clause: Term[], sentence: Term[], ctx: MessageContext, future: boolean) {
+export function clauseDate(clause: Term[], sentence: Term[], ctx: { dates: DateMention[] }, future: boolean) {
   const start = clause[0]?.start ?? 0;
   const end = clause.at(-1)?.end ?? 0;
   const dateIds = new Set<string>();

@@ -31,7 +31,7 @@ function resolveImport(from: string, spec: string): string | null {
 }
 
 /** Every module's relative imports (static, dynamic, re-exports), as project-relative paths. */
-export function importGraph(): Map<string, string[]> {
+function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const f of DIRS.flatMap((d) => files(join(ROOT, d)))) {
     const text = readFileSync(f, 'utf8');
@@ -46,7 +46,7 @@ export function importGraph(): Map<string, string[]> {
 }
 
 /** Each circle once, as the path from its smallest module round to itself. */
-export function circles(graph: Map<string, string[]>): string[] {
+function circles(graph: Map<string, string[]>): string[] {
   const found = new Set<string>();
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
