@@ -8,7 +8,8 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { hasWords } from '../main/engine/edits';
 import type { Engine } from '../main/engine/engine';
-import { normalizeKey } from '../main/engine/extract/update';
+import { entityId } from '../main/engine/ids';
+import { normalizeKey } from '../main/engine/text';
 import type { FactHistory, ForgetPlan } from '../shared/edit-schema';
 import { StrataError, toWireError, type WireError } from '../shared/errors';
 import {
@@ -321,7 +322,7 @@ const timeline: ToolDef<typeof timelineArgs> = {
 
 /** An entity's aliases, the facts about it valid at a time, and its relationships. Shared by the tool and the resource. */
 export async function entityProfile(engine: Engine, ref: { name?: string; id?: string }, asOf: number) {
-  const id = ref.id ?? `entity:${normalizeKey(ref.name ?? '')}`;
+  const id = ref.id ?? entityId(ref.name ?? '');
   const [entity] = (await engine.storage.read('items', { ids: [id], withVectors: false })).items;
   if (entity?.kind !== 'entity') {
     const field = ref.id !== undefined ? 'id' : 'name';

@@ -25,10 +25,11 @@ import { StrataError } from '../../shared/errors';
 import { parseInput } from '../../shared/schema';
 import type { Decision, Item, Layer } from '../../shared/types';
 import type { Embedder } from './embed/embedder';
-import { normalizeKey } from './extract/update';
+import { idKind, factId as mintFactId } from './ids';
 import type { DeletePlan } from './storage/audit-log';
 import type { StorageManager } from './storage/manager';
 import type { ItemInput } from './storage/validate';
+import { normalizeKey } from './text';
 
 export interface EditContext {
   storage: StorageManager;
@@ -55,7 +56,7 @@ export const hasWords = (text: string): boolean => /[\p{L}\p{N}]/u.test(text);
  * An id as the audit log keeps it: entity ids are built from the entity's name, so a forgotten entity is recorded
  * by a digest of its id, never by the name itself.
  */
-const auditId = (id: string): string => (id.startsWith('entity:') ? `entity:#${hash(id)}` : id);
+const auditId = (id: string): string => (idKind(id) === 'entity' ? `entity:#${hash(id)}` : id);
 
 const BE = new Set(['is', 'are', 'was', 'were', 'am']);
 
@@ -113,7 +114,8 @@ export async function correctFact(ctx: EditContext, input: CorrectInput): Promis
   if (normalizeKey(text) === normalizeKey(old.text)) {
     throw new StrataError('INVALID_INPUT', `text: the same as fact "${old.id}" already says`, { field: 'text' });
   }
-  const factId = `fact:${hash(`correct|${old.id}|${normalizeKey(text)}`)}`;
+  // Minted in the fact id scheme from the fact it corrects: correcting one fact to one statement twice is one fact.
+  const factId = mintFactId(`correction of ${old.id}`, text);
   const { item: existing } = await loadItem(ctx.storage, factId, false);
   if (existing) {
     throw new StrataError('INVALID_INPUT', `text: fact "${old.id}" was already corrected to this (${factId})`, {
@@ -136,7 +138,7 @@ export async function correctFact(ctx: EditContext, input: CorrectInput): Promis
   // Derived from the messages only, not the episode: re-cutting the episode (after a forget, or as a session grows)
   // deletes what derives from it, and must not take the user's correction with it.
   const episodeId = String(data.episodeId ?? '');
-  const sources = old.sources.filter((s) => s !== episodeId && !s.startsWith('episode:'));
+  const sources = old.sources.filter((s) => s !== episodeId && idKind(s) !== 'episode');
   const corrected: ItemInput = {
     id: factId,
     layer: 'm2',
