@@ -4,9 +4,9 @@ import type { Migration } from './types';
  * The audit log: who corrected or forgot what, when and why. It names what an edit touched by id and count only,
  * never by its text or the words of a forget query: a record of forgetting must not keep what was forgotten.
  */
-export const core0003Audit: Migration = {
-  version: 3,
-  name: 'core-0003-audit',
+export const core0004Audit: Migration = {
+  version: 4,
+  name: 'core-0004-audit',
   up(db) {
     db.exec(`
       CREATE TABLE audit (
