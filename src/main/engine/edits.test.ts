@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/fixtures';
 import type { ForgetPlan } from '../../shared/edit-schema';
@@ -273,5 +275,54 @@ describe('forget', () => {
     expect(none.items).toEqual([]);
     expect(none.messages).toEqual([]);
     expect(await engine.storage.storeIds('core')).toEqual(before);
+  });
+});
+
+describe('forget by query and by item leaves no byte behind', () => {
+  it('the forgotten words are in no file or WAL after close, the audit log included; what was kept still is', async () => {
+    const t = tempDir('strata-edits-raw-');
+    const files = ['core.db', 'vector.db', 'keyword.db', 'graph.db'];
+    const holding = (text: string) =>
+      readdirSync(t.dir)
+        .filter((f) => files.some((db) => f.startsWith(db)))
+        .filter((f) => readFileSync(join(t.dir, f)).includes(Buffer.from(text, 'utf8')));
+    const e = await Engine.open({ dataDir: t.dir, embedder: 'hashing' });
+    try {
+      const s = await e.createSession({ participants: ['Ann', 'Bob'], startedAt: '2024-01-01' });
+      await e.addMessages(s.id, [
+        {
+          speaker: 'Ann',
+          text: 'The safe combination is pelicanharp5521, keep it quiet.',
+          timestamp: '2024-01-01T10:00:00Z',
+        },
+        {
+          speaker: 'Bob',
+          text: 'We planted tulips along the north wall of the garden.',
+          timestamp: '2024-01-01T10:01:00Z',
+        },
+        {
+          speaker: 'Ann',
+          text: 'Grandma Wilhelmina visits on Sunday with her dog.',
+          timestamp: '2024-01-01T10:02:00Z',
+        },
+      ]);
+      await e.flush();
+      expect(holding('pelicanharp5521')).toContain('core.db');
+      const entity = (await e.list('m2', { kind: 'entity' })).items.find((i) => /Wilhelmina/.test(i.text));
+      expect(entity).toBeDefined();
+      await e.forget({ query: 'pelicanharp5521', dryRun: false, reason: 'a secret' });
+      // By item: the entity, and with it nothing else of the message that named it (that stays, said once).
+      await e.forget({ ids: [entity?.id as string], dryRun: false });
+      await e.flush();
+    } finally {
+      await e.close();
+    }
+    try {
+      expect(holding('pelicanharp5521')).toEqual([]);
+      expect(holding('entity:wilhelmina')).toEqual([]);
+      expect(holding('tulips along the north wall')).toContain('core.db');
+    } finally {
+      t.cleanup();
+    }
   });
 });
