@@ -319,8 +319,8 @@ export class StorageManager extends StorageReads {
     await reembedAll(
       {
         listItems: async (offset, limit) => (await this.reader.call('listItems', { limit, offset })).result,
-        setVectors: async (ids, vectors) => {
-          await this.core.call('setVectors', { ids, vectors });
+        setVectors: async (ids, vectors, done, total) => {
+          await this.core.call('setVectors', { ids, vectors, to: embedderId, done, total });
         },
         rebuildVectors: () => this.rebuildStore('vector'),
         setEmbedder: async (id) => {

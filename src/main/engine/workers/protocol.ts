@@ -21,6 +21,7 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
+import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
@@ -192,8 +193,12 @@ export interface StoreCounts {
 export interface CoreMethods {
   open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
   /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
-  setVectors: { params: { ids: string[]; vectors: Float32Array }; result: { updated: number } };
-  /** Records the embedder once every item carries its vectors. */
+  /** `to` names the embedder the vectors come from: the directory records the re-embed and its progress with them. */
+  setVectors: {
+    params: { ids: string[]; vectors: Float32Array; to: string; done: number; total: number };
+    result: { updated: number };
+  };
+  /** Records the embedder once every item carries its vectors (and clears the re-embed in progress). */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
   deleteMessages: { params: { messageIds: string[] }; result: JournalDelete };
@@ -303,6 +308,9 @@ export interface EmbedMethods {
   embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
   /** Rule-based M2 extraction runs here too, so NLP never blocks the main thread. */
   extract: { params: { input: ExtractInput }; result: Extraction };
+  /** And M1: a run of chunks cut into spans, and a few spans described (title, summary, participants, times). */
+  segment: { params: SegmentInput; result: { spans: number[][] } };
+  describe: { params: DescribeInput; result: { drafts: EpisodeDraft[] } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
