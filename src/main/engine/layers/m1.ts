@@ -2,7 +2,9 @@
  * M1 episodes: a session's chunks cut into coherent spans at topic shifts
  * (a dip in similarity between the windows either side of a gap), at long
  * pauses, and at a size cap; then each span gets a title, an extractive summary,
- * its participants and its time range. Pure functions over chunks and vectors.
+ * its participants and its time range. Pure functions over chunks and vectors; they
+ * run on the embedding workers (workers/embed.worker.ts), so the NLP never blocks
+ * the main thread.
  */
 import { episodeLines, episodeSummary, episodeTitle } from '../extract/episode-text';
 
@@ -122,4 +124,26 @@ export function describeEpisode(chunks: readonly SegmentChunk[], _vectors?: Floa
     start: Math.min(...times),
     end: Math.max(...times),
   };
+}
+
+/** One segmentation job: a run of chunks in order, with their vectors (row `chunk.row`). */
+export interface SegmentInput {
+  chunks: SegmentChunk[];
+  vectors: Float32Array;
+  dim: number;
+}
+
+/** One description job: a few spans (arrays of indexes into `chunks`), each described as an episode. */
+export interface DescribeInput extends SegmentInput {
+  spans: number[][];
+}
+
+export function describeSpans({ chunks, vectors, dim, spans }: DescribeInput): EpisodeDraft[] {
+  return spans.map((span) =>
+    describeEpisode(
+      span.map((i) => chunks[i] as SegmentChunk),
+      vectors,
+      dim,
+    ),
+  );
 }
