@@ -23,7 +23,7 @@ export const M2_BATCH_EPISODES = 8;
 
 const extractionDigest = (e: Item): string =>
   createHash('sha1')
-    .update(`${e.text}\u0000${e.sources.join('\u0000')}`)
+    .update(`${e.text}\u0000${[...e.sources].sort().join('\u0000')}`)
     .digest('hex')
     .slice(0, 16);
 

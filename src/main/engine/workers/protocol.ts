@@ -21,6 +21,7 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
+import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -306,6 +307,9 @@ export interface EmbedMethods {
   embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
   /** Rule-based M2 extraction runs here too, so NLP never blocks the main thread. */
   extract: { params: { input: ExtractInput }; result: Extraction };
+  /** And M1: a run of chunks cut into spans, and a few spans described (title, summary, participants, times). */
+  segment: { params: SegmentInput; result: { spans: number[][] } };
+  describe: { params: DescribeInput; result: { drafts: EpisodeDraft[] } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
