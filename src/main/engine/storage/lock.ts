@@ -149,11 +149,12 @@ export function acquireDirLock(dir: string): DirLock {
       // gone already: the other process finished its takeover
     }
     if (age > TAKEOVER_STALE_MS) rmSync(takeover, { force: true });
-    const now = readHolder(file);
+    // The takeover file holds the record of the process taking the lock over: that is who will hold it.
+    const taker = readHolder(takeover);
     throw new StrataError(
       'STORE_LOCKED',
-      `data directory ${dir} is being taken over by ${now ? `process ${now.pid}` : 'another process'} (strata.lock)`,
-      { file, ...(now && { pid: now.pid }) },
+      `data directory ${dir} is being taken over by ${taker ? `process ${taker.pid}` : 'another process'} (strata.lock)`,
+      { file, ...(taker && { pid: taker.pid }) },
     );
   }
   try {

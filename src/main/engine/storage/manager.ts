@@ -4,6 +4,8 @@
  * parallel (or one after another in `sequential` mode, for honest comparison), and reports status and traces.
  * Each store's writer invariants (prevSeq chain, health, retry, catch-up, rebuild) live in its `StoreLane`; the
  * op itself is built by the journal (store-op.ts). Never touches SQLite itself: every file lives on a worker.
+ * A little over 400 lines because the public surface that the engine, layers, retrieval and app call stays on this
+ * one class (each method a few lines); the lane, the op, traces, reads and re-embed live in their own files.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../../../shared/edit-schema';
