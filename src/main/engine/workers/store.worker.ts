@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
+import type { AnnTrainInit } from '../storage/ann/protocol';
+import { runTrainer } from '../storage/ann/trainer';
 import { createGraphStore } from '../storage/graph.store';
 import { createJournal } from '../storage/journal';
 import { createKeywordStore } from '../storage/keyword.store';
@@ -20,6 +22,9 @@ import { nowMs } from './protocol';
 const init = workerData as StoreInit;
 const port = parentPort;
 if (!port) throw new Error('store.worker must run as a worker thread');
+// The vector writer starts its IVF trainer from this same bundle, so every build ships it.
+const trainer = (workerData as { role: string }).role === 'ann-train';
+if (trainer) runTrainer(workerData as AnnTrainInit);
 
 type AnyHandlers = Record<string, (params: never) => unknown>;
 let handlers: AnyHandlers | null = null;
@@ -44,7 +49,10 @@ function openRole(): AnyHandlers {
       table = createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false);
       break;
     case 'vector':
-      table = createVectorStore(db, init.dim);
+      table = createVectorStore(db, init.dim, {
+        file,
+        ann: { trainerEntry: new URL(import.meta.url), busyTimeoutMs: init.busyTimeoutMs },
+      });
       break;
     case 'keyword':
       table = createKeywordStore(db);
@@ -68,28 +76,29 @@ function handle(req: Request): unknown {
   }
 }
 
-port.on('message', (req: Request) => {
-  const t0 = nowMs();
-  let res: Response;
-  try {
-    const result = handle(req);
-    res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
-  } catch (err) {
-    res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
-  }
-  // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
-  const transfer: ArrayBuffer[] = [];
-  const result = res.ok ? res.result : null;
-  const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
-  if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
-  if (Array.isArray(result)) {
-    for (const r of result) {
-      const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
-      if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
+if (!trainer)
+  port.on('message', (req: Request) => {
+    const t0 = nowMs();
+    let res: Response;
+    try {
+      const result = handle(req);
+      res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
+    } catch (err) {
+      res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
     }
-  }
-  port.postMessage(res, transfer);
-});
+    // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
+    const transfer: ArrayBuffer[] = [];
+    const result = res.ok ? res.result : null;
+    const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
+    if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
+    if (Array.isArray(result)) {
+      for (const r of result) {
+        const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
+        if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
+      }
+    }
+    port.postMessage(res, transfer);
+  });
 
 const ready: Ready = { ready: true, threadId };
-port.postMessage(ready);
+if (!trainer) port.postMessage(ready);

@@ -7,10 +7,11 @@ import { keyword0001Fts5 } from './keyword-0001-fts5';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
 import { vector0002Session } from './vector-0002-session';
+import { vector0003Ivf } from './vector-0003-ivf';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
   core: [core0001Journal, core0002ItemData],
-  vector: [vector0001Vec0, vector0002Session],
+  vector: [vector0001Vec0, vector0002Session, vector0003Ivf],
   keyword: [keyword0001Fts5],
   graph: [graph0001NodesEdges],
 };
