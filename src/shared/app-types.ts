@@ -1,11 +1,13 @@
 /** Plain data types of the app's own API (inspector, graph, import, profile, events). No runtime code. */
-import type { EmbedderStatus, EngineStatus, Layer, StoreName, WriteTrace } from './types';
+import type { AnnLayerStatus, EmbedderStatus, EngineStatus, Layer, StoreName, WriteTrace } from './types';
 
 export interface StoreRows {
   rows: number;
   ids: number;
   nodes?: number;
   edges?: number;
+  /** vector.db: the IVF index of each layer that has one (the others are served by exact search). */
+  ann?: AnnLayerStatus[];
 }
 
 export interface EngineStats {

@@ -36,7 +36,7 @@ import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
 import { chunkItems, LayerPipeline } from './layers/pipeline';
 import { runQuery } from './retrieval/query';
 import { StorageManager, type StoreOutcome } from './storage/manager';
-import type { MessageRow } from './workers/protocol';
+import type { MessageRow, StoreCounts } from './workers/protocol';
 import { nowMs } from './workers/protocol';
 
 export interface EngineOptions {
@@ -350,7 +350,7 @@ export class Engine {
   /** Counts per layer and kind and per store, queue depths, the embedder. */
   async stats(): Promise<{
     layers: { layer: string; kind: string; n: number }[];
-    stores: Record<string, { rows: number }>;
+    stores: Record<string, StoreCounts>;
     queue: ReturnType<LayerPipeline['status']>;
     embedder: EmbedderStatus;
   }> {

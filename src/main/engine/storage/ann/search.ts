@@ -4,6 +4,7 @@
  * reader workers (queries) and the trainer (the recall self-check), so both measure the same search.
  */
 import type { Statement } from 'better-sqlite3';
+import type { AnnLayerStatus } from '../../../../shared/types';
 import type { DB } from '../sqlite';
 import { dot, floatsOf, nearestLists, rowidsOf, TopK } from './kernel';
 
@@ -129,4 +130,53 @@ export class IvfReader {
   cachedGen(): number | null {
     return this.cache?.gen ?? null;
   }
+}
+
+/** Each layer's active index as stats() reports it, read in one snapshot. */
+export function annStatus(db: DB): AnnLayerStatus[] {
+  const run = db.transaction(() =>
+    db
+      .prepare<
+        [],
+        {
+          layer: string;
+          gen: number;
+          nlist: number;
+          nprobe: number;
+          recall: number | null;
+          trained_rows: number;
+          train_ms: number;
+        }
+      >(
+        "SELECT layer, gen, nlist, nprobe, recall, trained_rows, train_ms FROM ann_gens WHERE state = 'active' ORDER BY layer",
+      )
+      .all()
+      .map((g): AnnLayerStatus => {
+        const one = <T>(sql: string, ...args: unknown[]) => db.prepare<unknown[], T>(sql).get(...args) as T;
+        const delta = one<{ n: number; b: number | null }>(
+          'SELECT count(*) AS n, sum(length(vector)) AS b FROM ann_delta WHERE gen = ?',
+          g.gen,
+        );
+        const cells = one<{ b: number | null }>(
+          'SELECT sum(length(vectors) + length(rowids)) AS b FROM ann_cells WHERE gen = ?',
+          g.gen,
+        );
+        return {
+          layer: g.layer,
+          rows: one<{ n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?', g.layer).n,
+          generation: g.gen,
+          nlist: g.nlist,
+          nprobe: g.nprobe,
+          recall: g.recall,
+          trainedRows: g.trained_rows,
+          trainMs: g.train_ms,
+          deltaRows: delta.n,
+          bytes: (cells.b ?? 0) + (delta.b ?? 0),
+          rebuilding:
+            one<{ n: number }>("SELECT count(*) AS n FROM ann_gens WHERE layer = ? AND state = 'building'", g.layer).n >
+            0,
+        };
+      }),
+  );
+  return run();
 }

@@ -28,6 +28,8 @@ export interface AnnOptions {
   /** The worker entry that runs the trainer (the store worker's own bundle); null: never train. */
   trainerEntry: string | URL | null;
   busyTimeoutMs: number;
+  /** Sees every maintenance event as it happens (the kill tests time their kills by it). */
+  onEvent?: (event: string) => void;
 }
 
 export const ANN_FORMAT = '1';
@@ -56,6 +58,20 @@ interface Gen {
   nlist: number;
   centroids: Float32Array;
   trainedRows: number;
+  /** The last self-check's recall (null: not run yet) and the layer's rows when it ran. */
+  recall: number | null;
+  checkedRows: number;
+}
+
+interface ActiveRow {
+  gen: number;
+  layer: string;
+  nlist: number;
+  dim: number;
+  centroids: Buffer;
+  trained_rows: number;
+  recall: number | null;
+  checked_rows: number | null;
 }
 
 interface Training {
@@ -154,10 +170,10 @@ export class AnnWriter {
         this.rows.set(r.layer, r.n);
       }
       const gens = db
-        .prepare<
-          [],
-          { gen: number; layer: string; nlist: number; dim: number; centroids: Buffer; trained_rows: number }
-        >("SELECT gen, layer, nlist, dim, centroids, trained_rows FROM ann_gens WHERE state = 'active'")
+        .prepare<[], ActiveRow>(
+          `SELECT gen, layer, nlist, dim, centroids, trained_rows, recall, checked_rows
+           FROM ann_gens WHERE state = 'active'`,
+        )
         .all();
       for (const g of gens) {
         const why = this.inconsistency(g);
@@ -172,6 +188,8 @@ export class AnnWriter {
           nlist: g.nlist,
           centroids: floatsOf(Buffer.from(g.centroids)),
           trainedRows: g.trained_rows,
+          recall: g.recall,
+          checkedRows: g.checked_rows ?? 0,
         });
         this.deltaSince.set(g.gen, this.s.deltaCount.get(g.gen)?.n ?? 0);
       }
@@ -203,6 +221,7 @@ export class AnnWriter {
 
   private note(layer: string, event: string, gen: number | null): void {
     this.history.push({ layer, event, gen, at: Date.now() });
+    this.opts.onEvent?.(`${event.split(' ')[0]} ${layer} ${gen ?? '-'}`);
     if (this.history.length > 50) this.history.shift();
   }
 
@@ -311,6 +330,7 @@ export class AnnWriter {
    */
   fold(g: Gen, maxLists: number): boolean {
     const dim = this.dim;
+    this.opts.onEvent?.(`fold ${g.layer} ${g.gen}`);
     const tx = this.db.transaction(() => {
       const lists = this.s.touchedLists.all(g.gen, g.gen).map((r) => r.list);
       for (const list of lists.slice(0, maxLists)) {
@@ -407,6 +427,12 @@ export class AnnWriter {
         this.startTrainer(layer, 'train', null, why);
         return;
       }
+      // The self-check again at idle: never run (the process stopped after the swap), or the layer has changed by a
+      // quarter since. It runs on the trainer thread too, reading its own snapshot.
+      if (a && idle && (a.recall === null || Math.abs(n - a.checkedRows) > 0.25 * a.checkedRows)) {
+        this.startTrainer(layer, 'check', a.gen, a.recall === null ? 'unchecked' : 'recheck');
+        return;
+      }
     }
   }
 
@@ -475,7 +501,10 @@ export class AnnWriter {
           nlist: m.nlist,
           centroids: new Float32Array(m.centroids),
           trainedRows: m.rows,
+          recall: null,
+          checkedRows: 0,
         });
+        this.note(t.layer, 'registered', gen);
         this.post(t, { type: 'registered', gen });
         return;
       }
@@ -488,6 +517,7 @@ export class AnnWriter {
             }
           })
           .immediate();
+        this.opts.onEvent?.(`cells ${t.layer} ${m.gen}`);
         this.post(t, { type: 'ack' });
         return;
       }
@@ -495,6 +525,7 @@ export class AnnWriter {
         const b = this.building.get(t.layer);
         if (!b || b.gen !== m.gen) return;
         // The swap: one transaction retires the old generation and activates the new one.
+        this.opts.onEvent?.(`swapping ${t.layer} ${b.gen}`);
         this.db
           .transaction(() => {
             this.db.prepare("UPDATE ann_gens SET state = 'retired' WHERE layer = ? AND state = 'active'").run(t.layer);
@@ -528,9 +559,14 @@ export class AnnWriter {
   }
 
   private record(gen: number, check: RecallCheck): void {
+    const g = [...this.active.values()].find((x) => x.gen === gen);
+    if (!g || check.queries === 0) return;
+    const rows = this.rows.get(g.layer) ?? 0;
     this.db
       .prepare('UPDATE ann_gens SET nprobe = ?, recall = ?, checked_at = ?, checked_rows = ? WHERE gen = ?')
-      .run(check.nprobe, check.recall, Date.now(), check.queries, gen);
+      .run(check.nprobe, check.recall, Date.now(), rows, gen);
+    g.recall = check.recall;
+    g.checkedRows = rows;
   }
 
   /** A trainer that failed or died: its half-built generation is retired (deleted at idle); exact search serves. */
