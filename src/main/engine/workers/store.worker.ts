@@ -76,29 +76,35 @@ function handle(req: Request): unknown {
   }
 }
 
-if (!trainer)
-  port.on('message', (req: Request) => {
-    const t0 = nowMs();
-    let res: Response;
-    try {
-      const result = handle(req);
-      res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
-    } catch (err) {
-      res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
+port.on('message', (req: Request) => {
+  if (trainer) return;
+  const t0 = nowMs();
+  let res: Response;
+  try {
+    const result = handle(req);
+    res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
+  } catch (err) {
+    res = {
+      seq: req.seq,
+      ok: false,
+      error: toWireError(err, { stack: process.env.NODE_ENV !== 'production' }),
+      t0,
+      t1: nowMs(),
+    };
+  }
+  // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
+  const transfer: ArrayBuffer[] = [];
+  const result = res.ok ? res.result : null;
+  const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
+  if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
+  if (Array.isArray(result)) {
+    for (const r of result) {
+      const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
+      if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
     }
-    // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
-    const transfer: ArrayBuffer[] = [];
-    const result = res.ok ? res.result : null;
-    const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
-    if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
-    if (Array.isArray(result)) {
-      for (const r of result) {
-        const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
-        if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
-      }
-    }
-    port.postMessage(res, transfer);
-  });
+  }
+  port.postMessage(res, transfer);
+});
 
 const ready: Ready = { ready: true, threadId };
 if (!trainer) port.postMessage(ready);
