@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { rng } from '../../../../shared/rng';
 import { openDatabase } from '../sqlite';
 import { floatsOf, nearest, nearestLists, normalizeInPlace, unitCopy } from './kernel';
-import { trainCentroids } from './kmeans';
+import { listsFor, trainCentroids } from './kmeans';
 import {
   type AnnTrainInit,
   CELL_ROWS,
@@ -76,7 +76,8 @@ export function runTrainer(init: AnnTrainInit): void {
         normalizeInPlace(sample, slot * dim, dim);
       }
       const n = Math.min(seen, init.sample);
-      const nlist = Math.min(init.nlist, n);
+      // Lists for the rows there are now (the layer may have grown since the writer asked).
+      const nlist = Math.min(Math.max(init.nlist, listsFor(seen)), n);
       const centroids = trainCentroids(sample.subarray(0, n * dim), n, {
         nlist,
         dim,

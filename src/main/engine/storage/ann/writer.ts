@@ -530,12 +530,12 @@ export class AnnWriter {
           .transaction(() => {
             this.db.prepare("UPDATE ann_gens SET state = 'retired' WHERE layer = ? AND state = 'active'").run(t.layer);
             this.db
-              .prepare("UPDATE ann_gens SET state = 'active', trained_rows = ?, train_ms = ? WHERE gen = ?")
-              .run(m.rows, Math.round(m.trainMs), m.gen);
+              .prepare("UPDATE ann_gens SET state = 'active', train_ms = ? WHERE gen = ?")
+              .run(Math.round(m.trainMs), m.gen);
           })
           .immediate();
         this.building.delete(t.layer);
-        b.trainedRows = m.rows;
+        // trainedRows stays the count the centroids were sized for: rows written during the build count as growth.
         this.active.set(t.layer, b);
         this.deltaSince.set(b.gen, this.s.deltaCount.get(b.gen)?.n ?? 0);
         this.note(t.layer, 'swapped', b.gen);
