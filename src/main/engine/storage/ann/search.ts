@@ -22,21 +22,35 @@ export interface AnnHit {
   score: number;
 }
 
+/** Bytes of packed cells a reader keeps in memory (STRATA_ANN_CACHE_MB; 256 MiB by default, 0 turns it off). */
+function cellCacheBytes(): number {
+  const mb = Number(process.env.STRATA_ANN_CACHE_MB);
+  return (Number.isFinite(mb) && mb >= 0 && process.env.STRATA_ANN_CACHE_MB !== '' ? mb : 256) * 2 ** 20;
+}
+
 export class IvfReader {
   private readonly active: Statement<[string], { gen: number; nlist: number; dim: number; nprobe: number }>;
   private readonly centroidsOf: Statement<[number], { centroids: Buffer }>;
-  private readonly cells: Statement<[number, number], { rowids: Buffer; vectors: Buffer }>;
+  private readonly cellIds: Statement<[number, number], { id: number }>;
+  private readonly cellById: Statement<[number], { rowids: Buffer; vectors: Buffer }>;
+  /** Cells by id (ids are never reused, a cell never rewritten), least recently used first; bounded in bytes. */
+  private readonly cellCache = new Map<number, { rowids: Float64Array; vectors: Float32Array }>();
+  private cachedBytes = 0;
   private readonly delta: Statement<[number, number], { rowid: number; vector: Buffer }>;
   private readonly tombs: Statement<[number, number], { rowid: number }>;
   private cache: { gen: number; centroids: Float32Array } | null = null;
   private readonly cacheByGen = new Map<number, Float32Array>();
 
-  constructor(private readonly db: DB) {
+  constructor(
+    private readonly db: DB,
+    private readonly cacheBytes = cellCacheBytes(),
+  ) {
     this.active = db.prepare(
       "SELECT gen, nlist, dim, nprobe FROM ann_gens WHERE layer = ? AND state = 'active' LIMIT 1",
     );
     this.centroidsOf = db.prepare('SELECT centroids FROM ann_gens WHERE gen = ?');
-    this.cells = db.prepare('SELECT rowids, vectors FROM ann_cells WHERE gen = ? AND list = ? ORDER BY id');
+    this.cellIds = db.prepare('SELECT id FROM ann_cells WHERE gen = ? AND list = ? ORDER BY id');
+    this.cellById = db.prepare('SELECT rowids, vectors FROM ann_cells WHERE id = ?');
     this.delta = db.prepare('SELECT rowid, vector FROM ann_delta WHERE gen = ? AND list = ?');
     this.tombs = db.prepare('SELECT rowid FROM ann_tombs WHERE gen = ? AND list = ?');
   }
@@ -83,9 +97,10 @@ export class IvfReader {
     lists.forEach((list, i) => {
       const dead = new Set<number>();
       for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
-      for (const cell of this.cells.iterate(gen, list)) {
-        const rowids = rowidsOf(cell.rowids);
-        const vectors = floatsOf(cell.vectors);
+      for (const { id } of this.cellIds.all(gen, list)) {
+        const cell = this.cell(id);
+        if (!cell) continue;
+        const { rowids, vectors } = cell;
         for (let j = 0; j < rowids.length; j++) {
           const rowid = rowids[j] as number;
           const s = dot(vectors, j * dim, q, 0, dim);
@@ -124,6 +139,28 @@ export class IvfReader {
       return this.scan(ix, q, lists, k, opts.keep).sorted();
     });
     return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;
+  }
+
+  private cell(id: number): { rowids: Float64Array; vectors: Float32Array } | null {
+    const hit = this.cellCache.get(id);
+    if (hit) {
+      this.cellCache.delete(id);
+      this.cellCache.set(id, hit);
+      return hit;
+    }
+    const row = this.cellById.get(id);
+    if (!row) return null;
+    const cell = { rowids: rowidsOf(row.rowids), vectors: floatsOf(row.vectors) };
+    if (this.cacheBytes > 0) {
+      this.cellCache.set(id, cell);
+      this.cachedBytes += cell.vectors.byteLength + cell.rowids.byteLength;
+      for (const [old, c] of this.cellCache) {
+        if (this.cachedBytes <= this.cacheBytes) break;
+        this.cellCache.delete(old);
+        this.cachedBytes -= c.vectors.byteLength + c.rowids.byteLength;
+      }
+    }
+    return cell;
   }
 
   /** The cached centroids' generation (for tests that check a swap was noticed). */

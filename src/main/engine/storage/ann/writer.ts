@@ -105,6 +105,7 @@ export class AnnWriter {
   private pending: ReturnType<typeof setImmediate> | null = null;
   private failures = new Map<string, { at: number; rows: number }>();
   private closed = false;
+  private cellSeq = 0;
   /** Training runs and their outcomes, newest last (kept small; for stats and tests). */
   readonly history: { layer: string; event: string; gen: number | null; at: number }[] = [];
 
@@ -125,9 +126,10 @@ export class AnnWriter {
       insertTomb: db.prepare<[number, number, number]>(
         'INSERT OR IGNORE INTO ann_tombs(gen, list, rowid) VALUES (?, ?, ?)',
       ),
-      insertCell: db.prepare<[number, number, number, Buffer, Buffer]>(
-        'INSERT INTO ann_cells(gen, list, n, rowids, vectors) VALUES (?, ?, ?, ?, ?)',
+      insertCell: db.prepare<[number, number, number, number, Buffer, Buffer]>(
+        'INSERT INTO ann_cells(id, gen, list, n, rowids, vectors) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      putCellSeq: db.prepare<[string]>("INSERT OR REPLACE INTO store_meta VALUES ('ann_cell_seq', ?)"),
       deltaCount: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM ann_delta WHERE gen = ?'),
       touchedLists: db.prepare<[number, number], { list: number }>(
         'SELECT list FROM ann_delta WHERE gen = ? UNION SELECT list FROM ann_tombs WHERE gen = ?',
@@ -142,9 +144,6 @@ export class AnnWriter {
         'SELECT rowid FROM ann_tombs WHERE gen = ? AND list = ?',
       ),
       deleteCell: db.prepare<[number]>('DELETE FROM ann_cells WHERE id = ?'),
-      updateCell: db.prepare<[number, Buffer, Buffer, number]>(
-        'UPDATE ann_cells SET n = ?, rowids = ?, vectors = ? WHERE id = ?',
-      ),
       clearList: db.prepare<[number, number]>('DELETE FROM ann_delta WHERE gen = ? AND list = ?'),
       clearTombs: db.prepare<[number, number]>('DELETE FROM ann_tombs WHERE gen = ? AND list = ?'),
       listSizes: db.prepare<[number], { s: number }>('SELECT sum(n) AS s FROM ann_cells WHERE gen = ? GROUP BY list'),
@@ -162,6 +161,9 @@ export class AnnWriter {
         db.exec('DELETE FROM ann_cells; DELETE FROM ann_delta; DELETE FROM ann_tombs; DELETE FROM ann_gens;');
         db.prepare("INSERT OR REPLACE INTO store_meta VALUES ('ann_format', ?)").run(ANN_FORMAT);
       }
+      const seq = db.prepare<[], { value: string }>("SELECT value FROM store_meta WHERE key = 'ann_cell_seq'").get();
+      const maxId = db.prepare<[], { m: number | null }>('SELECT max(id) AS m FROM ann_cells').get()?.m ?? 0;
+      this.cellSeq = Math.max(Number(seq?.value ?? 0), maxId);
       // A generation still building when the process stopped has lost its trainer.
       db.exec("UPDATE ann_gens SET state = 'retired' WHERE state = 'building'");
       for (const r of db
@@ -356,8 +358,8 @@ export class AnnWriter {
             tail = { id: c.id, rowids: keepR, vecs: keepV };
             return;
           }
-          if (keepR.length === 0) this.s.deleteCell.run(c.id);
-          else this.s.updateCell.run(keepR.length, blobOf(Float64Array.from(keepR)), blobOf(pack(keepV, dim)), c.id);
+          this.s.deleteCell.run(c.id);
+          if (keepR.length > 0) this.putCell(g.gen, list, Float64Array.from(keepR), pack(keepV, dim));
         });
         const t = tail as { id: number; rowids: number[]; vecs: Float32Array[] } | null;
         const rowids = t ? t.rowids : [];
@@ -367,13 +369,11 @@ export class AnnWriter {
           vecs.push(floatsOf(Buffer.from(d.vector)));
         }
         for (let at = 0; at < rowids.length; at += CELL_ROWS) {
-          const r = blobOf(Float64Array.from(rowids.slice(at, at + CELL_ROWS)));
-          const v = blobOf(pack(vecs.slice(at, at + CELL_ROWS), dim));
-          const n = Math.min(CELL_ROWS, rowids.length - at);
-          if (at === 0 && t) this.s.updateCell.run(n, r, v, t.id);
-          else this.s.insertCell.run(g.gen, list, n, r, v);
+          const r = Float64Array.from(rowids.slice(at, at + CELL_ROWS));
+          const v = pack(vecs.slice(at, at + CELL_ROWS), dim);
+          if (at === 0 && t) this.s.deleteCell.run(t.id);
+          this.putCell(g.gen, list, r, v);
         }
-        if (t && rowids.length === 0) this.s.deleteCell.run(t.id);
         this.s.clearList.run(g.gen, list);
         this.s.clearTombs.run(g.gen, list);
       }
@@ -382,6 +382,16 @@ export class AnnWriter {
       return left;
     });
     return tx.immediate();
+  }
+
+  /**
+   * Inside a transaction: a cell under a fresh id. A cell is never rewritten in place and an id never reused (the
+   * counter is kept in store_meta, in the same transaction), so readers may cache a cell's contents by its id.
+   */
+  private putCell(gen: number, list: number, rowids: Float64Array, vectors: Float32Array): void {
+    this.cellSeq++;
+    this.s.insertCell.run(this.cellSeq, gen, list, rowids.length, blobOf(rowids), blobOf(vectors));
+    this.s.putCellSeq.run(String(this.cellSeq));
   }
 
   /** Deletes the rows of retired generations, a bounded number of cells per transaction. */
@@ -513,7 +523,7 @@ export class AnnWriter {
         this.db
           .transaction(() => {
             for (const c of m.cells) {
-              this.s.insertCell.run(m.gen, c.list, c.rowids.length, blobOf(c.rowids), blobOf(c.vectors));
+              this.putCell(m.gen, c.list, c.rowids, c.vectors);
             }
           })
           .immediate();
