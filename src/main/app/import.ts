@@ -5,7 +5,7 @@
  * or cancelled.
  */
 import { randomUUID } from 'node:crypto';
-import type { ImportInput } from '../../shared/app-schema';
+import { type ImportInput, MAX_IMPORT_MESSAGES } from '../../shared/app-schema';
 import type { ImportFormat, ImportJob } from '../../shared/app-types';
 import { StrataError, toWireError } from '../../shared/errors';
 import { type MessageInput, messageInputSchema, parseInput, type SessionInput } from '../../shared/schema';
@@ -257,6 +257,9 @@ export class ImportJobs {
       throw refuse('file', `session ${clash.session.id} is already stored (this file was imported before)`);
     }
     const messages = sessions.reduce((n, s) => n + s.messages.length, 0);
+    if (messages > MAX_IMPORT_MESSAGES) {
+      throw refuse('file', `${messages} messages, over the limit of ${MAX_IMPORT_MESSAGES} per import: split the file`);
+    }
     const job: ImportJob = {
       id: randomUUID(),
       name: input.name,

@@ -1,14 +1,19 @@
 /**
  * The embedder pool: one embedding worker per core, a work queue of small
  * batches so every worker stays busy, and an LRU cache so the same text is never
- * embedded twice. If USE-lite cannot load, the hashing embedder stands in and
- * says so in its status: a fallback is never silent.
+ * embedded twice. If the chosen model cannot load, the hashing embedder stands in
+ * and says so in its status: a fallback is never silent.
+ *
+ * With the static embedder the vectors are computed right here, in the caller's thread (microseconds a text, so a
+ * write or a query never queues behind background work); the workers then run only CPU-heavy tasks (extraction).
  */
 import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
 import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
+import type { EmbedMethods, Params, Result } from '../workers/protocol';
 import type { Embedder, EmbedderKind, EmbedderStatus, EmbedOptions } from './embedder';
+import { loadStaticModel, type StaticModel } from './static';
 
 export interface PoolOptions {
   workers?: number;
@@ -20,6 +25,8 @@ export interface PoolOptions {
   hashingDim?: number;
   /** Where the USE-lite files are (tests point it at a missing folder to exercise the fallback). */
   modelDir?: string;
+  /** The static embedder's model file (default: models/static-en-512.bin in the project). */
+  staticModelFile?: string;
 }
 
 interface Job {
@@ -28,9 +35,9 @@ interface Job {
   reject(err: unknown): void;
 }
 
-interface ExtractTask {
-  input: ExtractInput;
-  resolve(result: Extraction): void;
+/** Layer work for a worker (an extraction, a segmentation, a few episode descriptions). */
+interface LayerTask {
+  run(client: WorkerClient<'embed'>): Promise<void>;
   reject(err: unknown): void;
 }
 
@@ -46,8 +53,8 @@ export class EmbedderPool implements Embedder {
   /** Every text queued or being embedded, so a second caller waits for the first. */
   private readonly inFlight = new Map<string, Promise<Float32Array>>();
   private readonly busy = new Set<WorkerClient<'embed'>>();
-  /** Extractions waiting for a worker (layer building: served after foreground texts). */
-  private readonly extractions: ExtractTask[] = [];
+  /** Layer work waiting for a worker (served after foreground texts, before background ones). */
+  private readonly tasks: LayerTask[] = [];
 
   private constructor(
     readonly kind: EmbedderKind,
@@ -56,9 +63,11 @@ export class EmbedderPool implements Embedder {
     private readonly fallback: EmbedderStatus['fallback'],
     private readonly cacheEntries: number,
     private readonly chunk: number,
+    /** The static model, when it is the embedder: texts are embedded in this thread, not on the workers. */
+    private readonly local: StaticModel | null = null,
   ) {
-    this.id = info.id;
-    this.dim = info.dim;
+    this.id = local?.id ?? info.id;
+    this.dim = local?.dim ?? info.dim;
   }
 
   static async open(kind: EmbedderKind, opts: PoolOptions = {}): Promise<EmbedderPool> {
@@ -77,7 +86,7 @@ export class EmbedderPool implements Embedder {
       try {
         const infos = await Promise.all(clients.map((c) => c.call('open', {})));
         // The model's first run compiles its graph (slow): pay it now on every worker, not in the first write.
-        await Promise.all(clients.map((c) => c.call('embed', { texts: ['warm up'] })));
+        if (k !== 'static') await Promise.all(clients.map((c) => c.call('embed', { texts: ['warm up'] })));
         return { clients, info: (infos[0] as (typeof infos)[number]).result };
       } catch (err) {
         await Promise.allSettled(clients.map((c) => c.close()));
@@ -87,8 +96,10 @@ export class EmbedderPool implements Embedder {
     const cacheEntries = opts.cacheEntries ?? 10_000;
     const chunk = opts.chunk ?? 4;
     try {
+      // Read before any worker starts: a missing or damaged model file falls back like a model that cannot load.
+      const local = kind === 'static' ? loadStaticModel(opts.staticModelFile) : null;
       const { clients, info } = await start(kind);
-      return new EmbedderPool(kind, clients, info, null, cacheEntries, chunk);
+      return new EmbedderPool(kind, clients, info, null, cacheEntries, chunk, local);
     } catch (err) {
       if (kind === 'hashing') throw err;
       const reason = err instanceof Error ? err.message : String(err);
@@ -106,6 +117,11 @@ export class EmbedderPool implements Embedder {
    */
   async embed(texts: readonly string[], opts: EmbedOptions = {}): Promise<Float32Array> {
     if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
+    if (this.local) {
+      // Cheaper to embed again than to hash the text for a cache lookup and hold its vector.
+      this.embedded += texts.length;
+      return this.local.embedSync(texts);
+    }
     const dim = this.dim;
     const out = new Float32Array(texts.length * dim);
     const waits: Promise<void>[] = [];
@@ -148,10 +164,10 @@ export class EmbedderPool implements Embedder {
   private pump(): void {
     for (const client of this.clients) {
       if (this.busy.has(client)) continue;
-      const extraction = this.queues[0].length === 0 ? this.extractions.shift() : undefined;
-      if (extraction) {
+      const task = this.queues[0].length === 0 ? this.tasks.shift() : undefined;
+      if (task) {
         this.busy.add(client);
-        void this.runExtract(client, extraction);
+        void this.runTask(client, task);
         continue;
       }
       const queue = this.queues[0].length > 0 ? this.queues[0] : this.queues[1];
@@ -163,9 +179,9 @@ export class EmbedderPool implements Embedder {
     }
   }
 
-  private async runExtract(client: WorkerClient<'embed'>, task: ExtractTask): Promise<void> {
+  private async runTask(client: WorkerClient<'embed'>, task: LayerTask): Promise<void> {
     try {
-      task.resolve((await client.call('extract', { input: task.input })).result);
+      await task.run(client);
     } catch (err) {
       task.reject(err);
     } finally {
@@ -198,9 +214,17 @@ export class EmbedderPool implements Embedder {
 
   /** Runs the rule extractor on the next free worker, after any foreground texts. */
   extract(input: ExtractInput): Promise<Extraction> {
+    return this.layerTask('extract', { input });
+  }
+
+  /** Runs a layer method (M1's segment or describe, M2's extract) on the next free worker, after foreground texts. */
+  layerTask<K extends 'extract' | 'segment' | 'describe'>(
+    method: K,
+    params: Params<EmbedMethods, K>,
+  ): Promise<Result<EmbedMethods, K>> {
     if (this.closed) return Promise.reject(new StrataError('ENGINE_CLOSED', 'the embedder pool is closed'));
-    const done = new Promise<Extraction>((resolve, reject) => {
-      this.extractions.push({ input, resolve, reject });
+    const done = new Promise<Result<EmbedMethods, K>>((resolve, reject) => {
+      this.tasks.push({ run: async (client) => resolve((await client.call(method, params)).result), reject });
     });
     this.pump();
     return done;
@@ -233,7 +257,7 @@ export class EmbedderPool implements Embedder {
     this.closed = true;
     const closed = new StrataError('ENGINE_CLOSED', 'the embedder pool closed before this text was embedded');
     for (const job of this.queues.flatMap((q) => q.splice(0))) job.reject(closed);
-    for (const task of this.extractions.splice(0)) task.reject(closed);
+    for (const task of this.tasks.splice(0)) task.reject(closed);
     this.inFlight.clear();
     await Promise.allSettled(this.clients.map((c) => c.close()));
   }

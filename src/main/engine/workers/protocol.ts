@@ -22,7 +22,7 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
-import type { InspectorReadMethods } from '../storage/inspector-reads';
+import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -148,11 +148,10 @@ export interface AppendResult {
   seq: number;
   /** Item rowids in the order of `items`. */
   rowids: number[];
-  /** Graph nodes created by this append (sessions, messages), with their edges. */
-  nodes: GraphNodeRow[];
-  links: LinkRow[];
   /** Message seq numbers in the order of `messages`. */
   messageSeqs: number[];
+  /** The op for the stores, from the one builder that replay and rebuild use (storage/store-op.ts). */
+  op: StoreOp;
 }
 
 export interface DeleteResult {
@@ -164,6 +163,9 @@ export interface DeleteResult {
   /** Sessions that lost messages but still exist: their derived layers need rebuilding. */
   touchedSessions: string[];
 }
+
+/** A journaled delete with the op the stores apply for it. */
+export type JournalDelete = DeleteResult & { op: StoreOp };
 
 export interface JournalOp {
   seq: number;
@@ -193,14 +195,18 @@ export interface StoreCounts {
 export interface CoreMethods {
   open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
   /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
-  setVectors: { params: { ids: string[]; vectors: Float32Array }; result: { updated: number } };
-  /** Records the embedder once every item carries its vectors. */
+  /** `to` names the embedder the vectors come from: the directory records the re-embed and its progress with them. */
+  setVectors: {
+    params: { ids: string[]; vectors: Float32Array; to: string; done: number; total: number };
+    result: { updated: number };
+  };
+  /** Records the embedder once every item carries its vectors (and clears the re-embed in progress). */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
-  deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
-  deleteSession: { params: { sessionId: string }; result: DeleteResult };
+  deleteMessages: { params: { messageIds: string[] }; result: JournalDelete };
+  deleteSession: { params: { sessionId: string }; result: JournalDelete };
   /** Derived items that no longer stand (a re-cut episode, an entity nothing mentions), with what derives from them. */
-  deleteItems: { params: { itemIds: string[] }; result: DeleteResult };
+  deleteItems: { params: { itemIds: string[] }; result: JournalDelete };
   readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
   /** One page of the journal's current contents, as an upsert op, for rebuilding a store. */
   readSnapshot: { params: { cursor: SnapshotCursor | null; maxRows: number }; result: SnapshotPage };
@@ -208,6 +214,8 @@ export interface CoreMethods {
   pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
   writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  /** After a delete: truncate the WAL and give back free pages, so the file holds no deleted text. */
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
@@ -219,6 +227,7 @@ export interface StoreMethods {
   load: { params: { op: StoreOp }; result: { rows: number } };
   setApplied: { params: { seq: number }; result: { appliedSeq: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
@@ -264,6 +273,11 @@ export interface SearchMethods {
   };
 }
 
+/** Reads the inspector needs beyond the layers' own (storage/inspector-reads.ts). */
+export interface InspectorReadMethods {
+  linkedFrom: { params: { dst: string; kind: string }; result: string[] };
+}
+
 export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
@@ -296,6 +310,9 @@ export interface EmbedMethods {
   embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
   /** Rule-based M2 extraction runs here too, so NLP never blocks the main thread. */
   extract: { params: { input: ExtractInput }; result: Extraction };
+  /** And M1: a run of chunks cut into spans, and a few spans described (title, summary, participants, times). */
+  segment: { params: SegmentInput; result: { spans: number[][] } };
+  describe: { params: DescribeInput; result: { drafts: EpisodeDraft[] } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
