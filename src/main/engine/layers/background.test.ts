@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/fixtures';
 import { loadLocomo } from '../../../../test/support/locomo';
 import type { MessageInput } from '../../../shared/schema';
+import { createHashingEmbedder } from '../embed/hashing';
 import { Engine } from '../engine';
 import { needsExtraction } from './m2';
 
@@ -24,6 +25,7 @@ function turns(n: number): MessageInput[] {
   if (all.length < n) throw new Error(`LoCoMo has ${all.length} turns, fewer than ${n}`);
   const start = Date.UTC(2023, 4, 8, 9);
   return all.slice(0, n).map((m, i) => ({
+    id: `turn-${i}`,
     speaker: m.speaker,
     text: m.text,
     role: 'user' as const,
@@ -135,6 +137,34 @@ describe('layer building in the background', () => {
       } finally {
         await again.close();
       }
+    },
+    BUDGET_MS,
+  );
+
+  it(
+    'builds the same layers in the engine thread when given an Embedder object (no workers to send M1 to)',
+    async () => {
+      const build = async (embedder: 'hashing' | ReturnType<typeof createHashingEmbedder>) => {
+        const t = tempDir('strata-background-inthread-');
+        temps.push(t);
+        const engine = await Engine.open({ dataDir: t.dir, embedder, embedWorkers: 1 });
+        try {
+          await engine.createSession({ id: 's', participants: ['Caroline', 'Melanie'] });
+          await engine.addMessages('s', turns(120));
+          await engine.flush();
+          const all = async (layer: 'm1' | 'm2') =>
+            (await engine.list(layer, {}, { limit: 1000 })).items.map((i) => `${i.id} ${i.text}`).sort();
+          return { m1: await all('m1'), m2: await all('m2'), left: leftToBuild(t.dir) };
+        } finally {
+          await engine.close();
+        }
+      };
+      const inThread = await build(createHashingEmbedder(512));
+      const onWorkers = await build('hashing');
+      expect(inThread.left).toMatchObject({ unassigned: 0, unextracted: 0 });
+      expect(inThread.m1.length).toBeGreaterThan(1);
+      expect(inThread.m2.length).toBeGreaterThan(10);
+      expect(inThread).toEqual(onWorkers);
     },
     BUDGET_MS,
   );

@@ -23,6 +23,7 @@ import type {
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
 import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
+import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -278,7 +279,7 @@ export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
-export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
+export interface ReaderMethods extends InspectorReadMethods, SearchMethods, EditReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };
@@ -316,16 +317,19 @@ export interface EmbedMethods {
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
+/** The core worker serves the journal's methods and the audit log's write (storage/audit-log.ts). */
+export interface CoreRoleMethods extends CoreMethods, AuditMethods {}
+
 export interface MethodsByRole {
   embed: EmbedMethods;
-  core: CoreMethods;
+  core: CoreRoleMethods;
   vector: StoreMethods;
   keyword: StoreMethods;
   graph: StoreMethods;
   reader: ReaderMethods;
 }
 
-export type MethodMap = CoreMethods | StoreMethods | ReaderMethods | EmbedMethods;
+export type MethodMap = CoreRoleMethods | StoreMethods | ReaderMethods | EmbedMethods;
 export type Params<M, K extends keyof M> = M[K] extends { params: infer P } ? P : never;
 export type Result<M, K extends keyof M> = M[K] extends { result: infer R } ? R : never;
 

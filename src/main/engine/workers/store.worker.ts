@@ -9,6 +9,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
 import type { AnnTrainInit } from '../storage/ann/protocol';
 import { runTrainer } from '../storage/ann/trainer';
+import { createAuditWriter } from '../storage/audit-log';
 import { createGraphStore } from '../storage/graph.store';
 import { createJournal } from '../storage/journal';
 import { createKeywordStore } from '../storage/keyword.store';
@@ -46,7 +47,10 @@ function openRole(): AnyHandlers {
   // The reader was handled above; every other store role has a file.
   switch (init.role) {
     case 'core':
-      table = createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false);
+      table = {
+        ...createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false),
+        ...createAuditWriter(db),
+      };
       break;
     case 'vector':
       table = createVectorStore(db, init.dim, {
