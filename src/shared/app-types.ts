@@ -1,11 +1,13 @@
 /** Plain data types of the app's own API (inspector, graph, import, profile, events), and the profile's trace tags. */
-import type { EmbedderStatus, EngineStatus, Layer, StoreName, WriteMode, WriteTrace } from './types';
+import type { AnnLayerStatus, EmbedderStatus, EngineStatus, Layer, StoreName, WriteMode, WriteTrace } from './types';
 
 export interface StoreRows {
   rows: number;
   ids: number;
   nodes?: number;
   edges?: number;
+  /** vector.db: the IVF index of each layer that has one (the others are served by exact search). */
+  ann?: AnnLayerStatus[];
 }
 
 export interface EngineStats {

@@ -84,6 +84,27 @@ export interface StoreStatus {
   rebuilds: number;
 }
 
+/** The IVF index over one layer of vector.db (exact search serves a layer without one). */
+export interface AnnLayerStatus {
+  layer: string;
+  /** Vectors of the layer in the store. */
+  rows: number;
+  generation: number;
+  nlist: number;
+  /** Lists probed per query: the smallest whose recall@10 reached the target in the last self-check. */
+  nprobe: number;
+  /** Recall@10 against exact search at that nprobe; null until the self-check has run. */
+  recall: number | null;
+  trainedRows: number;
+  trainMs: number;
+  /** Rows written since the cells were packed (folded in at idle). */
+  deltaRows: number;
+  /** Bytes of packed cells and delta vectors. */
+  bytes: number;
+  /** A newer generation is being built beside this one. */
+  rebuilding: boolean;
+}
+
 export interface EmbedderStatus {
   id: string;
   kind: 'static' | 'use-lite' | 'hashing' | 'custom';

@@ -471,7 +471,7 @@ describe('damaged files', () => {
     await expectHealthyOpen(dir, ids);
   });
 
-  it("vector.db at the last release's schema (1) is migrated to 2 and refilled from the journal on open", async () => {
+  it("vector.db at the last release's schema (1) is migrated to the current one and refilled from the journal on open", async () => {
     const dir = dataDir();
     const ids = await populated(dir);
     const file = path.join(dir, 'vector.db');
@@ -496,7 +496,7 @@ describe('damaged files', () => {
 
     await expectHealthyOpen(dir, ids);
     const upgraded = new Database(file, { readonly: true });
-    expect(upgraded.pragma('user_version', { simple: true })).toBe(2);
+    expect(upgraded.pragma('user_version', { simple: true })).toBe(3);
     upgraded.close();
     const engine = await open({ dataDir: dir });
     const r = await engine.query({ text: 'The ferry leaves at nine.', sessionIds: [SESSION], weights: { keyword: 0 } });

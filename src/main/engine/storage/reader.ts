@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Message, StoreName, WriteTrace } from '../../../shared/types';
 import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import { annStatus } from './ann/search';
 import { createEditReads } from './audit-log';
 import { createInspectorReads } from './inspector-reads';
 import { createLayerReads } from './layer-reads';
@@ -60,6 +61,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
           return {
             rows: count(dbs.vector, 'SELECT count(*) AS n FROM vec_items'),
             ids: count(dbs.vector, 'SELECT count(*) AS n FROM vec_ids'),
+            ann: annStatus(dbs.vector),
           };
         case 'keyword':
           return {

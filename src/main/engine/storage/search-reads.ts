@@ -9,6 +9,8 @@ import type { Layer, Message } from '../../../shared/types';
 import { entityIdForKey } from '../ids';
 import { normalizeKey, STOP_WORDS } from '../text';
 import type { Handlers, SearchMethods } from '../workers/protocol';
+import { unitCopy } from './ann/kernel';
+import { IvfReader } from './ann/search';
 import type { DB } from './sqlite';
 
 interface Dbs {
@@ -36,6 +38,10 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
     'SELECT id, layer FROM fts_items WHERE rowid = ?',
   );
   const idOfRowid = dbs.vector.prepare<[number], { id: string }>('SELECT id FROM vec_ids WHERE rowid = ?');
+  const sessionOfRowid = dbs.vector.prepare<[number], { session_id: string | null }>(
+    'SELECT session_id FROM vec_ids WHERE rowid = ?',
+  );
+  const ivf = new IvfReader(dbs.vector);
 
   const itemRow = dbs.core.prepare<
     [string],
@@ -77,12 +83,44 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
 
   return {
     vectorSearch: ({ vector, layers, sessionIds, limit }) => {
-      // Exact KNN per layer partition (session filter inside the scan), merged by distance.
-      const sessionClause = sessionIds ? ` AND session_id IN (${placeholders(sessionIds.length)})` : '';
+      // Per layer: the IVF index where the layer has one, else (or for a selective session filter) vec0's exact
+      // KNN with the session filter inside the scan; merged by cosine distance.
       const hits: { id: string; layer: Layer; distance: number }[] = [];
+      const q = unitCopy(vector, 0, vector.length);
       for (const layer of layers) {
         const rows = layerCount.get(layer)?.n ?? 0;
         if (rows === 0) continue;
+        if (ivf.hasIndex(layer)) {
+          let opts: { nprobe?: number; keep?: (rowid: number) => boolean } = {};
+          let inScope = rows;
+          if (sessionIds) {
+            inScope = (
+              prep(
+                dbs.vector,
+                `SELECT count(*) AS n FROM vec_ids WHERE layer = ? AND session_id IN (${placeholders(sessionIds.length)})`,
+              ).get(layer, ...sessionIds) as { n: number }
+            ).n;
+            // A broad filter probes proportionally more lists, so as many in-scope candidates are scored as an
+            // unfiltered query scores; the filter applies inside the scan.
+            const wanted = new Set(sessionIds);
+            const base = ivf.index(layer)?.nprobe ?? 1;
+            opts = {
+              nprobe: Math.ceil((base * rows) / Math.max(1, inScope)),
+              keep: (rowid) => wanted.has(sessionOfRowid.get(rowid)?.session_id ?? ''),
+            };
+          }
+          // A filter keeping under a fifth of the layer is cheaper, and exact, through vec0's filtered scan.
+          const found = inScope * 5 > rows ? ivf.search(layer, q, limit, opts) : null;
+          // Too few in-scope rows in the probed lists: exact search, so a filter never hides what it allows.
+          if (found && found.length >= Math.min(limit, inScope)) {
+            for (const f of found) {
+              const id = idOfRowid.get(f.rowid)?.id;
+              if (id) hits.push({ id, layer, distance: 1 - f.score });
+            }
+            continue;
+          }
+        }
+        const sessionClause = sessionIds ? ` AND session_id IN (${placeholders(sessionIds.length)})` : '';
         const found = prep(
           dbs.vector,
           `SELECT rowid, distance FROM vec_items WHERE embedding MATCH ? AND k = ? AND layer = ?${sessionClause}`,

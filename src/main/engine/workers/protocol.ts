@@ -10,6 +10,7 @@
  */
 import type { WireError } from '../../../shared/errors';
 import type {
+  AnnLayerStatus,
   Decision,
   Item,
   ItemPage,
@@ -186,6 +187,8 @@ export interface SnapshotPage {
 export interface StoreCounts {
   rows: number;
   ids: number;
+  /** vector.db: the IVF index of each layer that has one. */
+  ann?: AnnLayerStatus[];
   nodes?: number;
   edges?: number;
 }

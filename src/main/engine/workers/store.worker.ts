@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
+import type { AnnTrainInit } from '../storage/ann/protocol';
+import { runTrainer } from '../storage/ann/trainer';
 import { createAuditWriter } from '../storage/audit-log';
 import { createGraphStore } from '../storage/graph.store';
 import { createJournal } from '../storage/journal';
@@ -21,6 +23,9 @@ import { nowMs } from './protocol';
 const init = workerData as StoreInit;
 const port = parentPort;
 if (!port) throw new Error('store.worker must run as a worker thread');
+// The vector writer starts its IVF trainer from this same bundle, so every build ships it.
+const trainer = (workerData as { role: string }).role === 'ann-train';
+if (trainer) runTrainer(workerData as AnnTrainInit);
 
 type AnyHandlers = Record<string, (params: never) => unknown>;
 let handlers: AnyHandlers | null = null;
@@ -48,7 +53,10 @@ function openRole(): AnyHandlers {
       };
       break;
     case 'vector':
-      table = createVectorStore(db, init.dim);
+      table = createVectorStore(db, init.dim, {
+        file,
+        ann: { trainerEntry: new URL(import.meta.url), busyTimeoutMs: init.busyTimeoutMs },
+      });
       break;
     case 'keyword':
       table = createKeywordStore(db);
@@ -89,6 +97,7 @@ function handle(req: Request): unknown {
 }
 
 port.on('message', (req: Request) => {
+  if (trainer) return;
   const t0 = nowMs();
   let res: Response;
   try {
@@ -122,4 +131,4 @@ function buffersOf(result: unknown): ArrayBuffer[] {
 }
 
 const ready: Ready = { ready: true, threadId };
-port.postMessage(ready);
+if (!trainer) port.postMessage(ready);

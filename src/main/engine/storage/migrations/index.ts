@@ -10,10 +10,11 @@ import { keyword0002SecureDelete } from './keyword-0002-secure-delete';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
 import { vector0002Session } from './vector-0002-session';
+import { vector0003Ivf } from './vector-0003-ivf';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
   core: [core0001Journal, core0002ItemData, core0003DecisionLinks, core0004Audit],
-  vector: [vector0001Vec0, vector0002Session],
+  vector: [vector0001Vec0, vector0002Session, vector0003Ivf],
   keyword: [keyword0001Fts5, keyword0002SecureDelete],
   graph: [graph0001NodesEdges],
 };

@@ -1,0 +1,219 @@
+/**
+ * Reading the IVF index: a layer's active generation, its centroids (cached per generation), and the scan of the
+ * probed lists — packed cells minus their tombstones, plus the delta rows filed under the same lists. Shared by the
+ * reader workers (queries) and the trainer (the recall self-check), so both measure the same search.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { AnnLayerStatus } from '../../../../shared/types';
+import type { DB } from '../sqlite';
+import { dot, floatsOf, nearestLists, rowidsOf, TopK } from './kernel';
+
+export interface ActiveIndex {
+  gen: number;
+  nlist: number;
+  dim: number;
+  nprobe: number;
+  centroids: Float32Array;
+}
+
+export interface AnnHit {
+  rowid: number;
+  /** Dot product with the (unit) query: 1 − score is the cosine distance. */
+  score: number;
+}
+
+/** Bytes of packed cells a reader keeps in memory (STRATA_ANN_CACHE_MB; 256 MiB by default, 0 turns it off). */
+function cellCacheBytes(): number {
+  const mb = Number(process.env.STRATA_ANN_CACHE_MB);
+  return (Number.isFinite(mb) && mb >= 0 && process.env.STRATA_ANN_CACHE_MB !== '' ? mb : 256) * 2 ** 20;
+}
+
+export class IvfReader {
+  private readonly active: Statement<[string], { gen: number; nlist: number; dim: number; nprobe: number }>;
+  private readonly centroidsOf: Statement<[number], { centroids: Buffer }>;
+  private readonly cellIds: Statement<[number, number], { id: number }>;
+  private readonly cellById: Statement<[number], { rowids: Buffer; vectors: Buffer }>;
+  /** Cells by id (ids are never reused, a cell never rewritten), least recently used first; bounded in bytes. */
+  private readonly cellCache = new Map<number, { rowids: Float64Array; vectors: Float32Array }>();
+  private cachedBytes = 0;
+  private readonly delta: Statement<[number, number], { rowid: number; vector: Buffer }>;
+  private readonly tombs: Statement<[number, number], { rowid: number }>;
+  private cache: { gen: number; centroids: Float32Array } | null = null;
+  private readonly cacheByGen = new Map<number, Float32Array>();
+
+  constructor(
+    private readonly db: DB,
+    private readonly cacheBytes = cellCacheBytes(),
+  ) {
+    this.active = db.prepare(
+      "SELECT gen, nlist, dim, nprobe FROM ann_gens WHERE layer = ? AND state = 'active' LIMIT 1",
+    );
+    this.centroidsOf = db.prepare('SELECT centroids FROM ann_gens WHERE gen = ?');
+    this.cellIds = db.prepare('SELECT id FROM ann_cells WHERE gen = ? AND list = ? ORDER BY id');
+    this.cellById = db.prepare('SELECT rowids, vectors FROM ann_cells WHERE id = ?');
+    this.delta = db.prepare('SELECT rowid, vector FROM ann_delta WHERE gen = ? AND list = ?');
+    this.tombs = db.prepare('SELECT rowid FROM ann_tombs WHERE gen = ? AND list = ?');
+  }
+
+  /** Whether the layer has an active index (else exact search serves it). */
+  hasIndex(layer: string): boolean {
+    return this.active.get(layer) !== undefined;
+  }
+
+  /** The layer's active index, or null when the layer is served by exact search. */
+  index(layer: string): ActiveIndex | null {
+    const row = this.active.get(layer);
+    if (!row) return null;
+    return { ...row, centroids: this.centroids(row.gen) };
+  }
+
+  private centroids(gen: number): Float32Array {
+    const hit = this.cacheByGen.get(gen);
+    if (hit) return hit;
+    const blob = this.centroidsOf.get(gen)?.centroids;
+    const c = blob ? floatsOf(Buffer.from(blob)) : new Float32Array(0);
+    // Only the generations in use stay cached: one per layer, plus the one being replaced during a swap.
+    if (this.cacheByGen.size > 8) this.cacheByGen.clear();
+    this.cacheByGen.set(gen, c);
+    this.cache = { gen, centroids: c };
+    return c;
+  }
+
+  /**
+   * Scans `lists` (in the order given) of generation `ix.gen` for the query `q` (unit length), keeping the top `k`
+   * that pass `keep`. `onList` sees the heap after each list, for the self-check's nprobe ladder.
+   */
+  scan(
+    ix: ActiveIndex,
+    q: Float32Array,
+    lists: number[],
+    k: number,
+    keep?: (rowid: number) => boolean,
+    onList?: (scanned: number, top: TopK) => void,
+  ): TopK {
+    const { dim, gen } = ix;
+    const top = new TopK(k);
+    const seen = new Set<number>();
+    lists.forEach((list, i) => {
+      const dead = new Set<number>();
+      for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
+      for (const { id } of this.cellIds.all(gen, list)) {
+        const cell = this.cell(id);
+        if (!cell) continue;
+        const { rowids, vectors } = cell;
+        for (let j = 0; j < rowids.length; j++) {
+          const rowid = rowids[j] as number;
+          const s = dot(vectors, j * dim, q, 0, dim);
+          if (s < top.floor) continue;
+          if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
+          seen.add(rowid);
+          top.push(s, rowid);
+        }
+      }
+      for (const d of this.delta.iterate(gen, list)) {
+        if (seen.has(d.rowid) || (keep && !keep(d.rowid))) continue;
+        const s = dot(floatsOf(d.vector), 0, q, 0, dim);
+        seen.add(d.rowid);
+        top.push(s, d.rowid);
+      }
+      onList?.(i + 1, top);
+    });
+    return top;
+  }
+
+  /**
+   * The top `k` of `layer` by its IVF index, probing `nprobe` lists (the self-checked value when omitted), or null
+   * when the layer has no index. The generation is read in the same snapshot as its lists, so a swap committed
+   * meanwhile is either wholly seen or not at all.
+   */
+  search(
+    layer: string,
+    q: Float32Array,
+    k: number,
+    opts: { nprobe?: number; keep?: (rowid: number) => boolean } = {},
+  ): AnnHit[] | null {
+    const run = this.db.transaction(() => {
+      const ix = this.index(layer);
+      if (!ix) return null;
+      const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe);
+      return this.scan(ix, q, lists, k, opts.keep).sorted();
+    });
+    return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;
+  }
+
+  private cell(id: number): { rowids: Float64Array; vectors: Float32Array } | null {
+    const hit = this.cellCache.get(id);
+    if (hit) {
+      this.cellCache.delete(id);
+      this.cellCache.set(id, hit);
+      return hit;
+    }
+    const row = this.cellById.get(id);
+    if (!row) return null;
+    const cell = { rowids: rowidsOf(row.rowids), vectors: floatsOf(row.vectors) };
+    if (this.cacheBytes > 0) {
+      this.cellCache.set(id, cell);
+      this.cachedBytes += cell.vectors.byteLength + cell.rowids.byteLength;
+      for (const [old, c] of this.cellCache) {
+        if (this.cachedBytes <= this.cacheBytes) break;
+        this.cellCache.delete(old);
+        this.cachedBytes -= c.vectors.byteLength + c.rowids.byteLength;
+      }
+    }
+    return cell;
+  }
+
+  /** The cached centroids' generation (for tests that check a swap was noticed). */
+  cachedGen(): number | null {
+    return this.cache?.gen ?? null;
+  }
+}
+
+/** Each layer's active index as stats() reports it, read in one snapshot. */
+export function annStatus(db: DB): AnnLayerStatus[] {
+  const run = db.transaction(() =>
+    db
+      .prepare<
+        [],
+        {
+          layer: string;
+          gen: number;
+          nlist: number;
+          nprobe: number;
+          recall: number | null;
+          trained_rows: number;
+          train_ms: number;
+        }
+      >(
+        "SELECT layer, gen, nlist, nprobe, recall, trained_rows, train_ms FROM ann_gens WHERE state = 'active' ORDER BY layer",
+      )
+      .all()
+      .map((g): AnnLayerStatus => {
+        const one = <T>(sql: string, ...args: unknown[]) => db.prepare<unknown[], T>(sql).get(...args) as T;
+        const delta = one<{ n: number; b: number | null }>(
+          'SELECT count(*) AS n, sum(length(vector)) AS b FROM ann_delta WHERE gen = ?',
+          g.gen,
+        );
+        const cells = one<{ b: number | null }>(
+          'SELECT sum(length(vectors) + length(rowids)) AS b FROM ann_cells WHERE gen = ?',
+          g.gen,
+        );
+        return {
+          layer: g.layer,
+          rows: one<{ n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?', g.layer).n,
+          generation: g.gen,
+          nlist: g.nlist,
+          nprobe: g.nprobe,
+          recall: g.recall,
+          trainedRows: g.trained_rows,
+          trainMs: g.train_ms,
+          deltaRows: delta.n,
+          bytes: (cells.b ?? 0) + (delta.b ?? 0),
+          rebuilding:
+            one<{ n: number }>("SELECT count(*) AS n FROM ann_gens WHERE layer = ? AND state = 'building'", g.layer).n >
+            0,
+        };
+      }),
+  );
+  return run();
+}

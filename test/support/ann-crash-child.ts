@@ -1,0 +1,83 @@
+/**
+ * The writer half of the IVF kill test (storage/ann/ann-crash.test.ts): run as a child process
+ * (`node --import tsx ann-crash-child.ts <dataDir> <firstRowid> <count>`), it opens vector.db with the IVF index at a
+ * low threshold and writes seeded clustered vectors in batches until killed. Lines on stdout (written synchronously,
+ * so a SIGKILL never loses one already printed):
+ *
+ *   ACK <first> <last>   rows first..last are committed (the store's apply returned)
+ *   DEL <rowid>          the delete of rowid is committed
+ *   EV <event>           an index maintenance event (train, registered, cells, swapping, swapped, fold, checked)
+ */
+import { writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FILES, MIGRATIONS, PAGE_SIZE } from '../../src/main/engine/storage/migrations';
+import { migrate, openDatabase } from '../../src/main/engine/storage/sqlite';
+import { openVectorStore } from '../../src/main/engine/storage/vector.store';
+import type { StoreOp } from '../../src/main/engine/workers/protocol';
+import { ANN_CHILD_DIM, clusteredVectors } from './vectors';
+
+const say = (line: string) => writeSync(1, `${line}\n`);
+
+async function main(): Promise<void> {
+  const [dir, firstArg, countArg] = process.argv.slice(2);
+  if (!dir) throw new Error('usage: ann-crash-child <dataDir> <firstRowid> <count>');
+  const first = Number(firstArg ?? 1);
+  const count = Number(countArg ?? 4000);
+  const file = join(dir, FILES.vector);
+  const db = openDatabase(file, {
+    readonly: false,
+    busyTimeoutMs: 5000,
+    pageSize: PAGE_SIZE.vector,
+    loadVec: true,
+    synchronous: 'NORMAL',
+  });
+  migrate(db, file, MIGRATIONS.vector, { dim: ANN_CHILD_DIM });
+  const store = openVectorStore(db, ANN_CHILD_DIM, {
+    file,
+    ann: {
+      minRows: 600,
+      deltaFold: 60,
+      idleMs: 30,
+      sample: 3000,
+      checkQueries: 40,
+      trainerEntry: new URL('../../out/workers/store.worker.mjs', import.meta.url),
+      onEvent: (e) => say(`EV ${e}`),
+    },
+  });
+  let seq = store.handlers.open({}).appliedSeq;
+  const vecs = clusteredVectors(first + count, ANN_CHILD_DIM, 40, 11);
+  for (let at = first; at < first + count; at += 50) {
+    const n = Math.min(50, first + count - at);
+    const op: StoreOp = {
+      kind: 'upsert',
+      seq: seq + 1,
+      prevSeq: seq,
+      items: Array.from({ length: n }, (_, i) => ({
+        rowid: at + i,
+        id: `c${at + i}`,
+        layer: 'm0',
+        kind: 'chunk',
+        sessionId: 's',
+        text: '',
+      })),
+      vectors: vecs.slice((at - 1) * ANN_CHILD_DIM, (at - 1 + n) * ANN_CHILD_DIM),
+      nodes: [],
+      links: [],
+    };
+    store.handlers.apply({ op });
+    seq++;
+    say(`ACK ${at} ${at + n - 1}`);
+    if ((at - first) % 500 === 450) {
+      const victim = at - 200;
+      store.handlers.apply({ op: { kind: 'delete', seq: seq + 1, prevSeq: seq, itemRowids: [victim], nodeIds: [] } });
+      seq++;
+      say(`DEL ${victim}`);
+    }
+    // Let the trainer's messages and idle folding interleave with the writes, as in the writer worker.
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // Written everything: keep serving maintenance until killed.
+  setInterval(() => undefined, 1000);
+}
+
+void main();
