@@ -32,6 +32,8 @@ const api = {
   startImport: (input) => invoke('startImport', input),
   importStatus: (jobId) => invoke('importStatus', jobId),
   cancelImport: (jobId) => invoke('cancelImport', jobId),
+  previewImport: (input) => invoke('previewImport', input),
+  removeImport: (jobId) => invoke('removeImport', jobId),
   flush: () => invoke('flush'),
   subscribe: (listener) => {
     const handler = (_event: unknown, e: StrataEvent) => listener(e);

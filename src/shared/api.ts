@@ -4,7 +4,7 @@
  * Every method returns a Promise; failures arrive as `{code, message}`.
  */
 import type { GraphInput, ImportInput, ListInput, ProfileInput } from './app-schema';
-import type { EngineStats, GraphData, ImportJob, ProfileResult, StrataEvent } from './app-types';
+import type { EngineStats, GraphData, ImportJob, ImportPreview, ProfileResult, StrataEvent } from './app-types';
 import type { MessageInput, QueryInput, SessionInput } from './schema';
 import type {
   Decision,
@@ -45,7 +45,11 @@ export interface StrataApi {
   profile(input?: ProfileInput): Promise<ProfileResult>;
   /** Parses and validates a whole file first (a bad one is refused, nothing written), then imports in the background. */
   startImport(input: ImportInput): Promise<ImportJob>;
+  /** What an import would write (sessions, messages, dates, the user, duplicates to skip); writes nothing. */
+  previewImport(input: ImportInput): Promise<ImportPreview>;
   importStatus(jobId: string): Promise<ImportJob>;
+  /** Removes what a job wrote (a cancelled job's partial writes), cancelling it first if it runs. */
+  removeImport(jobId: string): Promise<{ messages: number; items: number; job: ImportJob }>;
   /** Stops an import after the batch in flight; what was written stays. */
   cancelImport(jobId: string): Promise<ImportJob>;
   /** Waits until M1 and M2 are built for everything written so far. */
@@ -72,7 +76,9 @@ export const STRATA_METHODS = [
   'decisions',
   'profile',
   'startImport',
+  'previewImport',
   'importStatus',
+  'removeImport',
   'cancelImport',
   'flush',
 ] as const satisfies readonly StrataMethod[];

@@ -46,7 +46,7 @@ export function IngestView() {
     start.mutate({
       name: name || 'Import',
       content,
-      ...(format && { format }),
+      ...(format && format !== 'strata' && { format }),
       ...(list.length > 0 && { samples: list }),
     });
   };
