@@ -4,7 +4,7 @@
  * up through `parent`, reversed. Hidden, empty and tool messages are skipped; a missing time is taken from
  * its neighbours.
  */
-import { boundedId, fillTimes, isObject, messagesOf, participantsOf, refuse } from './common';
+import { boundedId, fillTimes, isObject, messagesOf, participantsOf, plural, refuse } from './common';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
 export const CHATGPT_ASSISTANT = 'ChatGPT';
@@ -151,8 +151,9 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
     });
   }
   const notes: string[] = [];
-  if (branches > 0) notes.push(`${branches} edited or regenerated turns: only the branch last shown is imported`);
-  if (hidden > 0) notes.push(`${hidden} hidden messages skipped`);
-  if (tools > 0) notes.push(`${tools} tool messages (browsing, code output) skipped`);
+  if (branches > 0)
+    notes.push(`${plural(branches, 'edited or regenerated turn')}: only the branch last shown is imported`);
+  if (hidden > 0) notes.push(`${plural(hidden, 'hidden message')} skipped`);
+  if (tools > 0) notes.push(`${plural(tools, 'tool message')} (browsing, code output) skipped`);
   return { sessions, user, notes };
 }

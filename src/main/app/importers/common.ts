@@ -92,3 +92,7 @@ export function fillTimes(times: (number | null)[], fallback: number): number[] 
 export function sessionCount(sessions: ParsedSession[]): number {
   return sessions.reduce((n, s) => n + s.messages.length, 0);
 }
+
+/** "1 hidden message", "3 hidden messages". */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString('en')} ${n === 1 ? one : many}`;

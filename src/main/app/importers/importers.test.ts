@@ -58,7 +58,7 @@ describe('ChatGPT', () => {
     ]);
     expect(python?.messages[0]?.timestamp).toBe(1700100060000);
     expect(lisbon?.session).toMatchObject({ title: 'Trip to Lisbon', startedAt: 1700000000500, userId: 'User' });
-    expect(r.notes.join(' ')).toMatch(/1 hidden messages skipped.*1 tool messages/);
+    expect(r.notes.join(' ')).toMatch(/1 hidden message skipped.*1 tool message /);
   });
 
   it('names the user as told', () => {
@@ -155,7 +155,7 @@ describe('WhatsApp', () => {
       ['Ann', '[media omitted]', new Date(2023, 2, 13, 21, 2).getTime()],
       ['Ann', 'My new job starts in April: at the library.', new Date(2023, 2, 13, 21, 3).getTime()],
     ]);
-    expect(r.notes[0]).toMatch(/1 system lines/);
+    expect(r.notes[0]).toMatch(/1 system line /);
   });
 
   it('US month first with AM/PM and 2-digit years', () => {
@@ -221,7 +221,7 @@ describe('Telegram', () => {
     ]);
     expect(r.sessions[0]?.messages[0]?.timestamp).toBe(1682935260000);
     expect(r.sessions.every((s) => s.session.userId === 'Gus')).toBe(true);
-    expect(r.notes[0]).toMatch(/1 service messages/);
+    expect(r.notes[0]).toMatch(/1 service message /);
   });
 
   it('a single chat export, text as a mixed array; the user inferred from a personal chat', () => {

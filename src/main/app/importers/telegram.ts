@@ -4,7 +4,7 @@
  * string or an array of strings and entity objects); media without a caption becomes a bracketed note; service
  * messages (calls, pins, joins) are skipped.
  */
-import { boundedId, isObject, messagesOf, participantsOf, refuse } from './common';
+import { boundedId, isObject, messagesOf, participantsOf, plural, refuse } from './common';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
 export function isTelegram(json: unknown): boolean {
@@ -108,7 +108,7 @@ export function parseTelegram(files: ImportFile[], opts: ImporterOptions): Impor
     });
   }
   for (const s of sessions) if (user !== null) s.session.userId = user;
-  const notes = service > 0 ? [`${service} service messages (calls, pins, joins) skipped`] : [];
+  const notes = service > 0 ? [`${plural(service, 'service message')} (calls, pins, joins) skipped`] : [];
   if (user === null) notes.push('who is the user could not be inferred: name them to record it');
   return { sessions, user, notes };
 }

@@ -6,7 +6,7 @@
  * System lines (encryption notice, "X added Y") are skipped. A message has no id in the export: its id is a hash
  * of its time, author and text (and how many identical ones came before), the same in every later export.
  */
-import { boundedId, messagesOf, participantsOf, refuse, stableHash } from './common';
+import { boundedId, messagesOf, participantsOf, plural, refuse, stableHash } from './common';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
 // U+200E/U+200F direction marks, U+202A–U+202E embeddings, U+2066–U+2069 isolates; U+202F/U+00A0 are spaces.
@@ -174,7 +174,7 @@ export function parseWhatsApp(files: ImportFile[], opts: ImporterOptions): Impor
       messages: msgs,
     });
   }
-  const notes = system > 0 ? [`${system} system lines (encryption notice, joins, changes) skipped`] : [];
+  const notes = system > 0 ? [`${plural(system, 'system line')} (encryption notice, joins, changes) skipped`] : [];
   if (user === null) notes.push('who is the user could not be inferred: name them to record it');
   return { sessions, user, notes };
 }
