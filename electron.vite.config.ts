@@ -10,7 +10,8 @@ export default defineConfig({
   },
   preload: {
     build: {
-      externalizeDeps: true,
+      // A sandboxed preload can require no package: zod (the API table's schemas) is bundled into it.
+      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: { index: 'src/preload/index.ts' },
         // A sandboxed preload must be CommonJS.

@@ -43,7 +43,7 @@ async function startServer(
     const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${out}`)), 60_000);
     const onData = (b: Buffer) => {
       out += b.toString();
-      const m = /Open (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out);
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
         resolveUrl(m[1]);
@@ -75,7 +75,8 @@ export const test = base.extend<{ strata: Strata; embedder: string; serveArgs: s
     const dataDir = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
     const { child, url } = await startServer(dataDir, embedder, serveArgs);
     const u = new URL(url);
-    const token = u.searchParams.get('token') ?? '';
+    // The printed address carries the token in its fragment (never sent to the server); API calls send it as a header.
+    const token = new URLSearchParams(u.hash.slice(1)).get('token') ?? '';
     const call = (async (method: string, ...args: unknown[]) => {
       const res = await fetch(`${u.origin}/api/${method}`, {
         method: 'POST',

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, _electron as electron, type Page } from '@playwright/test';
-import type { StrataApi } from '../../src/shared/api';
+import type { ApiResult, StrataApi } from '../../src/shared/api';
 import type { Engine } from '../journeys';
 import { importJourney, malformedImportJourney, queryJourney, supersededJourney, waterfallJourney } from '../journeys';
 
@@ -23,14 +23,18 @@ const test = base.extend<{ app: { page: Page; strata: Engine } }>({
     try {
       const page = await app.firstWindow();
       await page.waitForLoadState('domcontentloaded');
-      const call = ((method: keyof StrataApi, ...args: unknown[]) =>
-        page.evaluate(
+      // The preload answers ApiResults (plain objects survive contextBridge); unwrap them as the renderer does.
+      const call = (async (method: keyof StrataApi, ...args: unknown[]) => {
+        const res = (await page.evaluate(
           ([m, a]) =>
             (globalThis as unknown as { strata: Record<string, (...x: unknown[]) => Promise<unknown>> }).strata[
               m as string
             ]?.(...(a as unknown[])),
           [method, args] as const,
-        )) as Engine['call'];
+        )) as ApiResult<unknown>;
+        if (!res.ok) throw new Error(`${res.error.code}: ${res.error.message}`);
+        return res.value;
+      }) as Engine['call'];
       await use({ page, strata: { call } });
     } finally {
       await app.close();

@@ -13,7 +13,6 @@ import { backupDataDir, restoreBackup } from '../main/app/backup';
 import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
 import { ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
-import { engineStats } from '../main/app/inspector';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
 import { Engine, type EngineOptions } from '../main/engine/engine';
 import { startBridge } from '../server/bridge';
@@ -194,7 +193,7 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
       b2?.update(job.progress.m2.done);
       if (m0Ms === null && job.progress.m0.done === job.progress.m0.total) m0Ms = performance.now() - started;
     });
-    engine.layers.onBuilt = (sessionId, layer) => jobs.onBuilt(sessionId, layer);
+    engine.watch({ built: (sessionId, layer) => jobs.onBuilt(sessionId, layer) });
     const job = jobs.startPlan(plan);
     let interrupts = 0;
     const onSigint = (): void => {
@@ -311,7 +310,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(
       wrap((async (_o: unknown, cmd: Command) =>
         withEngine(cmd, { layers: false }, async (engine, out) => {
-          const s = await engineStats(engine);
+          const s = await engine.stats();
           out.result(s, () =>
             [
               ...s.layers.map((l) => `${l.layer} ${l.kind.padEnd(12)} ${l.n.toLocaleString('en')}`),

@@ -1,14 +1,17 @@
 /**
- * Electron lifecycle only: one sandboxed window, a single-instance lock, the engine under the user-data folder
- * (on the Electron-ABI build of better-sqlite3), IPC registration, engine events pushed to the window, and a
- * shutdown that flushes the background layers before closing the workers.
+ * Electron lifecycle only: one sandboxed window that cannot be navigated away from the app nor open windows
+ * (external links go to the system browser), a single-instance lock, the engine under the user-data folder (on
+ * the Electron-ABI build of better-sqlite3), IPC registration for the app's page only, engine events pushed to the
+ * window, and a shutdown that flushes the background layers before closing the workers.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, BrowserWindow, session } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, session, shell } from 'electron';
 import { STRATA_EVENT_CHANNEL } from '../shared/api';
 import { StrataApp } from './app/app';
 import { notReady, registerIpc } from './ipc';
+import { type AppPage, isAppUrl, isExternalLink } from './navigation';
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
@@ -35,6 +38,9 @@ ready.then(
   (err: unknown) => console.error('[strata] engine failed to open:', err),
 );
 
+const rendererFile = join(import.meta.dirname, '../renderer/index.html');
+const page: AppPage = { url: process.env.ELECTRON_RENDERER_URL || pathToFileURL(rendererFile).href };
+
 function createWindow(): void {
   const win = new BrowserWindow({
     width: 1280,
@@ -47,8 +53,21 @@ function createWindow(): void {
       nodeIntegration: false,
     },
   });
+  // The window only ever shows the app: a link or a script cannot take it (and the API) to another page.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (isAppUrl(url, page)) return;
+    event.preventDefault();
+    if (isExternalLink(url)) void shell.openExternal(url);
+  });
+  win.webContents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, page)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLink(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  else void win.loadFile(rendererFile);
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -67,6 +86,10 @@ if (!app.requestSingleInstanceLock()) {
     } catch (err) {
       throw notReady(err);
     }
+  }, page);
+  app.on('web-contents-created', (_event, contents) => {
+    // No webview, and no window the app did not create, may ever get the preload.
+    contents.on('will-attach-webview', (event) => event.preventDefault());
   });
   void app.whenReady().then(() => {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {

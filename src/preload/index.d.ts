@@ -1,7 +1,7 @@
-import type { StrataClient } from '../shared/api';
+import type { StrataBridge } from '../shared/api';
 
 declare global {
   interface Window {
-    strata?: StrataClient;
+    strata?: StrataBridge;
   }
 }

@@ -27,10 +27,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function post(method: string, args: unknown, token: string | null = bridge.token) {
+async function post(
+  method: string,
+  args: unknown,
+  token: string | null = bridge.token,
+  extra: Record<string, string> = { 'Content-Type': 'application/json' },
+) {
   const res = await fetch(`http://127.0.0.1:${bridge.port}/api/${method}`, {
     method: 'POST',
-    headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    headers: { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), ...extra },
     body: JSON.stringify(args),
   });
   return { status: res.status, body: (await res.json()) as ApiResult<unknown> };
@@ -66,7 +71,11 @@ describe('HTTP bridge', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({
       ok: false,
-      error: { code: 'INVALID_INPUT', message: 'messages[1].text: must not be empty' },
+      error: {
+        code: 'INVALID_INPUT',
+        message: 'messages[1].text: must not be empty',
+        details: { field: 'messages[1].text' },
+      },
     });
     expect((await post('listMessages', ['s1'])).body).toEqual({ ok: true, value: [] });
     const layer = await post('list', [{ layer: 'm9' }]);
@@ -77,7 +86,7 @@ describe('HTTP bridge', () => {
     expect(extra.body.ok).toBe(false);
     expect((await post('get', [])).body).toEqual({
       ok: false,
-      error: { code: 'INVALID_INPUT', message: 'id: required' },
+      error: { code: 'INVALID_INPUT', message: 'id: required', details: { field: 'id' } },
     });
   });
 
@@ -85,7 +94,7 @@ describe('HTTP bridge', () => {
     expect(await post('dropEverything', [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     const res = await fetch(`http://127.0.0.1:${bridge.port}/api/status`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${bridge.token}` },
+      headers: { Authorization: `Bearer ${bridge.token}`, 'Content-Type': 'application/json' },
       body: '{not json',
     });
     expect(res.status).toBe(400);
@@ -98,8 +107,8 @@ describe('HTTP bridge', () => {
         {
           host: '127.0.0.1',
           port: bridge.port,
-          path: `/api/events?token=${bridge.token}`,
-          headers: { Accept: 'text/event-stream' },
+          path: '/api/events',
+          headers: { Accept: 'text/event-stream', Authorization: `Bearer ${bridge.token}` },
         },
         (res) => {
           expect(res.statusCode).toBe(200);
@@ -153,5 +162,62 @@ describe('HTTP bridge', () => {
     expect(await raw('/..%2f..%2fdata%2fcore.db')).toBe(404);
     expect(await raw('/../data/core.db')).toBe(404);
     expect(await raw('/', 'evil.example')).toBe(403);
+  });
+
+  it('takes the token from the header only: not from the address, on calls or on the event stream', async () => {
+    expect(bridge.url).toBe(`http://127.0.0.1:${bridge.port}/#token=${bridge.token}`);
+    const inQuery = await fetch(`http://127.0.0.1:${bridge.port}/api/status?token=${bridge.token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '[]',
+    });
+    expect(inQuery.status).toBe(401);
+    const events = await fetch(`http://127.0.0.1:${bridge.port}/api/events?token=${bridge.token}`);
+    expect(events.status).toBe(401);
+    await events.body?.cancel();
+  });
+
+  it('refuses a POST from another origin, or one that is not JSON, even with the token; writes nothing', async () => {
+    const foreign = await post('createSession', [{ id: 'csrf' }], bridge.token, {
+      'Content-Type': 'application/json',
+      Origin: 'https://evil.example',
+    });
+    expect(foreign).toMatchObject({ status: 403, body: { ok: false, error: { code: 'UNAUTHORIZED' } } });
+    // A form or a "simple" fetch from any page can send text/plain without a preflight: refused.
+    const plain = await post('createSession', [{ id: 'csrf' }], bridge.token, { 'Content-Type': 'text/plain' });
+    expect(plain).toMatchObject({ status: 415, body: { ok: false, error: { code: 'INVALID_INPUT' } } });
+    if (!plain.body.ok) expect(plain.body.error.message).toMatch(/^content-type: /);
+    const none = await post('createSession', [{ id: 'csrf' }], bridge.token, {});
+    expect(none.status).toBe(415);
+    const ids = await post('listSessions', []);
+    expect(ids.body.ok && (ids.body.value as { id: string }[]).map((s) => s.id)).not.toContain('csrf');
+    // The page's own origin is welcome.
+    const own = await post('status', [], bridge.token, {
+      'Content-Type': 'application/json; charset=utf-8',
+      Origin: `http://127.0.0.1:${bridge.port}`,
+    });
+    expect(own.status).toBe(200);
+  });
+
+  it('answers a malformed address with 400, not a crash', async () => {
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: bridge.port, path }, (r) => {
+          let body = '';
+          r.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const path of ['/%E0%A4%A', '/assets/%zz.js', '/api/%']) {
+      const res = await raw(path);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+    // The bridge still serves after them.
+    expect((await post('status', [])).status).toBe(200);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The HTTP bridge of browser mode: the built renderer and the same API as IPC (`POST /api/<method>` with the
  * arguments as a JSON array; server-sent events at `GET /api/events`), bound to 127.0.0.1 only and protected by
- * a random per-run token. API requests without it get 401; a Host header naming another site gets 403 (a page
- * elsewhere cannot reach the bridge through DNS rebinding). No CORS headers are sent, so other origins cannot
- * read answers.
+ * a random per-run token that API calls carry in the `Authorization` header only (the page reads it once from the
+ * address's fragment, which is never sent to a server). Without it: 401. A Host header naming another site: 403
+ * (no DNS rebinding). A POST must say `Content-Type: application/json` (415) and, when a browser sends an Origin,
+ * come from this bridge's own (403): together a leaked token is not enough for another page to write (CSRF).
+ * A malformed address (a bad `%` escape) is 400. No CORS headers are sent, so other origins cannot read answers.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -57,7 +59,7 @@ export interface Bridge {
   server: Server;
   port: number;
   token: string;
-  /** The address to open, token included. */
+  /** The address to open, the token in its fragment (`/#token=…`). */
   url: string;
   close(): Promise<void>;
 }
@@ -109,6 +111,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     return b.length === expected.length && timingSafeEqual(b, expected);
   };
   const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  const originOk = (origin: string): boolean =>
+    origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 
   const serveStatic = (res: ServerResponse, pathname: string): void => {
     const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
@@ -155,7 +159,14 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         fail(res, 403, 'UNAUTHORIZED', `host ${req.headers.host ?? '(none)'} is not this bridge`);
         return;
       }
-      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+        decodeURIComponent(url.pathname);
+      } catch {
+        fail(res, 400, 'INVALID_INPUT', 'url: malformed address (a bad % escape?)');
+        return;
+      }
       if (!url.pathname.startsWith('/api/')) {
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           fail(res, 405, 'INVALID_INPUT', `method ${req.method}: only GET serves files`);
@@ -165,7 +176,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         return;
       }
       const auth = req.headers.authorization;
-      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
+      // The header only: a token in the address would sit in history, logs and Referer headers.
+      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : null;
       if (!tokenOk(given)) {
         fail(res, 401, 'UNAUTHORIZED', 'token: missing or wrong; open the address `npm run serve` printed');
         return;
@@ -181,6 +193,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       }
       if (req.method !== 'POST') {
         fail(res, 405, 'INVALID_INPUT', `method ${req.method}: API calls are POST`);
+        return;
+      }
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originOk(origin)) {
+        fail(res, 403, 'UNAUTHORIZED', `origin ${origin}: API calls come from this bridge's own page only`);
+        return;
+      }
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        fail(res, 415, 'INVALID_INPUT', `content-type: expected application/json, got ${type || '(none)'}`);
         return;
       }
       let args: unknown;
@@ -211,7 +233,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     server,
     port,
     token,
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://127.0.0.1:${port}/#token=${token}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of streams) s.end();

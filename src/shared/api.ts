@@ -1,11 +1,23 @@
 /**
- * The one API contract between the renderer and the engine, whichever way it is
- * carried (Electron IPC through the preload, or the HTTP bridge in browser mode).
- * Every method returns a Promise; failures arrive as `{code, message}`.
+ * The one API contract between the renderer and the engine, whichever way it is carried (Electron IPC through
+ * the preload, the HTTP bridge in browser mode, the CLI, MCP). Each method is declared once, in `API` below:
+ * its positional arguments with their schemas, and what it resolves to. `StrataApi`, `STRATA_METHODS`, the
+ * preload, the IPC handlers, the HTTP bridge and argument checking all come from this table; the engine binding
+ * (`src/main/app/api.ts`) is typed by it, so a method without a binding does not compile.
  */
-import type { GraphInput, ImportInput, ListInput, ProfileInput } from './app-schema';
+import type { z } from 'zod';
+import {
+  graphInputSchema,
+  idSchema,
+  importInputSchema,
+  listInputSchema,
+  listTracesLimitSchema,
+  profileInputSchema,
+} from './app-schema';
 import type { EngineStats, GraphData, ImportJob, ImportPreview, ProfileResult, StrataEvent } from './app-types';
-import type { MessageInput, QueryInput, SessionInput } from './schema';
+import type { WireError } from './errors';
+import { StrataError } from './errors';
+import { markChecked, messagesInputSchema, parseInput, queryInputSchema, sessionInputSchema } from './schema';
 import type {
   Decision,
   EngineStatus,
@@ -18,73 +30,100 @@ import type {
   WriteTrace,
 } from './types';
 
-export interface StrataApi {
-  status(): Promise<EngineStatus>;
-  createSession(input: SessionInput): Promise<Session>;
-  addMessages(sessionId: string, messages: MessageInput[]): Promise<{ messageIds: string[]; trace: WriteTrace }>;
-  listSessions(): Promise<Session[]>;
-  listMessages(sessionId: string): Promise<Message[]>;
-  listTraces(limit?: number): Promise<WriteTrace[]>;
-  deleteMessage(messageId: string): Promise<{ messages: number; items: number }>;
-  deleteSession(sessionId: string): Promise<{ messages: number; items: number }>;
-  /** Hybrid retrieval across layers and stores, with every result's per-source ranks and provenance. */
-  query(input: QueryInput): Promise<QueryResult>;
-  /** One page of a layer's items, filtered by kind, session and text (case-insensitive substring). */
-  list(input: ListInput): Promise<ItemPage>;
-  /** An item or message with its provenance up to the source messages and down to everything derived from it. */
-  get(id: string): Promise<Provenance>;
-  /** Counts per layer and kind, rows per store, the background queue, the embedder. */
-  stats(): Promise<EngineStats>;
-  /** Entities and the relationships between them (the most connected first, up to a limit). */
-  graph(input?: GraphInput): Promise<GraphData>;
-  /** The facts that mention an entity. */
-  entityFacts(entityId: string): Promise<Item[]>;
-  /** M2 update decisions (add, update, no-op) with their reasons. */
-  decisions(sessionId?: string): Promise<Decision[]>;
-  /** Writes one synthetic batch sequentially, then in parallel, and removes it again: both traces side by side. */
-  profile(input?: ProfileInput): Promise<ProfileResult>;
-  /** Parses and validates a whole file first (a bad one is refused, nothing written), then imports in the background. */
-  startImport(input: ImportInput): Promise<ImportJob>;
-  /** What an import would write (sessions, messages, dates, the user, duplicates to skip); writes nothing. */
-  previewImport(input: ImportInput): Promise<ImportPreview>;
-  importStatus(jobId: string): Promise<ImportJob>;
-  /** Removes what a job wrote (a cancelled job's partial writes), cancelling it first if it runs. */
-  removeImport(jobId: string): Promise<{ messages: number; items: number; job: ImportJob }>;
-  /** Stops an import after the batch in flight; what was written stays. */
-  cancelImport(jobId: string): Promise<ImportJob>;
-  /** Waits until M1 and M2 are built for everything written so far. */
-  flush(): Promise<void>;
+interface ArgSpec<S extends z.ZodType = z.ZodType, O extends boolean = boolean> {
+  readonly name: string;
+  readonly schema: S;
+  readonly optional: O;
 }
 
-export type StrataMethod = keyof StrataApi;
+interface MethodSpec<A extends readonly ArgSpec[] = readonly ArgSpec[], R = unknown> {
+  readonly args: A;
+  /** Never set: carries the result type. */
+  readonly result?: R;
+}
 
-export const STRATA_METHODS = [
-  'status',
-  'createSession',
-  'addMessages',
-  'listSessions',
-  'listMessages',
-  'listTraces',
-  'deleteMessage',
-  'deleteSession',
-  'query',
-  'list',
-  'get',
-  'stats',
-  'graph',
-  'entityFacts',
-  'decisions',
-  'profile',
-  'startImport',
-  'previewImport',
-  'importStatus',
-  'removeImport',
-  'cancelImport',
-  'flush',
-] as const satisfies readonly StrataMethod[];
+const arg = <S extends z.ZodType>(name: string, schema: S): ArgSpec<S, false> => ({ name, schema, optional: false });
+const opt = <S extends z.ZodType>(name: string, schema: S): ArgSpec<S, true> => ({ name, schema, optional: true });
+/** `method<Result>()(...args)`: the result type is given, the argument types come from the schemas. */
+const method =
+  <R>() =>
+  <const A extends readonly ArgSpec[]>(...args: A): MethodSpec<A, R> => ({ args });
 
-/** What every IPC or HTTP call answers. */
-export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+type Deleted = { messages: number; items: number };
+
+export const API = {
+  status: method<EngineStatus>()(),
+  createSession: method<Session>()(opt('session', sessionInputSchema)),
+  addMessages: method<{ messageIds: string[]; trace: WriteTrace }>()(
+    arg('sessionId', idSchema),
+    arg('messages', messagesInputSchema),
+  ),
+  listSessions: method<Session[]>()(),
+  listMessages: method<Message[]>()(arg('sessionId', idSchema)),
+  listTraces: method<WriteTrace[]>()(opt('limit', listTracesLimitSchema)),
+  deleteMessage: method<Deleted>()(arg('messageId', idSchema)),
+  deleteSession: method<Deleted>()(arg('sessionId', idSchema)),
+  /** Hybrid retrieval across layers and stores, with every result's per-source ranks and provenance. */
+  query: method<QueryResult>()(arg('query', queryInputSchema)),
+  /** One page of a layer's items, filtered by kind, session and text (case-insensitive substring). */
+  list: method<ItemPage>()(arg('input', listInputSchema)),
+  /** An item or message with its provenance up to the source messages and down to everything derived from it. */
+  get: method<Provenance>()(arg('id', idSchema)),
+  /** Counts per layer and kind, rows per store, file sizes, the background queue, the embedder. */
+  stats: method<EngineStats>()(),
+  /** Entities and the relationships between them (the most connected first, up to a limit). */
+  graph: method<GraphData>()(opt('input', graphInputSchema)),
+  /** The facts that mention an entity. */
+  entityFacts: method<Item[]>()(arg('entityId', idSchema)),
+  /** M2 update decisions (add, update, no-op) with their reasons. */
+  decisions: method<Decision[]>()(opt('sessionId', idSchema)),
+  /** Writes one synthetic batch sequentially and in parallel (alternating rounds), and removes it again. */
+  profile: method<ProfileResult>()(opt('input', profileInputSchema)),
+  /** Parses and validates a whole file first (a bad one is refused, nothing written), then imports in the background. */
+  startImport: method<ImportJob>()(arg('input', importInputSchema)),
+  /** What an import would write (sessions, messages, dates, the user, duplicates to skip); writes nothing. */
+  previewImport: method<ImportPreview>()(arg('input', importInputSchema)),
+  importStatus: method<ImportJob>()(arg('jobId', idSchema)),
+  /** Removes what a job wrote (a cancelled job's partial writes), cancelling it first if it runs. */
+  removeImport: method<{ messages: number; items: number; job: ImportJob }>()(arg('jobId', idSchema)),
+  /** Stops an import after the batch in flight; what was written stays. */
+  cancelImport: method<ImportJob>()(arg('jobId', idSchema)),
+  /** Waits until M1 and M2 are built for everything written so far. */
+  flush: method<void>()(),
+} as const satisfies Record<string, MethodSpec>;
+
+type Table = typeof API;
+export type StrataMethod = keyof Table;
+
+/** A method's parameters, from its argument schemas: optional ones may be left out (always trailing). */
+type Params<A extends readonly unknown[]> = A extends readonly [infer H, ...infer T]
+  ? H extends ArgSpec<infer S, true>
+    ? [z.input<S>?, ...Params<T>]
+    : H extends ArgSpec<infer S, false>
+      ? [z.input<S>, ...Params<T>]
+      : never
+  : [];
+type ResultOf<M> = M extends MethodSpec<readonly ArgSpec[], infer R> ? R : never;
+
+export type ParamsOf<M extends StrataMethod> = Params<Table[M]['args']>;
+export type ResultOfMethod<M extends StrataMethod> = ResultOf<Table[M]>;
+
+/** Every method returns a Promise; failures arrive as `{code, message, details?}`. */
+export type StrataApi = { [M in StrataMethod]: (...args: ParamsOf<M>) => Promise<ResultOfMethod<M>> };
+
+export const STRATA_METHODS = Object.keys(API) as StrataMethod[];
+
+export function isStrataMethod(name: string): name is StrataMethod {
+  return Object.hasOwn(API, name);
+}
+
+/** What every IPC or HTTP call answers: a plain object, so it crosses `contextBridge`, IPC and JSON intact. */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/** What the preload exposes as `window.strata`: the same methods, each answering its ApiResult unchanged. */
+export type StrataBridge = { [M in StrataMethod]: (...args: ParamsOf<M>) => Promise<ApiResult<ResultOfMethod<M>>> } & {
+  subscribe(listener: (event: StrataEvent) => void): () => void;
+};
 
 /** What the renderer talks to: the API plus engine events (write traces, import progress, status). */
 export interface StrataClient extends StrataApi {
@@ -92,5 +131,34 @@ export interface StrataClient extends StrataApi {
   subscribe(listener: (event: StrataEvent) => void): () => void;
 }
 
+/** The IPC channel of one method. */
+export const ipcChannel = (m: StrataMethod): string => `strata:${m}`;
+
 /** The channel engine events travel on, over IPC (`webContents.send`) and as the SSE event name. */
 export const STRATA_EVENT_CHANNEL = 'strata:event';
+
+/**
+ * Checks a call's arguments against its table entry: the one check at the edge (IPC, HTTP, CLI, MCP). Throws
+ * INVALID_INPUT naming the field (`messages[0].text: must not be empty`). Returns the parsed arguments, marked as
+ * checked so the engine does not parse them again.
+ */
+export function checkArgs(m: StrataMethod, args: unknown): unknown[] {
+  const spec: readonly ArgSpec[] = API[m].args;
+  if (!Array.isArray(args)) {
+    throw new StrataError('INVALID_INPUT', 'args: expected an array of arguments', { field: 'args' });
+  }
+  if (args.length > spec.length) {
+    throw new StrataError('INVALID_INPUT', `args: ${m} takes at most ${spec.length} argument(s)`, {
+      field: 'args',
+    });
+  }
+  return spec.map(({ name, schema, optional }, i) => {
+    const value: unknown = args[i];
+    // null stands for "left out" (JSON has no undefined).
+    if (value === undefined || value === null) {
+      if (optional) return undefined;
+      throw new StrataError('INVALID_INPUT', `${name}: required`, { field: name });
+    }
+    return markChecked(schema, parseInput(schema, value, name));
+  });
+}

@@ -1,13 +1,13 @@
 /**
- * Input schemas of the app's API, and the argument table every edge (IPC, HTTP) checks a call against:
- * one schema per positional argument, so an error names the argument and the field inside it.
+ * Input schemas of the app's own methods (listing, graph, profile, import); the API table in `api.ts` names them
+ * per positional argument, so an error names the argument and the field inside it.
  */
 import { z } from 'zod';
-import type { StrataMethod } from './api';
-import { StrataError } from './errors';
-import { messagesInputSchema, parseInput, queryInputSchema, sessionInputSchema } from './schema';
+import { idSchema } from './schema';
 
-const id = z.string().min(1).max(256);
+export { idSchema };
+
+const id = idSchema;
 const layer = z.enum(['m0', 'm1', 'm2']);
 
 export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
@@ -32,6 +32,8 @@ export type GraphInput = z.input<typeof graphInputSchema>;
 export const profileInputSchema = z.strictObject({
   /** Chunks in the synthetic batch (default 500). */
   rows: z.number().int().min(1).max(10_000).optional(),
+  /** Rounds, each writing the batch once per mode, alternating which goes first (default 3). */
+  rounds: z.number().int().min(1).max(20).optional(),
 });
 export type ProfileInput = z.input<typeof profileInputSchema>;
 
@@ -59,59 +61,4 @@ export const importInputSchema = z.strictObject({
 });
 export type ImportInput = z.input<typeof importInputSchema>;
 
-type Arg = readonly [name: string, schema: z.ZodType, optional?: 'optional'];
-
-/** Positional arguments of every method, by name. */
-export const API_ARGS: Record<StrataMethod, readonly Arg[]> = {
-  status: [],
-  createSession: [['session', sessionInputSchema, 'optional']],
-  addMessages: [
-    ['sessionId', id],
-    ['messages', messagesInputSchema],
-  ],
-  listSessions: [],
-  listMessages: [['sessionId', id]],
-  listTraces: [['limit', z.number().int().min(1).max(2000), 'optional']],
-  deleteMessage: [['messageId', id]],
-  deleteSession: [['sessionId', id]],
-  query: [['query', queryInputSchema]],
-  list: [['input', listInputSchema]],
-  get: [['id', id]],
-  stats: [],
-  graph: [['input', graphInputSchema, 'optional']],
-  entityFacts: [['entityId', id]],
-  decisions: [['sessionId', id, 'optional']],
-  profile: [['input', profileInputSchema, 'optional']],
-  startImport: [['input', importInputSchema]],
-  previewImport: [['input', importInputSchema]],
-  importStatus: [['jobId', id]],
-  removeImport: [['jobId', id]],
-  cancelImport: [['jobId', id]],
-  flush: [],
-};
-
-/**
- * Checks a call's arguments against its table entry; throws INVALID_INPUT naming the field
- * (`messages[0].text: must not be empty`). Returns the arguments as given: the engine applies defaults itself.
- */
-export function checkArgs(method: StrataMethod, args: unknown): unknown[] {
-  const spec = API_ARGS[method];
-  if (!Array.isArray(args)) {
-    throw new StrataError('INVALID_INPUT', 'args: expected an array of arguments', { field: 'args' });
-  }
-  if (args.length > spec.length) {
-    throw new StrataError('INVALID_INPUT', `args: ${method} takes at most ${spec.length} argument(s)`, {
-      field: 'args',
-    });
-  }
-  spec.forEach(([name, schema, optional], i) => {
-    const value: unknown = args[i];
-    if (value === undefined || value === null) {
-      if (optional) return;
-      throw new StrataError('INVALID_INPUT', `${name}: required`, { field: name });
-    }
-    parseInput(schema, value, name);
-  });
-  // null stands for "left out" (JSON has no undefined).
-  return args.map((a) => (a === null ? undefined : a));
-}
+export const listTracesLimitSchema = z.number().int().min(1).max(2000);

@@ -1,5 +1,5 @@
-/** Plain data types of the app's own API (inspector, graph, import, profile, events). No runtime code. */
-import type { EmbedderStatus, EngineStatus, Layer, StoreName, WriteTrace } from './types';
+/** Plain data types of the app's own API (inspector, graph, import, profile, events), and the profile's trace tags. */
+import type { EmbedderStatus, EngineStatus, Layer, StoreName, WriteMode, WriteTrace } from './types';
 
 export interface StoreRows {
   rows: number;
@@ -104,12 +104,42 @@ export interface ImportJob {
   finishedAt: number | null;
 }
 
+/** Median and spread of one measure over the profile's rounds, in milliseconds. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface ProfileStats {
+  totalMs: Spread;
+  /** The journal's commit (core.db), the same work in both modes. */
+  journalMs: Spread;
+  /** The stores' fan-out: first store start to last store end, where the two modes differ. */
+  fanOutMs: Spread;
+}
+
 export interface ProfileResult {
   rows: number;
+  rounds: number;
+  /** The round whose total is the median, per mode (for the side-by-side waterfall). */
   sequential: WriteTrace;
   parallel: WriteTrace;
-  /** sequential totalMs / parallel totalMs. */
+  stats: Record<WriteMode, ProfileStats>;
+  /** Median sequential totalMs / median parallel totalMs. */
   ratio: number;
+  /** The same for the store fan-out alone. */
+  fanOutRatio: number;
+}
+
+/** The kinds profile traces carry: synthetic writes, kept out of the timings' percentiles. */
+export const PROFILE_TRACE_KIND: Record<WriteMode, string> = {
+  sequential: 'profile.sequential',
+  parallel: 'profile.parallel',
+};
+
+export function isProfileTrace(trace: Pick<WriteTrace, 'kind'>): boolean {
+  return trace.kind === PROFILE_TRACE_KIND.sequential || trace.kind === PROFILE_TRACE_KIND.parallel;
 }
 
 export type StrataEvent =

@@ -22,7 +22,9 @@ export function isPlainJson(value: unknown, seen: Set<object> = new Set()): bool
   return ok;
 }
 
-const id = z.string().min(1).max(256);
+/** An id given by a caller (session, message, item, job). */
+export const idSchema = z.string().min(1).max(256);
+const id = idSchema;
 const timestamp = z.union([
   z.number().finite().nonnegative(),
   z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not a parseable date' }),
@@ -103,8 +105,22 @@ function pathOf(root: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Parses or throws INVALID_INPUT naming the first bad field, e.g. `messages[2].text: required`. */
+// Values the API edge already parsed, with the schema they passed: the engine trusts them instead of parsing again.
+// Keyed by the parsed object itself (a fresh one zod made), so nothing else can carry the mark.
+const checked = new WeakMap<object, z.ZodType>();
+
+/** Marks a value `parseInput` returned as checked against `schema` (the API edge does this); returns it. */
+export function markChecked<T>(schema: z.ZodType, value: T): T {
+  if (value !== null && typeof value === 'object') checked.set(value, schema);
+  return value;
+}
+
+/**
+ * Parses or throws INVALID_INPUT naming the first bad field, e.g. `messages[2].text: required`. A value the edge
+ * already parsed with this schema (`markChecked`) is returned as it is: validated once, trusted inside.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: string): z.output<S> {
+  if (value !== null && typeof value === 'object' && checked.get(value) === schema) return value as z.output<S>;
   const res = schema.safeParse(value);
   if (res.success) return res.data;
   const issue = res.error.issues[0];

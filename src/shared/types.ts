@@ -184,6 +184,11 @@ export interface QueryHit {
   messageIds: string[];
   /** Results of other layers with the same provenance (a fact's own chunk, say), folded into this one. */
   grouped: { id: string; layer: Layer; kind: string; score: number }[];
+  /**
+   * Messages mode: the share of its better neighbour's score this message gained (answers follow questions), part of
+   * `score`; absent when no neighbour was scored.
+   */
+  neighbour?: { messageId: string; contribution: number };
 }
 
 export interface QuerySpan {

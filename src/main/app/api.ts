@@ -1,20 +1,20 @@
 /**
- * Binds the engine to the StrataApi contract that IPC and the HTTP bridge serve, and the one dispatcher both
- * use: arguments checked against the shared schemas, every answer an ApiResult, nothing thrown raw.
+ * The engine binding of every method in the API table (`shared/api.ts`), and the one dispatcher IPC, the HTTP
+ * bridge (and any other edge) call: arguments checked once against the table's schemas, every answer an
+ * ApiResult carrying `{code, message, details?}`, nothing thrown raw.
  */
-import type { ApiResult, StrataApi, StrataMethod } from '../../shared/api';
-import { STRATA_METHODS } from '../../shared/api';
-import { checkArgs } from '../../shared/app-schema';
+import { type ApiResult, checkArgs, isStrataMethod, type StrataApi } from '../../shared/api';
 import { StrataError, toWireError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 import type { ImportJobs } from './import';
-import { engineStats, entityFacts, graphData, listItems } from './inspector';
+import { entityFacts, graphData, listItems } from './inspector';
 import { profileWrites } from './profile';
 
 export interface AppServices {
   imports: ImportJobs;
 }
 
+/** To add a method: its entry in `API` (shared/api.ts), then its binding here; the type requires both. */
 export function engineApi(engine: Engine, app: AppServices): StrataApi {
   return {
     status: async () => engine.status(),
@@ -30,11 +30,11 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     deleteSession: (id) => engine.deleteSession(id),
     list: (input) => listItems(engine, input),
     get: (id) => engine.get(id),
-    stats: () => engineStats(engine),
+    stats: () => engine.stats(),
     graph: (input) => graphData(engine, input?.limit),
     entityFacts: (id) => entityFacts(engine, id),
     decisions: (sessionId) => engine.decisions(sessionId),
-    profile: (input) => profileWrites(engine, input?.rows),
+    profile: (input) => profileWrites(engine, input?.rows, input?.rounds),
     startImport: (input) => app.imports.start(input),
     previewImport: (input) => app.imports.preview(input),
     importStatus: async (jobId) => app.imports.get(jobId),
@@ -45,11 +45,7 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
   };
 }
 
-export function isStrataMethod(name: string): name is StrataMethod {
-  return (STRATA_METHODS as readonly string[]).includes(name);
-}
-
-/** Calls one method with its arguments checked; answers `{ok, value}` or `{ok: false, error: {code, message}}`. */
+/** Calls one method with its arguments checked; answers `{ok, value}` or `{ok: false, error: {code, message, details?}}`. */
 export async function callApi(api: StrataApi, method: string, args: unknown): Promise<ApiResult<unknown>> {
   try {
     if (!isStrataMethod(method)) {
@@ -60,7 +56,6 @@ export async function callApi(api: StrataApi, method: string, args: unknown): Pr
     const value = await fn.apply(api, checked);
     return { ok: true, value: value === undefined ? null : value };
   } catch (err) {
-    const wire = toWireError(err);
-    return { ok: false, error: { code: wire.code, message: wire.message } };
+    return { ok: false, error: toWireError(err) };
   }
 }

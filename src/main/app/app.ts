@@ -17,8 +17,10 @@ export class StrataApp {
   private constructor(readonly engine: Engine) {
     this.events = new EngineEvents(engine);
     const imports = new ImportJobs(engine, (job) => this.events.emit({ type: 'import', job }));
-    engine.storage.onTrace = (trace) => this.events.emit({ type: 'trace', trace });
-    engine.layers.onBuilt = (sessionId, layer) => imports.onBuilt(sessionId, layer);
+    engine.watch({
+      trace: (trace) => this.events.emit({ type: 'trace', trace }),
+      built: (sessionId, layer) => imports.onBuilt(sessionId, layer),
+    });
     this.api = engineApi(engine, { imports });
   }
 

@@ -40,7 +40,7 @@ export class EngineEvents {
   emitStatus(force = false): void {
     const status = this.engine.status();
     if (!status.open) return;
-    const queue = this.engine.layers.status();
+    const queue = this.engine.queueStatus();
     const key = JSON.stringify([status, queue]);
     if (!force && key === this.lastStatus) return;
     this.lastStatus = key;

@@ -44,7 +44,8 @@ async function everything(engine: Engine) {
   };
 }
 
-describe('export → import round trip', () => {
+// Builds M1/M2 for 19 sessions first: minutes on a loaded 2-core machine.
+describe('export → import round trip', { timeout: 600_000 }, () => {
   it('gives back every session, message, item (all layers, provenance, validity) and decision', async () => {
     const app = await StrataApp.open({ dataDir: temp(), embedder: 'hashing' });
     const job = await app.api.startImport({ name: 'conv-30', content: LOCOMO, samples: ['conv-30'] });

@@ -1,40 +1,25 @@
 /**
- * The inspector's reads over the engine: paged and text-filtered layer listings, the entity graph, an entity's
- * facts, and stats with file sizes. All reads go through the reader worker; nothing here touches SQLite.
+ * The inspector's reads over the engine: paged and text-filtered layer listings, the entity graph and an entity's
+ * facts. Everything goes through the engine's own read methods; nothing here touches storage or SQLite.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ListInput } from '../../shared/app-schema';
-import type { EngineStats, GraphData, GraphEntity } from '../../shared/app-types';
-import type { Item, ItemPage, StoreName } from '../../shared/types';
+import type { GraphData, GraphEntity } from '../../shared/app-types';
+import type { Item, ItemPage } from '../../shared/types';
 import type { Engine } from '../engine/engine';
-import { FILES } from '../engine/storage/migrations';
 
-export async function listItems(engine: Engine, input: ListInput): Promise<ItemPage> {
-  const { ids, total } = await engine.storage.read('searchItemIds', {
-    layer: input.layer,
-    ...(input.kind !== undefined && { kind: input.kind }),
-    ...(input.sessionId !== undefined && { sessionId: input.sessionId }),
-    ...(input.text !== undefined && { text: input.text }),
-    limit: input.limit ?? 100,
-    offset: input.offset ?? 0,
-  });
-  if (ids.length === 0) return { items: [], total };
-  const { items } = await engine.storage.read('items', { ids, withVectors: false });
-  return { items, total };
+export function listItems(engine: Engine, input: ListInput): Promise<ItemPage> {
+  const { layer, limit = 100, offset = 0, ...filters } = input;
+  return engine.list(layer, filters, { limit, offset });
 }
 
-export async function entityFacts(engine: Engine, entityId: string): Promise<Item[]> {
-  const ids = await engine.storage.read('linkedFrom', { dst: entityId, kind: 'mentions' });
-  if (ids.length === 0) return [];
-  const { items } = await engine.storage.read('items', { ids, withVectors: false });
-  return items.filter((i) => i.kind === 'fact');
+export function entityFacts(engine: Engine, entityId: string): Promise<Item[]> {
+  return engine.itemsLinkingTo(entityId, 'mentions', 'fact');
 }
 
 export async function graphData(engine: Engine, limit = 300): Promise<GraphData> {
   const [entities, relationships] = await Promise.all([
-    engine.storage.read('itemsByKind', { kind: 'entity' }),
-    engine.storage.read('itemsByKind', { kind: 'relationship' }),
+    engine.itemsOfKind('entity'),
+    engine.itemsOfKind('relationship'),
   ]);
   const rels = relationships.flatMap((r) => {
     const from = r.links.find((l) => l.kind === 'from')?.dst;
@@ -62,25 +47,4 @@ export async function graphData(engine: Engine, limit = 300): Promise<GraphData>
     totalEntities: all.length,
     totalRelationships: rels.length,
   };
-}
-
-function bytesOf(path: string): number {
-  let n = 0;
-  for (const p of [path, `${path}-wal`]) {
-    try {
-      n += statSync(p).size;
-    } catch {
-      // A file that is not there (no WAL yet) weighs nothing.
-    }
-  }
-  return n;
-}
-
-export async function engineStats(engine: Engine): Promise<EngineStats> {
-  const s = await engine.stats();
-  const roles: (StoreName | 'core')[] = ['core', 'vector', 'keyword', 'graph'];
-  const fileBytes = Object.fromEntries(
-    roles.map((r) => [r, bytesOf(join(engine.storage.dataDir, FILES[r]))]),
-  ) as EngineStats['fileBytes'];
-  return { ...s, stores: s.stores as EngineStats['stores'], fileBytes };
 }

@@ -4,6 +4,9 @@
  * everything below trusts its types.
  */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineStats } from '../../shared/app-types';
 import { StrataError } from '../../shared/errors';
 import {
   type MessageInput,
@@ -17,6 +20,7 @@ import {
 import type {
   Decision,
   EngineStatus,
+  Item,
   ItemPage,
   Layer,
   Message,
@@ -35,7 +39,8 @@ import { InFlight } from './in-flight';
 import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
 import { chunkItems, LayerPipeline } from './layers/pipeline';
 import { runQuery } from './retrieval/query';
-import { StorageManager, type StoreOutcome } from './storage/manager';
+import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
+import { FILES } from './storage/migrations';
 import type { MessageRow } from './workers/protocol';
 import { nowMs } from './workers/protocol';
 
@@ -294,10 +299,57 @@ export class Engine {
     await this.storage.settle();
   }
 
-  /** One page of a layer's items, optionally of one kind or session. */
+  get dataDir(): string {
+    return this.storage.dataDir;
+  }
+
+  /** Every write trace as it is made, and each session's layer once built (the app's events and import progress). */
+  watch(listener: { trace?(trace: WriteTrace): void; built?(sessionId: string, layer: 'm1' | 'm2'): void }): void {
+    if (listener.trace) this.storage.onTrace = listener.trace;
+    if (listener.built) this.layers.onBuilt = listener.built;
+  }
+
+  /** The background queue: what is waiting to be built, and its last error. */
+  queueStatus(): ReturnType<LayerPipeline['status']> {
+    return this.layers.status();
+  }
+
+  /** Every item of one kind, in write order (the graph view's entities and relationships). */
+  itemsOfKind(kind: string): Promise<Item[]> {
+    return this.storage.read('itemsByKind', { kind });
+  }
+
+  /** The items of `kind` that link to `dst` with `link` (an entity's facts: `'fact'` items linking by `'mentions'`). */
+  async itemsLinkingTo(dst: string, link: string, kind: string): Promise<Item[]> {
+    const ids = await this.storage.read('linkedFrom', { dst, kind: link });
+    if (ids.length === 0) return [];
+    const { items } = await this.storage.read('items', { ids, withVectors: false });
+    return items.filter((i) => i.kind === kind);
+  }
+
+  /**
+   * A synthetic batch written to the journal and every store in its own mode (the profile's sequential and parallel
+   * rounds), and removed again with `removeItems`. The engine's own mode is untouched: writes arriving meanwhile
+   * run as they always do.
+   */
+  writeBatch(batch: Pick<WriteBatch, 'items' | 'vectors' | 'kind' | 'layer' | 'mode'>): Promise<WriteResult> {
+    return this.writing(() => this.storage.writeToAll(batch));
+  }
+
+  /** Removes items written with `writeBatch` (the idle maintenance that follows checkpoints the files). */
+  removeItems(ids: string[]): Promise<void> {
+    return this.writing(async () => {
+      await this.storage.deleteItems(ids);
+    });
+  }
+
+  /**
+   * One page of a layer's items, optionally of one kind or session, or containing a text (a case-insensitive
+   * substring, `%` and `_` literal).
+   */
   list(
     layer: Layer,
-    filters: { kind?: string; sessionId?: string } = {},
+    filters: { kind?: string; sessionId?: string; text?: string } = {},
     page: { limit?: number; offset?: number } = {},
   ): Promise<ItemPage> {
     if (!['m0', 'm1', 'm2'].includes(layer)) {
@@ -347,13 +399,8 @@ export class Engine {
     return this.storage.read('decisions', sessionId === undefined ? {} : { sessionId });
   }
 
-  /** Counts per layer and kind and per store, queue depths, the embedder. */
-  async stats(): Promise<{
-    layers: { layer: string; kind: string; n: number }[];
-    stores: Record<string, { rows: number }>;
-    queue: ReturnType<LayerPipeline['status']>;
-    embedder: EmbedderStatus;
-  }> {
+  /** Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder. */
+  async stats(): Promise<EngineStats> {
     const [layers, core, vector, keyword, graph] = await Promise.all([
       this.storage.read('layerCounts', {}),
       this.storage.storeCounts('core'),
@@ -361,9 +408,14 @@ export class Engine {
       this.storage.storeCounts('keyword'),
       this.storage.storeCounts('graph'),
     ]);
+    const roles = ['core', 'vector', 'keyword', 'graph'] as const;
+    const fileBytes = Object.fromEntries(
+      roles.map((r) => [r, bytesOf(join(this.storage.dataDir, FILES[r]))]),
+    ) as EngineStats['fileBytes'];
     return {
       layers,
       stores: { core, vector, keyword, graph },
+      fileBytes,
       queue: this.layers.status(),
       embedder: this.status().embedder,
     };
@@ -388,6 +440,19 @@ export class Engine {
       await this.embedder.close?.();
     }
   }
+}
+
+/** Bytes of a database file and its WAL; a file that is not there (no WAL yet) weighs nothing. */
+function bytesOf(path: string): number {
+  let n = 0;
+  for (const p of [path, `${path}-wal`]) {
+    try {
+      n += statSync(p).size;
+    } catch {
+      // Not there: nothing to count.
+    }
+  }
+  return n;
 }
 
 /**

@@ -431,15 +431,13 @@ describe('createLlmExtractor: every failure falls back to the rules', () => {
       // Never answers: the request hangs until the extractor aborts it.
     };
     const fallback = makeFallback();
-    const started = performance.now();
+    // The behaviour, not the clock: it gave up on its own timeout (named in the reason), asked once, and the
+    // rules answered; the test's own timeout is the bound against a hang.
     await expectFallback(
       createLlmExtractor({ url: baseUrl, model: MODEL, timeoutMs: 200 }, fallback),
       fallback,
       /^timeout: .*within 200 ms/,
     );
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(5_000);
     expect(seen).toHaveLength(1);
   }, 10_000);
 

@@ -4,7 +4,11 @@
  * Pure: the caller loads the held facts and applies the decision.
  */
 
+import { normalizeKey } from '../text';
 import type { HeldFact, UpdateDecision } from './types';
+
+/** The comparison key lives with the engine's other text rules; re-exported for the extractors that import it here. */
+export { normalizeKey };
 
 export interface UpdateCandidate {
   subject: string;
@@ -12,26 +16,6 @@ export interface UpdateCandidate {
   object: string;
   stateful: boolean;
   validFrom: number;
-}
-
-const LEADING_ARTICLE = /^(?:a|an|the)\s+/;
-
-/**
- * The comparison key for names, predicates and objects: "The LGBTQ  Support Group's" and
- * "lgbtq support group" must meet, so case, curly quotes, possessives, punctuation, spacing and a
- * leading article do not count.
- */
-export function normalizeKey(s: string): string {
-  return s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\u2018\u2019\u02bc`]/g, "'")
-    .replace(/'s\b|s'(?=\s|$)/g, (m) => (m === "'s" ? '' : 's'))
-    .replace(/[^\p{L}\p{N}'&]+/gu, ' ')
-    .replace(/'/g, '')
-    .trim()
-    .replace(/\s+/g, ' ')
-    .replace(LEADING_ARTICLE, '');
 }
 
 function sameLocalDay(a: number, b: number): boolean {

@@ -4,6 +4,7 @@
  * little alone), and a long message is split at sentence ends. Every chunk line is
  * prefixed with its speaker. Pure functions: the engine writes what they plan.
  */
+import { chunkId } from '../ids';
 
 export interface ChunkSource {
   id: string;
@@ -66,7 +67,7 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
     if (run.length === 0) return;
     const first = run[0] as ChunkSource;
     plans.push({
-      id: `chunk:${first.id}`,
+      id: chunkId(first.id),
       text: run.map((m) => `${m.speaker}: ${m.text}`).join('\n'),
       messageIds: run.map((m) => m.id),
       speakers: [...new Set(run.map((m) => m.speaker))],
@@ -87,7 +88,7 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
     const parts = tokens > opts.maxTokens ? splitLong(m.text, opts.maxTokens) : [m.text];
     parts.forEach((part, i) => {
       plans.push({
-        id: i === 0 ? `chunk:${m.id}` : `chunk:${m.id}#${i + 1}`,
+        id: chunkId(m.id, i + 1),
         text: `${m.speaker}: ${part}`,
         messageIds: [m.id],
         speakers: [m.speaker],

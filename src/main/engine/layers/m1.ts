@@ -5,6 +5,7 @@
  * its participants and its time range. Pure functions over chunks and vectors.
  */
 import nlp from 'compromise';
+import { GENERIC_NOUNS } from '../text';
 
 export interface SegmentChunk {
   id: string;
@@ -107,8 +108,6 @@ export interface EpisodeDraft {
   end: number;
 }
 
-const STOP = new Set(['thing', 'things', 'time', 'lot', 'way', 'day', 'something', 'anything', 'everything', 'one']);
-
 /** Title from the span's most frequent noun phrases; summary from the chunks nearest its centroid, in order. */
 export function describeEpisode(
   chunks: readonly SegmentChunk[],
@@ -124,7 +123,7 @@ export function describeEpisode(
       .replace(/^(the|a|an|my|your|our|their|his|her)\s+/, '')
       .replace(/[^\p{L}\p{N} '-]/gu, '')
       .trim();
-    if (key.length < 3 || STOP.has(key) || key.split(' ').length > 4) continue;
+    if (key.length < 3 || GENERIC_NOUNS.has(key) || key.split(' ').length > 4) continue;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);

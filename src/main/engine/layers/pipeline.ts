@@ -6,13 +6,14 @@
  * fact whether it is new, a repeat or a successor. Each step writes all of its
  * items in one parallel fan-out. `flush()` waits for the queue to drain.
  */
-import { createHash } from 'node:crypto';
 import type { Item, Message } from '../../../shared/types';
 import type { Embedder, EmbedOptions } from '../embed/embedder';
 import type { ExtractedFact, Extraction, Extractor, HeldFact } from '../extract/types';
-import { decideUpdate, normalizeKey } from '../extract/update';
+import { decideUpdate } from '../extract/update';
+import { entityId, episodeId, factId, relationshipId } from '../ids';
 import type { StorageManager } from '../storage/manager';
 import type { ItemInput } from '../storage/validate';
+import { normalizeKey } from '../text';
 import type { DecisionRow } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
 import { CHUNK_DEFAULTS, type ChunkOptions, type ChunkSource, planChunks } from './m0';
@@ -34,8 +35,6 @@ export interface PipelineStatus {
   processed: number;
   lastError: { code: string; message: string } | null;
 }
-
-const hash = (s: string): string => createHash('sha1').update(s).digest('hex').slice(0, 16);
 
 /** The M0 chunk items for a run of messages of one session. */
 export function chunkItems(
@@ -216,7 +215,7 @@ export class LayerPipeline {
         const members = span.map((i) => segChunks[i] as SegmentChunk);
         const d = describeEpisode(members, vectors ?? new Float32Array(0), dim);
         drafts.push({
-          id: `episode:${(members[0] as SegmentChunk).id}`,
+          id: episodeId((members[0] as SegmentChunk).id),
           layer: 'm1',
           kind: 'episode',
           sessionId,
@@ -297,7 +296,6 @@ export class LayerPipeline {
           ? `extraction via ${extraction.via}: ${extraction.llmError}`
           : `extraction via ${extraction.via}`,
       );
-      const entityId = (name: string) => `entity:${normalizeKey(name)}`;
       const existingEntities = new Map(
         (
           await this.storage.read('items', {
@@ -338,7 +336,7 @@ export class LayerPipeline {
       for (const fact of extraction.facts) {
         const subjectKey = normalizeKey(fact.subject);
         const held = heldBySubject.get(subjectKey) ?? [];
-        const id = `fact:${hash(`${episode.id}|${normalizeKey(fact.text)}`)}`;
+        const id = factId(episode.id, fact.text);
         const decision = decideUpdate(
           fact,
           held.filter((h) => h.id !== id),
@@ -359,7 +357,7 @@ export class LayerPipeline {
           reason: decision.reason,
         });
         if (decision.action === 'noop') continue;
-        const item = factItem(id, sessionId, episode.id, fact, extraction.via, entityId);
+        const item = factItem(id, sessionId, episode.id, fact, extraction.via);
         items.set(id, item);
         held.push(heldFact({ ...asItem(item), validTo: null }));
         if (decision.action === 'update') {
@@ -381,7 +379,7 @@ export class LayerPipeline {
       }
 
       for (const r of extraction.relationships) {
-        const id = `relationship:${hash(`${normalizeKey(r.from)}|${normalizeKey(r.kind)}|${normalizeKey(r.to)}`)}`;
+        const id = relationshipId(r.from, r.kind, r.to);
         items.set(id, {
           id,
           layer: 'm2',
@@ -433,14 +431,7 @@ export class LayerPipeline {
   }
 }
 
-function factItem(
-  id: string,
-  sessionId: string,
-  episodeId: string,
-  fact: ExtractedFact,
-  via: string,
-  entityId: (name: string) => string,
-): ItemInput {
+function factItem(id: string, sessionId: string, episodeId: string, fact: ExtractedFact, via: string): ItemInput {
   return {
     id,
     layer: 'm2',

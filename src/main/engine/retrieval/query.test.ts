@@ -187,6 +187,23 @@ describe('fusion', () => {
     expect((r.hits[0] as QueryHit).grouped.length).toBeGreaterThan(0);
     expect(new Set(r.hits.map((h) => h.id)).size).toBe(r.hits.length);
   });
+
+  it('explains a message that ranks only through its neighbour: the neighbour and its share make up the score', async () => {
+    // Keyword only, so just the message that names the puppy scores on its own; its neighbours rank through it.
+    const r = await ask('puppy called Biscuit', { returns: 'messages', k: 50, layers: ['m0'], ...only('keyword') });
+    expect(r.hits[0]?.id).toBe('s1-m3');
+    const lifted = r.hits.filter((h) => Object.keys(h.sources).length === 0);
+    expect(lifted.map((h) => h.id).sort()).toEqual(['s1-m2', 's1-m4']);
+    for (const h of lifted) {
+      expect(h.neighbour).toBeDefined();
+      expect(h.neighbour?.contribution).toBeCloseTo(h.score, 10);
+      const own = await engine.get(h.id);
+      const session = await engine.listMessages(own.item.sessionId as string);
+      const at = session.findIndex((m) => m.id === h.id);
+      expect([session[at - 1]?.id, session[at + 1]?.id]).toContain(h.neighbour?.messageId);
+    }
+    for (const h of r.hits) if (h.neighbour) expect(h.neighbour.contribution).toBeLessThanOrEqual(h.score + 1e-12);
+  });
 });
 
 describe('filters and time', () => {

@@ -10,6 +10,7 @@ import { StrataError } from '../../../shared/errors';
 import { parseInput, type QueryInput, queryInputSchema, toEpochMs } from '../../../shared/schema';
 import type { Layer, QueryHit, QueryResult, QuerySource, QuerySpan, SourceScore } from '../../../shared/types';
 import type { Embedder } from '../embed/embedder';
+import { idKind } from '../ids';
 import type { StorageManager } from '../storage/manager';
 import type { SearchMethods } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
@@ -22,8 +23,8 @@ type Hydrated = SearchMethods['hydrate']['result']['items'][number];
 const ALL_LAYERS: readonly Layer[] = ['m0', 'm1', 'm2'];
 /**
  * Entities and relationships are the graph's structure more than memories in their own right: a bare name or "A
- * mentioned with B" matches many queries by its shortness alone, so their contributions count for less. (Engine ids
- * start with their kind: `chunk:`, `episode:`, `fact:`, `entity:`, `relationship:`.)
+ * mentioned with B" matches many queries by its shortness alone, so their contributions count for less. (An id names
+ * its kind: ids.ts.)
  */
 export const KIND_WEIGHT: Readonly<Record<string, number>> = { entity: 0.3, relationship: 0.3 };
 /**
@@ -41,7 +42,6 @@ export const MESSAGE_KIND_WEIGHT: Readonly<Record<string, number>> = {
 export const MESSAGE_RRF_K = 10;
 /** An item's score is shared among its n messages as score / n^0.75: an episode's eight get less each than a chunk's one. */
 const SHARE_EXPONENT = 0.75;
-const kindOf = (id: string): string => id.slice(0, id.indexOf(':'));
 
 /** In messages mode, a message also gains this share of its better neighbour's score (answers follow questions). */
 export const NEIGHBOUR_SHARE = 0.5;
@@ -197,7 +197,7 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
 
   const t0 = nowMs();
   const kinds = o.returns === 'messages' ? MESSAGE_KIND_WEIGHT : KIND_WEIGHT;
-  const weightOf = (id: string) => o.weights[layerOf.get(id) ?? 'm0'] * (kinds[kindOf(id)] ?? 1);
+  const weightOf = (id: string) => o.weights[layerOf.get(id) ?? 'm0'] * (kinds[idKind(id)] ?? 1);
   const sourceWeights = { vector: o.weights.vector, keyword: o.weights.keyword, graph: o.weights.graph };
   let fused = fuseRrf(lists as Record<string, RankedHit[]>, sourceWeights, o.rrfK, weightOf);
 
@@ -318,14 +318,15 @@ async function messageHits(
   const ownScore = (id: string | null) => (id ? (own.get(id)?.score ?? 0) : 0);
   const ranked = [...rows.values()]
     .filter((r) => !o.sessionIds || o.sessionIds.includes(r.message.sessionId))
-    .map((r) => ({
-      r,
-      score: ownScore(r.message.id) + NEIGHBOUR_SHARE * Math.max(ownScore(r.before), ownScore(r.after)),
-    }))
+    .map((r) => {
+      const better = ownScore(r.after) > ownScore(r.before) ? r.after : r.before;
+      const lift = NEIGHBOUR_SHARE * ownScore(better);
+      return { r, score: ownScore(r.message.id) + lift, neighbour: better && lift > 0 ? better : null, lift };
+    })
     .filter((x) => x.score > 0)
     .sort((a, b) => b.score - a.score || (a.r.message.id < b.r.message.id ? -1 : 1))
     .slice(0, o.k);
-  return ranked.map(({ r, score }, i) => {
+  return ranked.map(({ r, score, neighbour, lift }, i) => {
     const e = own.get(r.message.id);
     return {
       id: r.message.id,
@@ -343,6 +344,7 @@ async function messageHits(
         const h = info.get(f.id) as Hydrated;
         return { id: h.id, layer: h.layer, kind: h.kind, score: f.score };
       }),
+      ...(neighbour && { neighbour: { messageId: neighbour, contribution: lift } }),
     };
   });
 }

@@ -1,18 +1,11 @@
 /**
- * Reads the inspector needs beyond the layers' own: item ids matching a text filter (a case-insensitive
- * substring, paged, with the total), and the items linking to one (an entity's facts). Runs on the reader worker;
- * the items themselves come from the layer reads' `items`.
+ * Reads the inspector needs beyond the layers' own: the items linking to one (an entity's facts). Runs on the
+ * reader worker; the items themselves come from the layer reads' `items` (and listings from `listItems`).
  */
-import type { Layer } from '../../../shared/types';
 import type { Handlers, ReaderMethods } from '../workers/protocol';
-import { itemFilter } from './layer-reads';
 import type { DB } from './sqlite';
 
 export interface InspectorReadMethods {
-  searchItemIds: {
-    params: { layer: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
-    result: { ids: string[]; total: number };
-  };
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
@@ -21,15 +14,6 @@ export function createInspectorReads(core: DB): Pick<Handlers<ReaderMethods>, ke
     'SELECT src FROM links WHERE dst = ? AND kind = ? ORDER BY src',
   );
   return {
-    searchItemIds: ({ layer, kind, sessionId, text, limit, offset }) => {
-      const { where: w, args } = itemFilter({ layer, kind, sessionId, text });
-      const total = core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ?? 0;
-      const ids = core
-        .prepare<unknown[], { id: string }>(`SELECT id FROM items ${w} ORDER BY rowid LIMIT ? OFFSET ?`)
-        .all(...args, limit, offset)
-        .map((r) => r.id);
-      return { ids, total };
-    },
     linkedFrom: ({ dst, kind }) => linked.all(dst, kind).map((r) => r.src),
   };
 }

@@ -128,8 +128,8 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
         .all(sessionId, ...kinds);
       return withVectors(rows, want);
     },
-    listItems: ({ layer, kind, sessionId, limit, offset }): ItemPage => {
-      const { where: w, args } = itemFilter({ layer, kind, sessionId });
+    listItems: ({ layer, kind, sessionId, text, limit, offset }): ItemPage => {
+      const { where: w, args } = itemFilter({ layer, kind, sessionId, text });
       const total = (core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ??
         0) as number;
       const rows = core

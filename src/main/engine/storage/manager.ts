@@ -86,6 +86,8 @@ export interface WriteBatch {
   before?: { stage: string; start: number; end: number; rows: number; threadId?: number }[];
   /** Plain remarks kept with the trace (for example which extractor ran, and why the LLM path fell back). */
   notes?: string[];
+  /** This batch's own write mode (the profile's sequential round); the manager's `mode` is never flipped for it. */
+  mode?: WriteMode;
 }
 
 export type StoreOutcome =
@@ -261,7 +263,7 @@ export class StorageManager {
     validateVectors(batch.vectors, batch.items.length, this.dim);
     const validatedAt = nowMs();
     let run: Promise<WriteResult>;
-    if (this.mode === 'sequential') {
+    if ((batch.mode ?? this.mode) === 'sequential') {
       // Sequential mode: one SQLite write at a time across the whole engine, like a loop over backends.
       run = this.serial.then(() => this.writeNow(batch, targets, startedAt, validatedAt));
       this.serial = run.catch(() => undefined);
@@ -336,7 +338,7 @@ export class StorageManager {
         outcomes[store] = outcome;
         spans.push(s);
       };
-      if (this.mode === 'sequential') {
+      if ((batch.mode ?? this.mode) === 'sequential') {
         for (const s of targets) await runStore(s);
       } else {
         await Promise.all(targets.map(runStore));
@@ -365,7 +367,7 @@ export class StorageManager {
       const trace: WriteTrace = {
         id: randomUUID(),
         kind: batch.kind ?? (targets.length === STORE_NAMES.length ? 'writeToAll' : `writeToStore.${targets[0]}`),
-        mode: this.mode,
+        mode: batch.mode ?? this.mode,
         startedAt: origin,
         totalMs: endedAt - origin,
         rows: batch.items.length,

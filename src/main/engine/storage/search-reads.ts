@@ -6,18 +6,10 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Layer, Message } from '../../../shared/types';
-import { normalizeKey } from '../extract/update';
+import { entityIdForKey } from '../ids';
+import { normalizeKey, STOP_WORDS } from '../text';
 import type { Handlers, SearchMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
-
-/** Words that never name an entity on their own (the graph source ignores them). */
-const NOT_NAMES = new Set(
-  (
-    'a an and are as at be been but by can could did do does for from had has have he her his how i if in into is ' +
-    'it its me my no not of on or our she so than that the their them then there they this to was we were what when ' +
-    'where which who why will with would you your'
-  ).split(' '),
-);
 
 interface Dbs {
   core: DB;
@@ -136,12 +128,13 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       for (let n = 1; n <= 4; n++) {
         for (let i = 0; i + n <= words.length; i++) {
           const key = normalizeKey(words.slice(i, i + n).join(' '));
-          if (key.length > 1 && !(n === 1 && NOT_NAMES.has(key))) keys.add(key);
+          // A stop word never names an entity on its own.
+          if (key.length > 1 && !(n === 1 && STOP_WORDS.has(key))) keys.add(key);
         }
       }
       const entities = new Map<string, string>();
       for (const key of keys) {
-        const e = entityById.get(`entity:${key}`);
+        const e = entityById.get(entityIdForKey(key));
         if (e) entities.set(e.id, e.name);
       }
       for (const a of entitiesWithAliases.all()) if (keys.has(normalizeKey(a.alias))) entities.set(a.id, a.alias);

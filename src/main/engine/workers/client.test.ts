@@ -65,7 +65,7 @@ describe('worker protocol', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(StrataError);
-    expect(err).toMatchObject({ code: 'INTERNAL', message: 'graph worker has no method "append"' });
+    expect(err).toMatchObject({ code: 'INTERNAL', message: 'graph.append: graph worker has no method "append"' });
   });
 
   it('refuses work before open', async () => {

@@ -89,7 +89,7 @@ export class WorkerClient<R extends Role> {
       this.pending.delete(msg.seq);
       const timing: CallTiming = { sentAt: p.sentAt, t0: msg.t0, t1: msg.t1, threadId: this.threadId };
       if (msg.ok) p.resolve({ result: msg.result, timing });
-      else p.reject(StrataError.fromWire(msg.error));
+      else p.reject(StrataError.fromWire(msg.error, `${this.role}.${p.req.method}`));
     });
     worker.on('error', (err) => {
       // An uncaught error ends the thread; 'exit' follows and handles the restart. Keep the cause for its message.

@@ -52,7 +52,13 @@ port.on('message', (req: Request) => {
       const result = await (fn as (p: unknown) => Promise<unknown>)(req.params);
       res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
     } catch (err) {
-      res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
+      res = {
+        seq: req.seq,
+        ok: false,
+        error: toWireError(err, { stack: process.env.NODE_ENV !== 'production' }),
+        t0,
+        t1: nowMs(),
+      };
     }
     const vectors = res.ok ? (res.result as { vectors?: Float32Array }).vectors : undefined;
     port.postMessage(res, vectors ? [vectors.buffer as ArrayBuffer] : []);

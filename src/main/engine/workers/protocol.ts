@@ -275,7 +275,7 @@ export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
     result: { items: Item[]; vectors: Float32Array | null };
   };
   listItems: {
-    params: { layer?: Layer; kind?: string; sessionId?: string; limit: number; offset: number };
+    params: { layer?: Layer; kind?: string; sessionId?: string; text?: string; limit: number; offset: number };
     result: ItemPage;
   };
   factsBySubject: { params: { subjects: string[] }; result: Item[] };

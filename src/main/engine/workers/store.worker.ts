@@ -75,7 +75,13 @@ port.on('message', (req: Request) => {
     const result = handle(req);
     res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
   } catch (err) {
-    res = { seq: req.seq, ok: false, error: toWireError(err), t0, t1: nowMs() };
+    res = {
+      seq: req.seq,
+      ok: false,
+      error: toWireError(err, { stack: process.env.NODE_ENV !== 'production' }),
+      t0,
+      t1: nowMs(),
+    };
   }
   // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
   const transfer: ArrayBuffer[] = [];

@@ -1,104 +1,108 @@
 /**
  * The renderer's one way to the engine: `window.strata` in Electron (the preload), otherwise the HTTP bridge of
- * browser mode, with the per-run token taken from the address `npm run serve` printed. Either way a failure is
- * an ApiError carrying the engine's code.
+ * browser mode. Both answer ApiResults, unwrapped by the same code (`shared/envelope.ts`): a failure is an ApiError
+ * with the engine's code, message and details, whichever way it came.
  */
-import { type ApiResult, STRATA_METHODS, type StrataApi, type StrataClient } from '../../../shared/api';
+import type { ApiResult, StrataApi, StrataBridge, StrataClient } from '../../../shared/api';
 import type { StrataEvent } from '../../../shared/app-types';
+import { ApiError, apiOver, toApiError } from '../../../shared/envelope';
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err !== null && typeof err === 'object' && 'code' in err && 'message' in err) {
-    // Electron's invoke prefixes remote errors; the code survives as a property.
-    return new ApiError(String(err.code), String(err.message).replace(/^Error invoking remote method '[^']+': /, ''));
-  }
-  return new ApiError('INTERNAL', err instanceof Error ? err.message : String(err));
-}
+export { ApiError, toApiError };
 
 const TOKEN_KEY = 'strata.token';
 
-/** The bridge token: from `?token=` once (then dropped from the address bar), afterwards from this tab's storage. */
+/**
+ * The bridge token: read once from the address's fragment (`#token=…`, which browsers never send to a server or
+ * put in a Referer), kept in this tab's sessionStorage, and dropped from the address bar.
+ */
 function bridgeToken(): string {
   const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get('token');
+  const fragment = new URLSearchParams(url.hash.replace(/^#/, ''));
+  const fromUrl = fragment.get('token');
   if (fromUrl) {
     sessionStorage.setItem(TOKEN_KEY, fromUrl);
-    url.searchParams.delete('token');
-    window.history.replaceState(null, '', url.pathname + url.search + url.hash);
+    fragment.delete('token');
+    const rest = fragment.toString();
+    window.history.replaceState(null, '', url.pathname + url.search + (rest ? `#${rest}` : ''));
     return fromUrl;
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
+/** Reads a server-sent event stream from a fetch body (EventSource cannot send the token header). */
+async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: StrataEvent) => void): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += decoder.decode(value, { stream: true });
+    let end = buf.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      const data = block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
+      if (data) onEvent(JSON.parse(data) as StrataEvent);
+      end = buf.indexOf('\n\n');
+    }
+  }
+}
+
 function httpClient(): StrataClient {
   const token = bridgeToken();
-  const call = async (method: string, args: unknown[]): Promise<unknown> => {
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` };
+  const api = apiOver(async (method, args) => {
     let res: Response;
     try {
-      res = await fetch(`/api/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify(args),
-      });
+      res = await fetch(`/api/${method}`, { method: 'POST', headers, body: JSON.stringify(args) });
     } catch (err) {
       throw new ApiError('BRIDGE_UNREACHABLE', `the Strata bridge did not answer: ${(err as Error).message}`);
     }
-    let body: ApiResult<unknown>;
     try {
-      body = (await res.json()) as ApiResult<unknown>;
+      return (await res.json()) as ApiResult<unknown>;
     } catch {
       throw new ApiError('INTERNAL', `the bridge answered ${res.status} without JSON`);
     }
-    if (body.ok) return body.value;
-    throw new ApiError(body.error.code, body.error.message);
-  };
+  });
   const listeners = new Set<(e: StrataEvent) => void>();
-  let source: EventSource | null = null;
-  const client: Record<string, unknown> = {};
-  for (const m of STRATA_METHODS) {
-    client[m] = (...args: unknown[]) => {
-      // Trailing "left out" arguments are dropped; inner ones travel as null.
-      while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
-      return call(m, args);
+  let stream: AbortController | null = null;
+  const connect = (): void => {
+    const ctl = new AbortController();
+    stream = ctl;
+    const emit = (e: StrataEvent) => {
+      for (const l of listeners) l(e);
     };
-  }
-  client.subscribe = (listener: (e: StrataEvent) => void) => {
+    void fetch('/api/events', { headers: { Authorization: `Bearer ${token}` }, signal: ctl.signal })
+      .then((res) => (res.ok && res.body ? readEvents(res.body, emit) : undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        // The bridge went away or restarted: try again while anyone listens, as EventSource would.
+        if (stream === ctl && !ctl.signal.aborted) setTimeout(() => stream === ctl && connect(), 3_000);
+      });
+  };
+  const subscribe = (listener: (e: StrataEvent) => void) => {
     listeners.add(listener);
-    if (!source) {
-      source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
-      source.onmessage = (msg) => {
-        const e = JSON.parse(String(msg.data)) as StrataEvent;
-        for (const l of listeners) l(e);
-      };
-    }
+    if (!stream) connect();
     return () => {
       listeners.delete(listener);
-      if (listeners.size === 0 && source) {
-        source.close();
-        source = null;
+      if (listeners.size === 0 && stream) {
+        stream.abort();
+        stream = null;
       }
     };
   };
-  return client as unknown as StrataClient;
+  return { ...api, subscribe };
 }
 
-function ipcClient(strata: StrataClient): StrataClient {
-  const client: Record<string, unknown> = { subscribe: strata.subscribe };
-  for (const m of STRATA_METHODS) {
-    const fn = strata[m] as (...a: unknown[]) => Promise<unknown>;
-    client[m] = (...args: unknown[]) => fn(...args).catch((err: unknown) => Promise.reject(toApiError(err)));
-  }
-  return client as unknown as StrataClient;
+function ipcClient(strata: StrataBridge): StrataClient {
+  const call = strata as unknown as Record<string, (...a: unknown[]) => Promise<ApiResult<unknown>>>;
+  const api = apiOver((method, args) => (call[method] as (...a: unknown[]) => Promise<ApiResult<unknown>>)(...args));
+  return { ...api, subscribe: strata.subscribe };
 }
 
 export const api: StrataClient = window.strata ? ipcClient(window.strata) : httpClient();

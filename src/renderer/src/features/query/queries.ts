@@ -5,9 +5,10 @@ import { api } from '../../lib/api';
 
 export const queryQueries = {
   all: ['query'] as const,
-  run: (input: QueryInput) =>
+  /** `run` counts presses of Search: the same inputs asked again are asked again, never served stale. */
+  run: (input: QueryInput, run = 0) =>
     queryOptions({
-      queryKey: [...queryQueries.all, 'run', input] as const,
+      queryKey: [...queryQueries.all, 'run', input, run] as const,
       queryFn: () => api.query(input),
       retry: false,
       staleTime: 0,

@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'react';
 import type { Item, Message } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
-import { dateTime } from '../../../lib/format';
+import { humanDate } from '../../../lib/format';
 import { decisionQueries, itemQueries } from '../queries';
 
 export function ItemDetail() {
@@ -63,12 +63,12 @@ export function ItemDetail() {
             <dt>Session</dt>
             <dd>{item.sessionId ?? '—'}</dd>
             <dt>{item.kind === 'fact' ? 'Holds from' : 'From'}</dt>
-            <dd>{dateTime(item.validFrom)}</dd>
+            <dd>{humanDate(item.validFrom)}</dd>
             {(item.kind === 'fact' || item.validTo !== null) && (
               <>
                 <dt>{item.kind === 'fact' ? 'Holds until' : 'To'}</dt>
                 <dd data-testid="valid-to">
-                  {item.validTo === null ? (item.kind === 'fact' ? 'still holds' : '—') : dateTime(item.validTo)}
+                  {item.validTo === null ? (item.kind === 'fact' ? 'still holds' : '—') : humanDate(item.validTo)}
                 </dd>
               </>
             )}
@@ -206,7 +206,7 @@ function FactDecisions({
         <li key={d.id}>
           <span className="badge">{d.action}</span> {d.reason}{' '}
           <span className="muted">
-            {d.targetId === factId && d.factId !== factId ? '(replaced this fact)' : ''} {dateTime(d.at)}
+            {d.targetId === factId && d.factId !== factId ? '(replaced this fact)' : ''} {humanDate(d.at)}
           </span>
         </li>
       ))}

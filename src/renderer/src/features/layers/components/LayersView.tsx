@@ -6,7 +6,7 @@ import type { Item, Layer } from '../../../../../shared/types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { useInvalidateOnWrites } from '../../../lib/events';
-import { dateTime } from '../../../lib/format';
+import { humanDate } from '../../../lib/format';
 import { type ItemFilters, itemQueries, layerCounts, PAGE_SIZE, sessionQueries, statsQueries } from '../queries';
 
 const LAYERS: { layer: Layer; label: string; holds: string }[] = [
@@ -191,7 +191,7 @@ function ItemList({ filters }: { filters: ItemFilters }) {
                       {it.validTo !== null && it.kind === 'fact' && (
                         <span className="badge superseded">superseded</span>
                       )}
-                      <span className="muted">{dateTime(it.validFrom)}</span>
+                      <span className="muted">{humanDate(it.validFrom)}</span>
                     </div>
                     <div className="row-text">{it.text}</div>
                   </>

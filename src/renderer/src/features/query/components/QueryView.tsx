@@ -8,7 +8,8 @@ import type { QueryInput } from '../../../../../shared/schema';
 import type { Layer, QueryHit, QueryResult, QuerySource } from '../../../../../shared/types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
-import { dateTime, ms } from '../../../lib/format';
+import { RAW_MEANING, reasons } from '../../../lib/explain';
+import { humanRange, ms } from '../../../lib/format';
 import { queryQueries } from '../queries';
 
 const SOURCES: QuerySource[] = ['vector', 'keyword', 'graph', 'time'];
@@ -22,11 +23,14 @@ export function QueryView() {
   const [returns, setReturns] = useState<'items' | 'messages'>('items');
   const [weights, setWeights] = useState<Weights>({ vector: 1, keyword: 1, graph: 1, time: 1, m0: 1, m1: 1, m2: 1 });
   const [submitted, setSubmitted] = useState<QueryInput | null>(null);
-  const q = useQuery({ ...queryQueries.run(submitted ?? { text: '' }), enabled: submitted !== null });
+  // Each press of Search is a new run, even with the same inputs: what an import wrote since must show.
+  const [run, setRun] = useState(0);
+  const q = useQuery({ ...queryQueries.run(submitted ?? { text: '' }, run), enabled: submitted !== null });
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
     setSubmitted({ text, k, layers, weights, returns });
+    setRun((n) => n + 1);
   };
   const toggleLayer = (l: Layer) =>
     setLayers((cur) => (cur.includes(l) ? cur.filter((x) => x !== l) : [...cur, l].sort()));
@@ -86,18 +90,19 @@ export function QueryView() {
       </fieldset>
       {q.error && <ErrorBox error={q.error} title="Query" />}
       {!submitted && <Empty>Type a question; results show which source found each one, and why.</Empty>}
-      {q.data && <Results result={q.data} />}
+      {q.data && submitted && <Results result={q.data} query={submitted.text} />}
     </section>
   );
 }
 
-function Results({ result }: { result: QueryResult }) {
+function Results({ result, query }: { result: QueryResult; query: string }) {
   return (
     <div className="split">
       <div className="pane">
         {result.time && (
           <p className="muted">
-            Dates “{result.time.text}”: {dateTime(result.time.from)} – {dateTime(result.time.to)} ({result.time.mode})
+            Dates “{result.time.text}”: {humanRange(result.time.from, result.time.to, Date.now(), true)} (
+            {result.time.mode === 'filter' ? 'only results in them' : 'results in them ranked higher'})
           </p>
         )}
         {result.entities.length > 0 && <p className="muted">Graph expanded from: {result.entities.join(', ')}</p>}
@@ -106,7 +111,7 @@ function Results({ result }: { result: QueryResult }) {
         ) : (
           <ol className="hits" data-testid="query-hits">
             {result.hits.map((h) => (
-              <Hit key={h.id} hit={h} />
+              <Hit key={h.id} hit={h} query={query} />
             ))}
           </ol>
         )}
@@ -135,7 +140,7 @@ function Results({ result }: { result: QueryResult }) {
   );
 }
 
-function Hit({ hit }: { hit: QueryHit }) {
+function Hit({ hit, query }: { hit: QueryHit; query: string }) {
   const detail = useDetail();
   return (
     <li className="hit" data-testid="query-hit" data-id={hit.id} data-messages={hit.messageIds.join(' ')}>
@@ -148,29 +153,60 @@ function Hit({ hit }: { hit: QueryHit }) {
       <button type="button" className="link prov-item" onClick={() => detail.open(hit.id)}>
         {hit.text}
       </button>
-      <table>
-        <thead>
-          <tr>
-            <th>source</th>
-            <th>rank</th>
-            <th>raw</th>
-            <th>contribution</th>
-          </tr>
-        </thead>
-        <tbody>
-          {SOURCES.map((s) => {
-            const v = hit.sources[s];
-            return (
-              <tr key={s} className={v ? '' : 'muted'}>
-                <td>{s}</td>
-                <td>{v ? v.rank : '—'}</td>
-                <td>{v ? v.raw.toFixed(4) : '—'}</td>
-                <td>{v ? v.contribution.toFixed(4) : '—'}</td>
+      <p className="why" data-testid="hit-why">
+        {reasons(hit, query)
+          .map((r) => r.text)
+          .join(' · ')}
+      </p>
+      <details className="score-detail">
+        <summary>How this score was made</summary>
+        <table>
+          <thead>
+            <tr>
+              <th>source</th>
+              <th>rank</th>
+              <th>raw score</th>
+              <th>contribution</th>
+            </tr>
+          </thead>
+          <tbody>
+            {SOURCES.map((s) => {
+              const v = hit.sources[s];
+              return (
+                <tr key={s} className={v ? '' : 'muted'} data-testid={`source-${s}`}>
+                  <td>{s}</td>
+                  <td>{v ? v.rank : '—'}</td>
+                  <td title={RAW_MEANING[s]}>
+                    {v ? v.raw.toFixed(4) : '—'} {v && <span className="muted small">{RAW_MEANING[s]}</span>}
+                  </td>
+                  <td>{v ? v.contribution.toFixed(4) : '—'}</td>
+                </tr>
+              );
+            })}
+            {hit.neighbour && (
+              <tr data-testid="source-neighbour">
+                <td>neighbour</td>
+                <td>—</td>
+                <td>
+                  <button type="button" className="link" onClick={() => detail.open(hit.neighbour?.messageId ?? '')}>
+                    {hit.neighbour.messageId}
+                  </button>{' '}
+                  <span className="muted small">
+                    a share of the adjacent message’s score (answers follow questions)
+                  </span>
+                </td>
+                <td>{hit.neighbour.contribution.toFixed(4)}</td>
               </tr>
-            );
-          })}
-        </tbody>
-      </table>
+            )}
+          </tbody>
+        </table>
+        {hit.layer === 'message' && (
+          <p className="muted small">
+            In source-message mode a message’s score is its items’ scores shared among their messages, plus its
+            neighbour’s share; the ranks above are the best rank of any item that leads to it.
+          </p>
+        )}
+      </details>
       {hit.messageIds.length > 0 && (
         <div className="muted">
           From messages:{' '}

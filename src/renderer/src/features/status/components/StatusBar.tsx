@@ -2,7 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { StrataEvent } from '../../../../../shared/app-types';
-import { transport } from '../../../lib/api';
+import { toApiError, transport } from '../../../lib/api';
 import { useStrataEvent } from '../../../lib/events';
 import { bytes } from '../../../lib/format';
 import { statsQueries } from '../../layers/queries';
@@ -10,12 +10,14 @@ import { statsQueries } from '../../layers/queries';
 type StatusEvent = Extract<StrataEvent, { type: 'status' }>;
 
 export function StatusBar() {
-  const stats = useQuery({ ...statsQueries.summary(), refetchInterval: 5_000 });
+  const stats = useQuery({ ...statsQueries.summary(), refetchInterval: 5_000, retry: false });
   const [live, setLive] = useState<StatusEvent | null>(null);
   useStrataEvent((e) => {
     if (e.type === 'status') setLive(e);
   });
-  const status = live?.status;
+  // The engine is reachable only while the last poll answered: a stale "healthy" after the server is gone misleads.
+  const reachable = !stats.isError;
+  const status = reachable ? live?.status : undefined;
   const queue = live?.queue ?? stats.data?.queue;
   const embedder = status?.embedder ?? stats.data?.embedder;
   const failed = status?.stores.filter((s) => !s.healthy) ?? [];
@@ -36,14 +38,19 @@ export function StatusBar() {
         Queue: {queue ? `${queue.queued} waiting${queue.running ? ', building' : ''}` : '…'}
         {queue?.lastError && <span className="warn"> · last error {queue.lastError.code}</span>}
       </span>
-      {failed.length > 0 ? (
+      {!reachable ? (
+        <span className="bad" role="alert" data-testid="engine-unreachable">
+          engine not answering{stats.error ? ` (${toApiError(stats.error).code})` : ''} · retrying
+        </span>
+      ) : failed.length > 0 ? (
         <span className="bad" role="alert">
           {failed.map((s) => `${s.store} failing${s.lastError ? ` (${s.lastError.code})` : ''}`).join(' · ')}
         </span>
       ) : (
-        <span className="good">{status ? 'all stores healthy' : ''}</span>
+        <span className="good" data-testid="stores-healthy">
+          {status ? 'all stores healthy' : ''}
+        </span>
       )}
-      {stats.error && <span className="bad">stats unavailable</span>}
       <span className="muted right">{transport === 'ipc' ? 'desktop' : 'browser mode'}</span>
     </footer>
   );

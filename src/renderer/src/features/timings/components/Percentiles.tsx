@@ -1,4 +1,5 @@
 /** p50 / p95 / p99 of each stage and store over the recent writes, as horizontal bars on one axis. */
+import { isProfileTrace } from '../../../../../shared/app-types';
 import type { WriteTrace } from '../../../../../shared/types';
 import { ms, percentile } from '../../../lib/format';
 
@@ -8,7 +9,8 @@ const ROW = 34;
 
 export function Percentiles({ traces }: { traces: WriteTrace[] }) {
   const groups = new Map<string, number[]>();
-  for (const t of traces) {
+  // The profile's synthetic batches are not the user's writes.
+  for (const t of traces.filter((x) => !isProfileTrace(x))) {
     for (const s of t.spans) {
       if (s.status !== 'ok') continue;
       const key = [s.stage, s.store].filter(Boolean).join(' · ');

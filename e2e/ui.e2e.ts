@@ -1,0 +1,140 @@
+/**
+ * The app as a person uses it, pinned against the bugs a new-user run found (issue 17): a repeated search asks
+ * again, a message ranked through its neighbour says so, raw scores say which way is better, dates read as a person
+ * says them, the palette finds memories from the keyboard and explains them, focus never falls to the page body,
+ * a page without its key says how to get in, and the status bar tells when the engine stops answering.
+ */
+import { expect, snapshot, test } from './fixtures';
+import { openView, writeSession } from './journeys';
+
+test('pressing Search again asks again, so what an import wrote since shows up', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await openView(page, 'query');
+  const queries: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/query')) queries.push(r.postData() ?? '');
+  });
+  await page.getByLabel('Query text').fill('pottery class with my sister');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('query-hit').first()).toBeVisible();
+  const late = page.getByTestId('query-hit').filter({ hasText: 'took a pottery class with my sister' });
+  await expect(late).toHaveCount(0);
+  // A write after the first search: the same inputs, asked again, must find it.
+  await strata.call('createSession', { id: 'late' });
+  await strata.call('addMessages', 'late', [
+    { id: 'late:1', speaker: 'Gina', text: 'I took a pottery class with my sister.' },
+  ]);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(late).toHaveCount(1);
+  expect(queries.length).toBe(2);
+  expect(queries[0]).toBe(queries[1]);
+});
+
+test('a source message ranked through its neighbour names it; raw scores say which way is better', async ({
+  page,
+  strata,
+}) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await openView(page, 'query');
+  await page.getByLabel('Query text').fill('When Gina has lost her job at Door Dash?');
+  await page.getByLabel('Returns').selectOption('messages');
+  await page.getByLabel('k', { exact: true }).fill('30');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const hits = page.getByTestId('query-hit');
+  await expect(hits.first()).toBeVisible();
+  const lifted = hits.filter({ has: page.getByTestId('source-neighbour') });
+  expect(await lifted.count()).toBeGreaterThan(0);
+  const first = lifted.first();
+  await first.getByText('How this score was made').click();
+  await expect(first.getByTestId('source-neighbour')).toContainText('conv-30:D');
+  await expect(first.getByTestId('hit-why')).toContainText('next to a message that matched');
+  const top = hits.first();
+  await top.getByText('How this score was made').click();
+  await expect(top.getByTestId('source-keyword')).toContainText('more negative is a better match');
+  await expect(top.getByTestId('hit-why')).toContainText(/keyword: .*(job|door|dash)/i);
+  await snapshot(page, 'query-explained');
+});
+
+test('dates read as a person says them, at the precision they were known', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await openView(page, 'query');
+  await page.getByLabel('Query text').fill('what happened in 2022');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByText(/Dates “in 2022”: 2022 \(/)).toBeVisible();
+  await openView(page, 'layers');
+  const body = (await page.locator('.content').textContent()) ?? '';
+  // conv-30 session 1 is dated 20 January 2023, 16:04 (LoCoMo's "4:04 pm on 20 January, 2023").
+  expect(body).toMatch(/20 Jan 2023, \d{2}:\d{2}/);
+  expect(body).not.toMatch(/\d{1,2}\/\d{1,2}\/\d{4}, \d{1,2}:\d{2}:\d{2}/);
+});
+
+test('the palette finds a memory from the keyboard, explains it, and focus returns where it was', async ({
+  page,
+  strata,
+}) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await page.getByTestId('nav-layers').focus();
+  await page.keyboard.press('Control+k');
+  const palette = page.getByTestId('palette');
+  await expect(palette).toBeVisible();
+  await page.keyboard.type('Door Dash job');
+  const memory = page.getByTestId('palette-memory').first();
+  await expect(memory).toBeVisible();
+  await expect(memory.getByTestId('palette-why')).toContainText(/keyword|near in meaning/);
+  const id = await memory.getAttribute('data-id');
+  await snapshot(page, 'palette');
+  await page.keyboard.press('Enter');
+  await expect(palette).toHaveCount(0);
+  await expect(page.getByTestId('item-detail')).toBeVisible();
+  await expect(page.getByTestId('item-detail')).toContainText(id ?? '');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('item-detail')).toHaveCount(0);
+  await expect(page.locator('body')).not.toBeFocused();
+  await expect(page.getByTestId('nav-layers')).toBeFocused();
+
+  // `/` opens it too (not while typing in a field); commands jump to views.
+  await page.keyboard.press('/');
+  await expect(palette).toBeVisible();
+  await page.keyboard.type('go to timings');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('nav-timings')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('nav-timings')).toBeFocused();
+});
+
+test('views switch by physical key and the tabs are one tab stop with arrow keys', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await page.keyboard.press('Alt+Digit4');
+  await expect(page.getByTestId('nav-query')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('nav-query').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('nav-ingest')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('nav-ingest')).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('nav-layers')).toBeFocused();
+  const stops = await page.locator('nav [role="tab"]').evaluateAll((els) => els.filter((e) => e.tabIndex === 0).length);
+  expect(stops).toBe(1);
+});
+
+test('a page opened without its key says how to get in, and the favicon is served', async ({ page, strata }) => {
+  await page.goto(`${strata.origin}/`);
+  await expect(page.getByTestId('needs-key')).toContainText('npm run serve');
+  await expect(page.locator('[data-code="UNAUTHORIZED"]')).toHaveCount(0);
+  const icon = await page.request.get(`${strata.origin}/favicon.svg`);
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()['content-type']).toContain('image/svg+xml');
+});
+
+test('the status bar says so when the engine stops answering, and recovers', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await expect(page.getByTestId('stores-healthy')).toHaveText('all stores healthy');
+  // The server's side of the connection goes away: every API call from the page now fails to connect.
+  await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+  await expect(page.getByTestId('engine-unreachable')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('stores-healthy')).toHaveCount(0);
+  await page.unroute('**/api/**');
+  await expect(page.getByTestId('engine-unreachable')).toHaveCount(0, { timeout: 30_000 });
+});

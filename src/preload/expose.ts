@@ -1,0 +1,30 @@
+/**
+ * What the preload exposes as `window.strata`, built from the API table's method names: each method invokes its
+ * IPC channel and answers the main side's ApiResult unchanged. A plain object crosses `contextBridge` intact, where
+ * a rejected Error would lose its code and details; the renderer unwraps it (`shared/envelope.ts`).
+ * No Electron import here, so it is tested without Electron.
+ */
+import { type ApiResult, ipcChannel, STRATA_EVENT_CHANNEL, STRATA_METHODS, type StrataBridge } from '../shared/api';
+import type { StrataEvent } from '../shared/app-types';
+
+/** The part of Electron's `ipcRenderer` the preload uses. */
+export interface IpcRendererLike {
+  invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+  on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
+  removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
+}
+
+export function preloadApi(ipc: IpcRendererLike): StrataBridge {
+  const api: Record<string, unknown> = {};
+  for (const m of STRATA_METHODS) {
+    api[m] = (...args: unknown[]) => ipc.invoke(ipcChannel(m), ...args) as Promise<ApiResult<unknown>>;
+  }
+  api.subscribe = (listener: (e: StrataEvent) => void) => {
+    const handler = (_event: unknown, e: unknown) => listener(e as StrataEvent);
+    ipc.on(STRATA_EVENT_CHANNEL, handler);
+    return () => {
+      ipc.removeListener(STRATA_EVENT_CHANNEL, handler);
+    };
+  };
+  return api as StrataBridge;
+}
