@@ -167,6 +167,7 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
           .filter(Boolean),
       }),
     });
+    const planMs = performance.now() - started;
     const p = plan.preview;
     out.info(
       `${p.format}: ${plural(p.sessions, 'session')}, ${plural(p.messages, 'message')} from ${day(p.from)} to ${day(p.to)}; ` +
@@ -207,7 +208,13 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
     process.off('SIGINT', onSigint);
     multi?.stop();
     const totalMs = performance.now() - started;
-    const timings = { m0Ms: m0Ms === null ? null : Math.round(m0Ms), totalMs: Math.round(totalMs) };
+    // Times from the start of the command (reading and parsing included); peak RSS of the whole process, workers too.
+    const timings = {
+      planMs: Math.round(planMs),
+      m0Ms: m0Ms === null ? null : Math.round(m0Ms),
+      totalMs: Math.round(totalMs),
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
     out.result({ preview: p, job: final, timings }, () =>
       final.state === 'done'
         ? `Imported ${plural(final.messages, 'message')} in ${plural(final.sessions, 'session')} (${(totalMs / 1000).toFixed(1)} s).`

@@ -18,6 +18,8 @@ export type { ParsedSession } from './importers';
 export { parseLocomoDate } from './importers';
 
 const BATCH = 500;
+/** Messages per journal write when new sessions are grouped (small enough that a cancel stops soon). */
+const GROUP = 200;
 
 /** The input parsed and compared with the store: what would be written, and what is already there. */
 export interface ImportPlan {
@@ -239,8 +241,35 @@ export class ImportJobs {
       this.onChange(structuredClone(job));
     };
     try {
+      // New sessions go in groups (one journal write per GROUP messages, however many sessions they span); a
+      // session already stored gets its new messages appended in batches.
+      let group: ImportPlan['sessions'] = [];
+      let groupSize = 0;
+      const flushGroup = async (): Promise<void> => {
+        if (group.length === 0) return;
+        const g = group;
+        group = [];
+        groupSize = 0;
+        await this.engine.addSessions(g.map((s) => ({ session: s.session, messages: s.messages })));
+        for (const s of g) {
+          r.createdSessions.push(s.session.id);
+          r.written.add(s.session.id);
+          job.progress.m0.done += s.messages.length;
+        }
+        this.onChange(structuredClone(job));
+      };
+      for (const s of sessions) {
+        if (r.cancelled) return;
+        if (s.exists || s.messages.length > GROUP) continue;
+        group.push(s);
+        groupSize += s.messages.length;
+        if (groupSize >= GROUP) await flushGroup();
+      }
+      if (r.cancelled) return;
+      await flushGroup();
       for (const { session, messages, exists } of sessions) {
         if (r.cancelled) return;
+        if (!exists && messages.length <= GROUP) continue;
         if (!exists) {
           await this.engine.createSession(session);
           r.createdSessions.push(session.id);
