@@ -60,6 +60,7 @@ interface ConversationFigures {
   facts: FactFigures;
   entities: EntityFigures & { with_fact_links: number };
   summaries: SummaryFigures;
+  entity_names: string[];
   sample_facts: string[];
   sample_titles: string[];
 }
@@ -133,6 +134,7 @@ for (const conv of convs) {
     facts: scoreFacts(g.observations, factRows, turnText),
     entities: { ...scoreEntities(entityRows, g.goldText), with_fact_links: withLinks },
     summaries: scoreSummaries(sessions, g.sessionSummaries),
+    entity_names: entityRows.map((e) => e.name),
     sample_facts: facts.slice(0, 12).map((f) => f.text),
     sample_titles: episodes.slice(0, 12).map((e) => String(e.data?.title ?? '')),
   };

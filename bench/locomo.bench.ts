@@ -1,5 +1,6 @@
 /**
- * npm run bench:locomo -- [--data PATH] [--conversations N] [--embedder use-lite|hashing] [--keep DIR]
+ * npm run bench:locomo -- [--data PATH] [--conversations N] [--skip N] [--embedder static|use-lite|hashing]
+ *                          [--keep DIR]
  *
  * Retrieval recall on LoCoMo: each conversation goes into a fresh data directory through all three layers with
  * the default embedder; every question with evidence is asked in several configurations; the ranked results
@@ -7,9 +8,11 @@
  * evidence turns in the top k. Prints tables (overall, and per category for the fused configuration) beside the
  * LoCoMo paper's DRAGON figures and the baselines measured here, and writes bench/results/locomo.json.
  * `--keep DIR` keeps (and on later runs reuses) the ingested directories, for tuning retrieval alone.
+ * `--skip N` leaves out the first N conversations (tune on some, report on the others). A run with the default
+ * embedder keeps the last USE-lite run's figures beside its own in the JSON (under `use_lite`), for comparison.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/main/engine/engine';
 import type { QueryInput } from '../src/shared/schema';
@@ -20,7 +23,8 @@ import { machineInfo, parseArgs, percentile } from './synthetic';
 const args = parseArgs(process.argv.slice(2));
 const DATA = args.get('data') ?? LOCOMO_PATH;
 const LIMIT = Number(args.get('conversations') ?? 7);
-const EMBEDDER = (args.get('embedder') ?? 'use-lite') as 'use-lite' | 'hashing';
+const SKIP = Number(args.get('skip') ?? 0);
+const EMBEDDER = (args.get('embedder') ?? 'static') as 'static' | 'use-lite' | 'hashing';
 const KEEP = args.get('keep');
 const KS = [5, 10, 25, 50] as const;
 const DEPTH = 50;
@@ -86,7 +90,8 @@ const pct = (t: Tally) =>
 const overall = new Map(CONFIGS.map((c) => [c.name, tally()]));
 const byCategory = new Map<string, Tally>();
 const latencies: number[] = [];
-const convs = loadLocomo(DATA).slice(0, LIMIT);
+const convs = loadLocomo(DATA).slice(SKIP, SKIP + LIMIT);
+const loadBefore = loadavg();
 const root = KEEP ?? mkdtempSync(join(tmpdir(), 'strata-bench-locomo-'));
 let questions = 0;
 let ingestS = 0;
@@ -137,9 +142,20 @@ if (!KEEP) rmSync(root, { recursive: true, force: true });
 const recall = Object.fromEntries([...overall].map(([name, t]) => [name, pct(t)]));
 const categories = Object.fromEntries([...byCategory].map(([name, t]) => [name, { questions: t.n, ...pct(t) }]));
 const sorted = [...latencies].sort((a, b) => a - b);
+const RESULTS = new URL('./results/locomo.json', import.meta.url);
+/** The USE-lite figures this run is compared with: this run's own, or those kept from the last USE-lite run. */
+const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
+const useLite =
+  EMBEDDER === 'use-lite'
+    ? undefined
+    : previous.embedder === 'use-lite'
+      ? (({ use_lite: _, ...rest }) => rest)(previous)
+      : previous.use_lite;
+const r2 = (x: number) => Number(x.toFixed(2));
 const result = {
   questions,
   conversations: convs.length,
+  conversation_ids: convs.map((c) => c.sampleId),
   embedder: EMBEDDER,
   depth: DEPTH,
   recall,
@@ -151,8 +167,9 @@ const result = {
   ingest_s: Number(ingestS.toFixed(1)),
   total_s: Number(((performance.now() - started) / 1000).toFixed(1)),
   command: `npm run bench:locomo${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  machine: machineInfo(),
+  machine: { ...machineInfo(), load_before: loadBefore.map(r2), load_after: loadavg().map(r2) },
   ran_at: new Date().toISOString(),
+  ...(useLite !== undefined && { use_lite: useLite }),
 };
 
 const row = (r: Record<string, number>) => ({ '@5': r['5'], '@10': r['10'], '@25': r['25'], '@50': r['50'] });
@@ -168,5 +185,8 @@ console.table(
 );
 console.log(`fused query p50 ${result.fused_query_p50_ms} ms, p95 ${result.fused_query_p95_ms} ms (k = ${DEPTH})`);
 mkdirSync(new URL('./results', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/locomo.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-console.log('wrote bench/results/locomo.json');
+// A partial run (a subset of the conversations) must not overwrite the full run's record.
+const out =
+  SKIP === 0 && LIMIT >= 7 ? RESULTS : new URL(`./results/locomo-${SKIP}-${SKIP + convs.length}.json`, import.meta.url);
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`wrote ${out.pathname}`);

@@ -37,8 +37,8 @@ test('follows the system theme, and switches views from the keyboard', async ({ 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(strata.url);
   await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(22, 24, 28)');
-  await expect(page.getByText('This layer is empty.')).toBeVisible();
-  await snapshot(page, 'layers-empty-dark');
+  await expect(page.getByTestId('first-run')).toBeVisible();
+  await snapshot(page, 'first-run-dark');
   await page.emulateMedia({ colorScheme: 'light' });
   await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(255, 255, 255)');
   for (const [key, view] of [

@@ -138,3 +138,31 @@ test('the status bar says so when the engine stops answering, and recovers', asy
   await page.unroute('**/api/**');
   await expect(page.getByTestId('engine-unreachable')).toHaveCount(0, { timeout: 30_000 });
 });
+
+test('the Timings view says in a sentence where the time of recent writes goes', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await openView(page, 'timings');
+  await expect(page.getByTestId('time-insight')).toHaveText(
+    /^Over the last (write|\d+ writes), (embedding|the journal|the store fan-out|other work|extraction|segmentation) is \d+ % of write time/,
+  );
+});
+
+test('a new memory offers three ways in, and the sample fills every layer', async ({ page, strata }) => {
+  await page.goto(strata.url);
+  const first = page.getByTestId('first-run');
+  await expect(first).toBeVisible();
+  await snapshot(page, 'first-run');
+  await first.getByTestId('first-run-import').click();
+  await expect(page.getByTestId('nav-ingest')).toHaveAttribute('aria-selected', 'true');
+  await openView(page, 'layers');
+  await page.getByTestId('first-run-sample').click();
+  await expect(page.getByTestId('first-run')).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId('layer-tab-m0')).not.toHaveAttribute('data-count', '0');
+  await strata.call('flush');
+  const stats = await strata.call('stats');
+  for (const layer of ['m0', 'm1', 'm2']) {
+    expect(stats.layers.filter((r) => r.layer === layer).reduce((n, r) => n + r.n, 0)).toBeGreaterThan(0);
+  }
+  expect((await strata.call('listSessions')).map((s) => s.id).sort()).toEqual(['sample:evening-1', 'sample:evening-2']);
+});

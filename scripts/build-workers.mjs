@@ -1,6 +1,8 @@
 // Bundles every worker entry to JavaScript under out/workers. Workers always run
 // from these bundles (tests, benchmarks, browser mode and the app), because Node 20
-// cannot start a TypeScript worker entry by itself. Native packages stay external.
+// cannot start a TypeScript worker entry by itself. Native packages stay external, and so do TF.js, compromise and
+// chrono: with code splitting, a dynamic import() in a worker becomes a chunk loaded on first use, so a worker that
+// never runs USE-lite or the extractor never pays the second of CPU their imports cost.
 import { build } from 'esbuild';
 
 const started = performance.now();
@@ -15,9 +17,11 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', 'sqlite-vec', '@energetic-ai/*'],
+  external: ['better-sqlite3', 'sqlite-vec', '@energetic-ai/*', 'compromise', 'chrono-node'],
   logLevel: 'warning',
 });
 console.log(`workers built in ${(performance.now() - started).toFixed(0)} ms → out/workers`);

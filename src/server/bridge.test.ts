@@ -220,4 +220,16 @@ describe('HTTP bridge', () => {
     // The bridge still serves after them.
     expect((await post('status', [])).status).toBe(200);
   });
+
+  it('refuses an id with a lone surrogate sent over HTTP, and stores nothing under it', async () => {
+    const bad = await post('createSession', [{ id: 'lone\uD800' }]);
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { ok: false, error: { code: 'INVALID_INPUT', details: { field: 'session.id' } } },
+    });
+    const sessions = await post('listSessions', []);
+    expect(sessions.body.ok && (sessions.body.value as { id: string }[]).some((x) => x.id.startsWith('lone'))).toBe(
+      false,
+    );
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run serve -- [--data-dir D] [--port P] [--no-layers]`: browser mode. Opens the engine on D (default ./.strata-data),
+ * `npm run serve -- [--data-dir D] [--port P] [--no-layers] [--reembed]`: browser mode. Opens the engine on D (default ./.strata-data),
  * serves the built renderer and the API on 127.0.0.1:P (default 5174; 0 picks a free port), prints the address
  * to open with its token, and on Ctrl-C flushes the background layers and closes the engine.
  */
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
       'renderer-dir': { type: 'string' },
       /** A plain M0 store: no background M1/M2 building (bulk loads, list performance checks). */
       'no-layers': { type: 'boolean' },
+      /** Re-embed a directory written by another embedder with the current one, printing progress. */
+      reembed: { type: 'boolean' },
     },
     strict: true,
   });
@@ -31,7 +33,15 @@ async function main(): Promise<void> {
     throw new Error(`no built renderer at ${rendererDir}; run "npm run build" first`);
   }
   const dataDir = resolve(values['data-dir'] ?? '.strata-data');
-  const app = await StrataApp.open({ dataDir, ...(values['no-layers'] && { layers: false }) });
+  const app = await StrataApp.open({
+    dataDir,
+    ...(values['no-layers'] && { layers: false }),
+    ...(values.reembed && {
+      reembed: {
+        onProgress: (done: number, total: number) => console.log(`[strata] re-embedded ${done} of ${total} items`),
+      },
+    }),
+  });
   const bridge = await startBridge({
     api: app.api,
     subscribe: (l) => app.subscribe(l),

@@ -11,6 +11,8 @@ const id = idSchema;
 const layer = z.enum(['m0', 'm1', 'm2']);
 
 export const MAX_IMPORT_CHARS = 64 * 1024 * 1024;
+/** Messages one import may hold (all its sessions together). */
+export const MAX_IMPORT_MESSAGES = 1_000_000;
 
 export const listInputSchema = z.strictObject({
   layer,

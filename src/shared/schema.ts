@@ -7,6 +7,32 @@ import { StrataError } from './errors';
 
 export const MAX_MESSAGE_CHARS = 32_768;
 export const MAX_MESSAGES_PER_CALL = 10_000;
+export const MAX_ID_CHARS = 256;
+/** Metadata: nesting levels below the metadata object itself, and its size as JSON text. */
+export const MAX_METADATA_DEPTH = 8;
+export const MAX_METADATA_BYTES = 16 * 1024;
+/** Timestamps: from the epoch to the end of year 9999 (what a Date and an ISO string can both say). */
+export const MIN_TIMESTAMP_MS = 0;
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// C0 and C1 controls and DEL: invisible, and some (NUL) cut strings short in other tools.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** True for text that is well-formed UTF-16: no half of a surrogate pair alone (it cannot be stored or matched). */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/** A name or label: well-formed, no control characters, 1 to `max` characters. */
+const label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(isWellFormed, { message: 'not well-formed Unicode (a lone surrogate)' })
+    .refine((s) => !CONTROL.test(s), { message: 'contains a control character' });
 
 /** True for values that survive JSON.stringify unchanged: plain objects, arrays, strings, finite numbers, booleans, null. */
 export function isPlainJson(value: unknown, seen: Set<object> = new Set()): boolean {
@@ -22,18 +48,62 @@ export function isPlainJson(value: unknown, seen: Set<object> = new Set()): bool
   return ok;
 }
 
-/** An id given by a caller (session, message, item, job). */
-export const idSchema = z.string().min(1).max(256);
+/** An id given by a caller (session, message, item, job): well-formed, printable, at most 256 characters. */
+export const idSchema = label(MAX_ID_CHARS);
 const id = idSchema;
+const inRange = (ms: number) => ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS;
+const RANGE = 'outside 1970-01-01 to 9999-12-31';
 const timestamp = z.union([
-  z.number().finite().nonnegative(),
-  z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not a parseable date' }),
+  z
+    .number()
+    .finite()
+    .refine(inRange, { message: `${RANGE} (epoch milliseconds)` }),
+  z
+    .string()
+    .max(64)
+    .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not a parseable date' })
+    .refine((s) => inRange(Date.parse(s)), { message: RANGE }),
 ]);
+
+/** Depth and size bounds for metadata, with the path of the first value too deep (`metadata.a.b…`). */
+function checkMetadata(value: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const above = new Set<object>();
+  let cycle = false;
+  const tooDeep = (v: unknown, path: (string | number)[]): (string | number)[] | null => {
+    if (v === null || typeof v !== 'object') return null;
+    if (above.has(v)) {
+      cycle = true;
+      return null;
+    }
+    if (path.length >= MAX_METADATA_DEPTH) return path;
+    above.add(v);
+    for (const [k, child] of Object.entries(v)) {
+      const found = tooDeep(child, [...path, Array.isArray(v) ? Number(k) : k]);
+      if (found || cycle) return found;
+    }
+    above.delete(v);
+    return null;
+  };
+  // Depth first, bounded: a cycle or a huge nesting must not reach a recursive walk or JSON.stringify.
+  const deep = tooDeep(value, []);
+  if (deep && !cycle) {
+    ctx.addIssue({ code: 'custom', path: deep, message: `nested deeper than ${MAX_METADATA_DEPTH} levels` });
+    return;
+  }
+  if (!isPlainJson(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be plain JSON (no BigInt, function, symbol, undefined or cycle)' });
+    return;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (bytes > MAX_METADATA_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `${bytes} bytes as JSON, over the limit of ${MAX_METADATA_BYTES}` });
+  }
+}
 
 export const sessionInputSchema = z.strictObject({
   id: id.optional(),
-  title: z.string().max(500).optional(),
-  participants: z.array(z.string().min(1).max(200)).max(100).optional(),
+  title: z.string().max(500).refine(isWellFormed, { message: 'not well-formed Unicode (a lone surrogate)' }).optional(),
+  participants: z.array(label(200)).max(100).optional(),
   startedAt: timestamp.optional(),
   userId: id.optional(),
   agentId: id.optional(),
@@ -43,18 +113,16 @@ export type SessionInput = z.input<typeof sessionInputSchema>;
 export const messageInputSchema = z.strictObject({
   id: id.optional(),
   role: z.enum(['user', 'assistant', 'system']).default('user'),
-  speaker: z.string().min(1).max(200).optional(),
+  speaker: label(200).optional(),
   text: z
     .string()
     .max(MAX_MESSAGE_CHARS, { message: `over the limit of ${MAX_MESSAGE_CHARS} characters` })
     .refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
   timestamp: timestamp.optional(),
-  externalId: z.string().min(1).max(256).optional(),
-  // JSON only: metadata is stored as JSON text, so a BigInt, function or cycle is refused here, not in the journal.
-  metadata: z
-    .record(z.string(), z.unknown())
-    .refine(isPlainJson, { message: 'must be plain JSON (no BigInt, function, symbol, undefined or cycle)' })
-    .optional(),
+  externalId: label(MAX_ID_CHARS).optional(),
+  // JSON only, bounded: metadata is stored as JSON text, so a BigInt, function, cycle, a nesting that would blow the
+  // stack or a megabyte blob is refused here, naming the field, not in the journal.
+  metadata: z.record(z.string(), z.unknown()).superRefine(checkMetadata).optional(),
 });
 export type MessageInput = z.input<typeof messageInputSchema>;
 

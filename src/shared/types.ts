@@ -86,7 +86,7 @@ export interface StoreStatus {
 
 export interface EmbedderStatus {
   id: string;
-  kind: 'use-lite' | 'hashing' | 'custom';
+  kind: 'static' | 'use-lite' | 'hashing' | 'custom';
   dim: number;
   workers: number;
   /** Set when the requested model could not load and the hashing embedder stands in for it. */

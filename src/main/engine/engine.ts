@@ -36,8 +36,8 @@ import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
-import { CHUNK_DEFAULTS, type ChunkOptions } from './layers/m0';
-import { chunkItems, LayerPipeline } from './layers/pipeline';
+import { CHUNK_DEFAULTS, type ChunkOptions, chunkItems } from './layers/m0';
+import { LayerPipeline } from './layers/queue';
 import { runQuery } from './retrieval/query';
 import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
 import { FILES } from './storage/migrations';
@@ -47,8 +47,8 @@ import { nowMs } from './workers/protocol';
 export interface EngineOptions {
   dataDir: string;
   /**
-   * `use-lite` (the default; the environment variable STRATA_EMBEDDER can name another), `hashing`, or an
-   * Embedder object. Built-in embedders run on a pool of worker threads.
+   * `static` (the default; the environment variable STRATA_EMBEDDER can name another), `use-lite`, `hashing`, or
+   * an Embedder object. `static` embeds in the engine's thread; the others run on a pool of worker threads.
    */
   embedder?: EmbedderKind | Embedder;
   /**
@@ -108,7 +108,7 @@ export class Engine {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir.length === 0) {
       throw new StrataError('INVALID_INPUT', 'dataDir: expected a directory path', { field: 'dataDir' });
     }
-    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'use-lite';
+    const choice = opts.embedder ?? process.env.STRATA_EMBEDDER ?? 'static';
     let embedder: Embedder;
     if (typeof choice === 'string') {
       if (!EMBEDDER_KINDS.includes(choice as EmbedderKind)) {
@@ -147,7 +147,7 @@ export class Engine {
     } catch (err) {
       if (storage?.status().open) await storage.close().catch(() => undefined);
       await embedder.close?.();
-      throw err;
+      throw err instanceof StrataError && err.code === 'EMBEDDER_MISMATCH' ? withReembedHint(err, embedder.id) : err;
     }
     // The rules run on the embedding workers when there is a pool, so NLP never blocks the main thread.
     const rules: Extractor =
@@ -157,8 +157,12 @@ export class Engine {
       ...CHUNK_DEFAULTS,
       ...opts.chunking,
     });
-    // Whatever a crash left unbuilt (M0 written, M1/M2 not yet) is picked up in the background.
-    if (engine.buildLayers) for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+    // Whatever a crash, a fault or a prompt close left unbuilt (chunks, episodes, extractions, orphans) is found
+    // missing and built in the background.
+    if (engine.buildLayers) {
+      for (const s of await storage.listSessions()) engine.layers.notify(s.id);
+      engine.layers.collectOrphansAfter();
+    }
     return engine;
   }
 
@@ -437,21 +441,35 @@ export class Engine {
     return this.storage.listTraces(limit);
   }
 
-  /** Finishes every write call made before it, then closes the stores. A second close is ALREADY_CLOSED. */
+  /**
+   * Finishes every write call made before it, stops background building at its next step (what is left is built on
+   * the next open), then closes the stores. A second close is ALREADY_CLOSED.
+   */
   async close(): Promise<void> {
     if (this.closing) {
       throw new StrataError('ALREADY_CLOSED', `the engine for ${this.storage.dataDir} is already closed`);
     }
     this.closing = true;
     await this.calls.drain();
-    // Background layers finish before the workers stop; a failure there is in status, not a reason to keep files open.
-    await this.layers.flush().catch(() => undefined);
+    // Quitting does not wait for the whole M1/M2 queue: layers are derived, and converge on the next open.
+    await this.layers.stop();
     try {
       await this.storage.close();
     } finally {
       await this.embedder.close?.();
     }
   }
+}
+
+/** The refusal says how to get past it: the one step that re-embeds the directory with the chosen embedder. */
+function withReembedHint(err: StrataError, embedderId: string): StrataError {
+  return new StrataError(
+    'EMBEDDER_MISMATCH',
+    `${err.message}. To re-embed every item with "${embedderId}" (once; the directory then names it): open with ` +
+      'the engine option reembed: true, or start browser mode with "npm run serve -- --reembed" (progress is ' +
+      'printed). To keep the old vectors, open with the embedder that wrote them instead.',
+    { ...err.details, reembed: { engineOption: 'reembed', serveFlag: '--reembed' } },
+  );
 }
 
 /** Bytes of a database file and its WAL; a file that is not there (no WAL yet) weighs nothing. */

@@ -9,6 +9,8 @@ import { GraphView } from './features/graph/components/GraphView';
 import { IngestView } from './features/ingest/components/IngestView';
 import { ItemDetail } from './features/layers/components/ItemDetail';
 import { LayersView } from './features/layers/components/LayersView';
+import { statsQueries } from './features/layers/queries';
+import { FirstRun } from './features/onboarding/components/FirstRun';
 import { Palette, type PaletteCommand } from './features/palette/components/Palette';
 import { QueryView } from './features/query/components/QueryView';
 import { StatusBar } from './features/status/components/StatusBar';
@@ -110,6 +112,8 @@ function Shell() {
   };
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
+  const stats = useQuery(statsQueries.summary());
+  const empty = stats.data?.layers.every((r) => r.n === 0) === true;
   return (
     <div className="app">
       <nav className="nav" aria-label="Views">
@@ -149,7 +153,7 @@ function Shell() {
       </nav>
       <main className="main">
         <div className="content" id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} tabIndex={-1}>
-          {current.render()}
+          {view === 'layers' && empty ? <FirstRun onImport={() => go('ingest', true)} /> : current.render()}
         </div>
         <ItemDetail />
       </main>

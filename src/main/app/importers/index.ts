@@ -3,6 +3,7 @@
  * content (never from its name alone, nor from an earlier choice), every message parsed and validated, out come
  * sessions ready to write. Nothing here touches the engine.
  */
+import { MAX_IMPORT_MESSAGES } from '../../../shared/app-schema';
 import { isChatGpt, parseChatGpt } from './chatgpt';
 import { isClaude, isClaudeProjects, parseClaude } from './claude';
 import { boundedId, isObject, parseJson, refuse } from './common';
@@ -47,7 +48,7 @@ export const FORMAT_LABELS: Record<ImportFormatName, string> = {
 };
 
 /** Bounds on one import, so a huge file is refused with a reason instead of filling the disk. */
-export const IMPORT_LIMITS = { sessions: 200_000, messages: 2_000_000 };
+export const IMPORT_LIMITS = { sessions: 200_000, messages: MAX_IMPORT_MESSAGES };
 
 /** One input as given: a file's bytes (a ZIP is opened) or text already decoded. */
 export interface RawInput {
@@ -217,7 +218,10 @@ function checkBounds(sessions: ParsedSession[], field: string): void {
     );
   }
   if (messages > IMPORT_LIMITS.messages) {
-    throw refuse(field, `holds ${messages} messages, over the limit of ${IMPORT_LIMITS.messages} per import`);
+    throw refuse(
+      field,
+      `holds ${messages} messages, over the limit of ${IMPORT_LIMITS.messages} per import: split the file`,
+    );
   }
 }
 

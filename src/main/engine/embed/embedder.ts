@@ -14,8 +14,12 @@ export interface Embedder {
   close?(): Promise<void>;
 }
 
-/** `use-lite`: Universal Sentence Encoder lite, shipped inside npm, 512 dims. `hashing`: instant, spelling only. */
-export type EmbedderKind = 'use-lite' | 'hashing';
-export const EMBEDDER_KINDS: readonly EmbedderKind[] = ['use-lite', 'hashing'];
+/**
+ * `static` (the default): a word model distilled from USE-lite, 512 dims, embedded in the calling thread.
+ * `use-lite`: Universal Sentence Encoder lite, shipped inside npm, 512 dims, on worker threads.
+ * `hashing`: instant, spelling only.
+ */
+export type EmbedderKind = 'static' | 'use-lite' | 'hashing';
+export const EMBEDDER_KINDS: readonly EmbedderKind[] = ['static', 'use-lite', 'hashing'];
 
 export type { EmbedderStatus } from '../../../shared/types';

@@ -214,7 +214,7 @@ describe('the engine and its embedder', () => {
     cleanups.push(t.cleanup);
     await expect(Engine.open({ dataDir: t.dir, embedder: 'word2vec' as never })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
-      message: 'embedder: expected one of use-lite, hashing, got "word2vec"',
+      message: 'embedder: expected one of static, use-lite, hashing, got "word2vec"',
     });
   });
 });

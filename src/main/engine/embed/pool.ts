@@ -1,14 +1,18 @@
 /**
  * The embedder pool: one embedding worker per core, a work queue of small
  * batches so every worker stays busy, and an LRU cache so the same text is never
- * embedded twice. If USE-lite cannot load, the hashing embedder stands in and
- * says so in its status: a fallback is never silent.
+ * embedded twice. If the chosen model cannot load, the hashing embedder stands in
+ * and says so in its status: a fallback is never silent.
+ *
+ * With the static embedder the vectors are computed right here, in the caller's thread (microseconds a text, so a
+ * write or a query never queues behind background work); the workers then run only CPU-heavy tasks (extraction).
  */
 import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
 import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
 import type { Embedder, EmbedderKind, EmbedderStatus, EmbedOptions } from './embedder';
+import { loadStaticModel, type StaticModel } from './static';
 
 export interface PoolOptions {
   workers?: number;
@@ -20,6 +24,8 @@ export interface PoolOptions {
   hashingDim?: number;
   /** Where the USE-lite files are (tests point it at a missing folder to exercise the fallback). */
   modelDir?: string;
+  /** The static embedder's model file (default: models/static-en-512.bin in the project). */
+  staticModelFile?: string;
 }
 
 interface Job {
@@ -56,9 +62,11 @@ export class EmbedderPool implements Embedder {
     private readonly fallback: EmbedderStatus['fallback'],
     private readonly cacheEntries: number,
     private readonly chunk: number,
+    /** The static model, when it is the embedder: texts are embedded in this thread, not on the workers. */
+    private readonly local: StaticModel | null = null,
   ) {
-    this.id = info.id;
-    this.dim = info.dim;
+    this.id = local?.id ?? info.id;
+    this.dim = local?.dim ?? info.dim;
   }
 
   static async open(kind: EmbedderKind, opts: PoolOptions = {}): Promise<EmbedderPool> {
@@ -77,7 +85,7 @@ export class EmbedderPool implements Embedder {
       try {
         const infos = await Promise.all(clients.map((c) => c.call('open', {})));
         // The model's first run compiles its graph (slow): pay it now on every worker, not in the first write.
-        await Promise.all(clients.map((c) => c.call('embed', { texts: ['warm up'] })));
+        if (k !== 'static') await Promise.all(clients.map((c) => c.call('embed', { texts: ['warm up'] })));
         return { clients, info: (infos[0] as (typeof infos)[number]).result };
       } catch (err) {
         await Promise.allSettled(clients.map((c) => c.close()));
@@ -87,8 +95,10 @@ export class EmbedderPool implements Embedder {
     const cacheEntries = opts.cacheEntries ?? 10_000;
     const chunk = opts.chunk ?? 4;
     try {
+      // Read before any worker starts: a missing or damaged model file falls back like a model that cannot load.
+      const local = kind === 'static' ? loadStaticModel(opts.staticModelFile) : null;
       const { clients, info } = await start(kind);
-      return new EmbedderPool(kind, clients, info, null, cacheEntries, chunk);
+      return new EmbedderPool(kind, clients, info, null, cacheEntries, chunk, local);
     } catch (err) {
       if (kind === 'hashing') throw err;
       const reason = err instanceof Error ? err.message : String(err);
@@ -106,6 +116,11 @@ export class EmbedderPool implements Embedder {
    */
   async embed(texts: readonly string[], opts: EmbedOptions = {}): Promise<Float32Array> {
     if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
+    if (this.local) {
+      // Cheaper to embed again than to hash the text for a cache lookup and hold its vector.
+      this.embedded += texts.length;
+      return this.local.embedSync(texts);
+    }
     const dim = this.dim;
     const out = new Float32Array(texts.length * dim);
     const waits: Promise<void>[] = [];

@@ -9,10 +9,8 @@ import {
   agreeWord,
   BE_FORMS,
   capitalise,
-  cleanName,
   DETERMINERS,
   EMPTY_OBJECTS,
-  GENERIC_THINGS,
   glued,
   has,
   IMPLIED_FIRST_PERSON,
@@ -26,7 +24,6 @@ import {
   type Piece,
   PRESENT_AUX,
   piecesOf,
-  QUANTITIES,
   SUBORDINATORS,
   surface,
   type Term,
@@ -48,38 +45,20 @@ export interface Draft {
   objectEntities: string[];
 }
 
-/** The noun phrase an object opens with, as the notable thing it names ("LGBTQ support group"). */
-export function objectThing(terms: Term[], named: NamedMention[]): string | undefined {
-  let i = 0;
-  const skipDeterminers = () => {
-    while (i < terms.length && (DETERMINERS.has((terms[i] as Term).word) || has(terms[i], 'Possessive'))) i++;
-  };
-  skipDeterminers();
-  if (QUANTITIES.has(terms[i]?.word ?? '')) {
-    if (terms[i + 1]?.word !== 'of') return undefined;
-    i += 2;
-    skipDeterminers();
-  }
-  const phrase: Term[] = [];
-  for (; i < terms.length; i++) {
-    const t = terms[i] as Term;
-    const nounish = (has(t, 'Noun') || has(t, 'Acronym')) && !has(t, 'Pronoun') && !has(t, 'Date');
-    const hyphenated = glued(phrase.at(-1));
-    if (!(nounish || hyphenated || has(t, 'Adjective'))) break;
-    phrase.push(t);
-    if (/[,;:.!?()\u2013\u2014]/.test(t.post) || /\s-/.test(t.post)) break;
-  }
-  while (phrase.length > 0 && !has(phrase.at(-1), 'Noun') && !has(phrase.at(-1), 'Acronym')) phrase.pop();
-  while (glued(phrase.at(-1))) phrase.pop();
-  if (phrase.length === 0) return undefined;
-  // A phrase that is exactly a recognised name is already an entity of its own kind.
-  if (named.some((n) => phrase.every((t) => n.ids.has(t.id)))) return undefined;
-  const written = piecesOf(
-    phrase,
-    phrase.map((t) => t.text),
-  );
-  const name = cleanName(joinPieces(written));
-  return name && !GENERIC_THINGS.has(name.toLowerCase()) ? name : undefined;
+/**
+ * The relation holds between the subject and the object's first name only when that name is the object
+ * ("went to Boston", "met you"), not a word inside a longer phrase ("went to a LGBTQ support group" only mentions LGBTQ).
+ */
+function namesTheObject(objectCore: Term[], first: NamedMention | undefined): boolean {
+  const head = objectCore.findIndex((t) => !DETERMINERS.has(t.word) && !has(t, 'Adverb'));
+  const term = objectCore[head];
+  if (!term) return false;
+  if (!first) return has(term, 'Pronoun') || has(term, 'Possessive');
+  if (!first.ids.has(term.id)) return false;
+  let last = head;
+  while (objectCore[last + 1] && first.ids.has((objectCore[last + 1] as Term).id)) last++;
+  const after = objectCore[last + 1];
+  return !(has(after, 'Noun') && !has(after, 'Pronoun'));
 }
 
 /** A clause's verb group, read from compromise's verb phrases, with its tense, mood and voice. */
@@ -304,7 +283,12 @@ export function factAt(
   const verb = verbGroupAt(clause, verbIndex, ctx);
   if (!verb) return undefined;
   const { verbTerms, main, lemma, aux, modal, beAux, particles, past, perfect, future } = verb;
-  const { resolved, dateIds } = clauseDate(clause, sentence, ctx, future);
+  const { resolved, dateIds } = clauseDate(
+    clause,
+    sentence,
+    ctx,
+    future ? 'future' : past || perfect ? 'past' : 'present',
+  );
   const before = clause.slice(0, verbIndex).filter((t) => !dateIds.has(t.id));
   let objectTerms = verb.rest.filter((t) => !dateIds.has(t.id));
 
@@ -357,13 +341,11 @@ export function factAt(
 
   const position = (n: NamedMention) => objectTerms.findIndex((t) => n.ids.has(t.id));
   const objectNamed = ctx.named.filter((n) => position(n) >= 0).sort((a, b) => position(a) - position(b));
+  // Names elsewhere in the clause (a date's event, a trailing "with Tom") are mentioned by the fact too.
+  const clauseNamed = ctx.named.filter((n) => clause.some((t) => n.ids.has(t.id))).map((n) => n.name);
+  const objectEntities = [...new Set([...objectNamed.map((n) => n.name), ...rendered.people, ...clauseNamed])];
   // "is a great counselor" describes the subject; it does not name a thing of its own.
   const describes = isBe && absorbed === 0;
-  const thing = describes ? undefined : objectThing(objectCore, ctx.named);
-  const objectEntities = [
-    ...new Set([...objectNamed.map((n) => n.name), ...(thing ? [thing] : []), ...rendered.people]),
-  ];
-
   return {
     fact: {
       text,
@@ -377,7 +359,7 @@ export function factAt(
     },
     subject,
     shareable: !modal && !objectTerms.some((t) => isVerb(t)),
-    relation: describes ? 'mentioned with' : relation,
+    relation: describes || !namesTheObject(objectCore, objectNamed[0]) ? 'mentioned with' : relation,
     subjectEntities: subject.people,
     objectEntities,
   };

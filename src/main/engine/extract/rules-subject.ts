@@ -45,6 +45,13 @@ export interface MessageContext {
   dates: DateMention[];
   /** The sentence says the listener was there too ("together", "both"), so "we" includes them. */
   inclusive: boolean;
+  /** What "he"/"she" and "it" can stand for here: the last person (not a participant) and the last named thing. */
+  antecedents: Antecedents;
+}
+
+export interface Antecedents {
+  person?: string;
+  thing?: string;
 }
 
 export function weGroup(msg: ExtractMessage, inclusive: boolean): { text: string; people: string[] } {
@@ -143,6 +150,16 @@ export function resolveSubject(terms: Term[], ctx: MessageContext): Subject | un
   if (isVerb(first) || THIRD_PERSON_POSSESSIVES.has(first.word)) return undefined;
 
   if (phrase.length === 1) {
+    // Coreference: "he"/"she" is the last person named before this sentence who is neither speaker nor listener
+    // (they would be "I" and "you"), "it" the last named thing; with no such name the clause keeps no subject.
+    const referent =
+      first.word === 'he' || first.word === 'she'
+        ? ctx.antecedents.person
+        : first.word === 'it'
+          ? ctx.antecedents.thing
+          : undefined;
+    // A third-person verb already agrees with the name that replaces its pronoun.
+    if (referent) return { field: referent, text: referent, people: [referent], singular: false };
     if (has(first, 'Pronoun') && !SUBJECT_PRONOUNS.has(first.word)) return undefined;
     if (first.word === 'i') return { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true };
     if (first.word === 'we') {

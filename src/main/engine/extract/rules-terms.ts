@@ -123,32 +123,6 @@ export const EMPTY_OBJECTS = new Set([
   'here',
   'things',
 ]);
-// Nouns too general to be entities, and quantities whose "of" phrase is the real thing ("tons of joy").
-export const GENERIC_THINGS = new Set([
-  'people',
-  'things',
-  'thing',
-  'stuff',
-  'way',
-  'time',
-  'guys',
-  'one',
-  'day',
-  'best',
-]);
-export const QUANTITIES = new Set([
-  'lot',
-  'lots',
-  'ton',
-  'tons',
-  'bit',
-  'kind',
-  'sort',
-  'couple',
-  'bunch',
-  'part',
-  'plenty',
-]);
 export const FIRST_PERSON_FORMS: Record<string, string> = { am: 'is', are: 'is', were: 'was', have: 'has', do: 'does' };
 
 export const has = (t: Term | undefined, tag: string): boolean => t?.tags.has(tag) ?? false;

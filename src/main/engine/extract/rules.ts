@@ -18,9 +18,9 @@ import * as chrono from 'chrono-node';
 import nlp from 'compromise';
 import { isQuestion, splitClauses } from './rules-clauses';
 import { type DateMention, NOT_A_DATE } from './rules-dates';
-import { EntityRegistry, rawJson } from './rules-entities';
+import { EntityRegistry, midSentenceCapitals, nameMentions, rawJson } from './rules-entities';
 import { clauseFact, type Draft } from './rules-fact';
-import type { MessageContext, Subject } from './rules-subject';
+import type { Antecedents, MessageContext, Subject } from './rules-subject';
 import { type NamedMention, type RawSentence, type RawVerb, toTerm, type VerbPhrase } from './rules-terms';
 import type {
   EntityKind,
@@ -33,7 +33,13 @@ import type {
 } from './types';
 import { normalizeKey } from './update';
 
-function analyseMessage(msg: ExtractMessage, registry: EntityRegistry, lexicon: Record<string, string>): Draft[] {
+function analyseMessage(
+  msg: ExtractMessage,
+  registry: EntityRegistry,
+  lexicon: Record<string, string>,
+  evidence: Set<string>,
+  antecedents: Antecedents,
+): Draft[] {
   const doc = nlp(msg.text, lexicon);
   // compromise reads "like" after "don't" as a preposition; it is the verb being negated.
   const negatedLike = doc.match('(do|does|did) not like').match('like');
@@ -52,7 +58,7 @@ function analyseMessage(msg: ExtractMessage, registry: EntityRegistry, lexicon: 
     if (phrase.ids[0]) verbByFirstId.set(phrase.ids[0], phrase);
   }
 
-  const named: NamedMention[] = [];
+  const recognised: NamedMention[] = [];
   const kinds: Array<[{ json: (opts?: object) => unknown }, EntityKind]> = [
     [doc.people(), 'person'],
     [doc.places(), 'place'],
@@ -63,8 +69,7 @@ function analyseMessage(msg: ExtractMessage, registry: EntityRegistry, lexicon: 
       const terms = m.terms.filter((t) => !['the', 'a', 'an'].includes(t.normal));
       // compromise tags some lower-case phrases ("the kids & work") as names; a name is written with a capital.
       if (terms.length === 0 || !terms.every((t) => /^\p{Lu}/u.test(t.text) || t.text === '&')) continue;
-      const name = registry.add(terms.map((t) => t.text).join(' '), kind);
-      if (name) named.push({ ids: new Set(m.terms.map((t) => t.id)), name, kind });
+      recognised.push({ ids: new Set(m.terms.map((t) => t.id)), name: terms.map((t) => t.text).join(' '), kind });
     }
   }
 
@@ -84,12 +89,28 @@ function analyseMessage(msg: ExtractMessage, registry: EntityRegistry, lexicon: 
       };
     });
 
+  const sentences = rawJson<RawSentence>(doc, { offset: true }).map((raw) => raw.terms.map(toTerm));
+  // Names compromise does not know ("Nintendo Switch", a pet's name) come from the speaker's capitals, and a
+  // run of capitals it split ("Charlotte" + "Web") is one name.
+  const named: NamedMention[] = [];
+  for (const m of sentences.flatMap((terms) => nameMentions(terms, recognised, evidence))) {
+    const name = registry.add(m.name, m.kind);
+    if (name) named.push({ ...m, name });
+  }
+
   const drafts: Draft[] = [];
-  for (const raw of rawJson<RawSentence>(doc, { offset: true })) {
-    const terms = raw.terms.map(toTerm);
-    if (isQuestion(terms)) continue;
+  const participants = new Set([msg.speaker, ...msg.others]);
+  for (const terms of sentences) {
+    const here = named.filter((n) => terms.some((t) => n.ids.has(t.id)));
+    const question = isQuestion(terms);
     const inclusive = terms.some((t) => t.word === 'together' || t.word === 'both');
-    const ctx: MessageContext = { msg, verbByFirstId, named, dates, inclusive };
+    const ctx: MessageContext = { msg, verbByFirstId, named, dates, inclusive, antecedents: { ...antecedents } };
+    // Names in this sentence are what the next sentence's pronouns can mean, in a question too.
+    for (const n of here) {
+      if (n.kind === 'person' && !participants.has(n.name)) antecedents.person = n.name;
+      else if (n.kind !== 'person') antecedents.thing = n.name;
+    }
+    if (question) continue;
     let subject: Subject | undefined;
     for (const clause of splitClauses(terms)) {
       const draft = clauseFact(clause, terms, ctx, subject);
@@ -120,12 +141,10 @@ function extract(input: ExtractInput): Extraction {
     for (const o of m.others) registry.add(o, 'person', true);
   }
   const lexicon = participantLexicon(input);
-  const drafts = input.messages.flatMap((m) => analyseMessage(m, registry, lexicon));
-  for (const d of drafts) {
-    for (const name of d.objectEntities) registry.add(name, 'thing');
-    // A common-noun subject ("The support group has made ...") is a thing the fact is about.
-    if (d.subjectEntities.length === 0) registry.add(d.fact.subject, 'thing');
-  }
+  const evidence = midSentenceCapitals(input.messages.map((m) => m.text));
+  // Carried from message to message: "she" in a reply can mean the sister named in the turn before.
+  const antecedents: Antecedents = {};
+  const drafts = input.messages.flatMap((m) => analyseMessage(m, registry, lexicon, evidence, antecedents));
   registry.mergeAliases();
 
   const facts = new Map<string, ExtractedFact>();
@@ -141,14 +160,11 @@ function extract(input: ExtractInput): Extraction {
   };
 
   for (const d of drafts) {
-    const subjects = [
-      ...new Set(
-        (d.subjectEntities.length > 0 ? d.subjectEntities : [d.fact.subject]).map((n) => registry.canonical(n)),
-      ),
-    ];
-    const objects = [...new Set(d.objectEntities.map((n) => registry.canonical(n)))].filter(
-      (n) => !subjects.includes(n),
-    );
+    // Only names are entities: a common-noun subject ("the support group") is in the fact's text, not the graph.
+    const subjects = [...new Set(d.subjectEntities.filter((n) => registry.known(n)).map((n) => registry.canonical(n)))];
+    const objects = [
+      ...new Set(d.objectEntities.filter((n) => registry.known(n)).map((n) => registry.canonical(n))),
+    ].filter((n) => !subjects.includes(n));
     const fact: ExtractedFact = {
       ...d.fact,
       subject: registry.canonical(d.fact.subject),
@@ -170,9 +186,14 @@ function extract(input: ExtractInput): Extraction {
     for (const [a, b] of [...pairs(subjects), ...pairs(objects)]) relate(a, b, 'mentioned with', ids);
   }
 
+  const participants = new Set(
+    input.messages.flatMap((m) => [m.speaker, ...m.others]).map((n) => registry.canonical(n)),
+  );
+  const mentioned = new Set([...facts.values()].flatMap((f) => f.entities));
   return {
     facts: [...facts.values()],
-    entities: registry.entities(),
+    // An entity no fact or relationship of the episode mentions would be a page with nothing on it.
+    entities: registry.entities().filter((e) => mentioned.has(e.name) || participants.has(e.name)),
     relationships: [...relationships.values()],
     via: 'rules',
   };

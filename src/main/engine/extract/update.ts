@@ -44,10 +44,45 @@ export const SINGLE_VALUED = new Set(
   ].map(normalizeKey),
 );
 
+// Relationship statuses said with "be": any of them, or a "married to"/"engaged to"/"date", replaces the last.
+const STATUSES = new Set(['single', 'married', 'engaged', 'divorced', 'separated', 'widowed', 'in relationship']);
+const RELATIONSHIP = 'relationship status';
+const JOB = /^(?:new |first )?(?:job|position|role|work) (?:at|with|for|in) (.+)$/;
+
+/**
+ * The attribute a statement sets, when it sets a single-valued one under another wording: "moved to Lisbon" sets
+ * where one lives as much as "lives in Lisbon" does, "started a new job at Acme" where one works, "is single"
+ * the relationship status "is married to Tom" held. Keys are normalised; other statements keep their own.
+ */
+export function attributeOf(predicate: string, object: string): { predicate: string; object: string; state: boolean } {
+  const p = normalizeKey(predicate);
+  const o = normalizeKey(object);
+  if (['move to', 'relocate to', 'move back to', 'be living in', 'settle in'].includes(p)) {
+    return { predicate: 'live in', object: o, state: true };
+  }
+  const job = ['start', 'get', 'take', 'land', 'accept'].includes(p) ? JOB.exec(o) : null;
+  if (job) return { predicate: 'work at', object: job[1] as string, state: true };
+  if (['be working at', 'be working for', 'work for', 'be employed at', 'be employed by', 'join'].includes(p)) {
+    return { predicate: 'work at', object: o, state: true };
+  }
+  if (p === 'be' && STATUSES.has(o)) return { predicate: RELATIONSHIP, object: o, state: true };
+  if (['be married to', 'be engaged to', 'date', 'be dating', 'be in relationship with'].includes(p)) {
+    return { predicate: RELATIONSHIP, object: `${p} ${o}`, state: true };
+  }
+  return { predicate: p, object: o, state: false };
+}
+
 export function decideUpdate(candidate: UpdateCandidate, held: HeldFact[]): UpdateDecision {
   const subject = normalizeKey(candidate.subject);
-  const predicate = normalizeKey(candidate.predicate);
-  const object = normalizeKey(candidate.object);
+  const attribute = attributeOf(candidate.predicate, candidate.object);
+  const predicate = attribute.predicate;
+  const object = attribute.object;
+  // A past "moved to Lisbon" is an event that sets a state: from then on, it is where the subject lives.
+  const stateful = candidate.stateful || attribute.state;
+  const heldAs = (h: HeldFact) => {
+    const a = attributeOf(h.predicate, h.object);
+    return { ...a, stateful: h.stateful || a.state };
+  };
   const statement = `${candidate.subject} ${candidate.predicate} ${candidate.object}`.trim();
 
   // "Still valid" is judged at the candidate's own time, so a fact that was closed before it held is not repeated by it.
@@ -55,29 +90,29 @@ export function decideUpdate(candidate: UpdateCandidate, held: HeldFact[]): Upda
     (h) =>
       (h.validTo === null || h.validTo > candidate.validFrom) &&
       normalizeKey(h.subject) === subject &&
-      normalizeKey(h.predicate) === predicate,
+      heldAs(h).predicate === predicate,
   );
 
   // An event is only a repeat when it also happened on the same day: going to the support group again
   // next week is a new event, not the same one told twice.
   const repeat = live.find(
-    (h) => normalizeKey(h.object) === object && (candidate.stateful || sameLocalDay(h.validFrom, candidate.validFrom)),
+    (h) => heldAs(h).object === object && (stateful || sameLocalDay(h.validFrom, candidate.validFrom)),
   );
   if (repeat) {
     return { action: 'noop', existingId: repeat.id, reason: `repeats held fact ${repeat.id}: "${statement}"` };
   }
 
-  if (!candidate.stateful) {
+  if (!stateful) {
     return { action: 'add', reason: `new event: "${statement}"` };
   }
   // Most states accumulate (liking painting does not stop by liking hiking); only a predicate that holds one value
   // at a time lets a new object replace the old.
-  if (!SINGLE_VALUED.has(predicate)) {
+  if (!SINGLE_VALUED.has(predicate) && predicate !== RELATIONSHIP) {
     return { action: 'add', reason: `new state, alongside any others: "${statement}"` };
   }
 
   const current = live
-    .filter((h) => h.stateful && normalizeKey(h.object) !== object)
+    .filter((h) => heldAs(h).stateful && heldAs(h).object !== object)
     .sort((a, b) => b.validFrom - a.validFrom)[0];
   if (!current) {
     return { action: 'add', reason: `new state: "${statement}"` };

@@ -2,9 +2,14 @@
  * M0 chunking: each message becomes a chunk, except that runs of short
  * consecutive messages of one session are merged (a greeting and its reply carry
  * little alone), and a long message is split at sentence ends. Every chunk line is
- * prefixed with its speaker. Pure functions: the engine writes what they plan.
+ * prefixed with its speaker. The planning is pure; the engine writes the chunks on
+ * the caller's path, and the background queue re-chunks messages that lost theirs.
  */
+import type { Message } from '../../../shared/types';
 import { chunkId } from '../ids';
+import type { ItemInput } from '../storage/validate';
+import { nowMs } from '../workers/protocol';
+import { BACKGROUND, type LayerDeps } from './deps';
 
 export interface ChunkSource {
   id: string;
@@ -98,4 +103,47 @@ export function planChunks(messages: readonly ChunkSource[], opts: ChunkOptions 
   }
   closeRun();
   return plans;
+}
+
+/** The M0 chunk items for a run of messages of one session. */
+export function chunkItems(
+  sessionId: string,
+  messages: readonly ChunkSource[],
+  opts: ChunkOptions = CHUNK_DEFAULTS,
+): ItemInput[] {
+  return planChunks(messages, opts).map((p) => ({
+    id: p.id,
+    layer: 'm0' as const,
+    kind: 'chunk',
+    sessionId,
+    text: p.text,
+    sources: p.messageIds,
+    data: { speakers: p.speakers, timestamp: p.timestamp },
+    validFrom: p.timestamp,
+  }));
+}
+
+/** Messages whose chunk was deleted with a neighbour get chunks again. */
+export async function repairChunks(
+  { storage, embedder }: Pick<LayerDeps, 'storage' | 'embedder'>,
+  sessionId: string,
+  messages: readonly Message[],
+): Promise<void> {
+  const { items: chunks } = await storage.read('sessionItems', { sessionId, kinds: ['chunk'], withVectors: false });
+  const covered = new Set(chunks.flatMap((c) => c.sources));
+  const orphans = messages.filter((m) => !covered.has(m.id));
+  if (orphans.length === 0) return;
+  const items = chunkItems(sessionId, orphans);
+  const start = nowMs();
+  const vectors = await embedder.embed(
+    items.map((i) => i.text),
+    BACKGROUND,
+  );
+  await storage.writeToAll({
+    items,
+    vectors,
+    kind: 'm0.repair',
+    layer: 'm0',
+    before: [{ stage: 'embed', start, end: nowMs(), rows: items.length }],
+  });
 }

@@ -243,33 +243,46 @@ describe('filters and time', () => {
 });
 
 describe('hostile and invalid input', () => {
-  const hostile = [
-    '"',
-    '"unbalanced',
-    'NEAR(violin boston)',
-    'AND OR NOT',
-    '*',
-    'violin*',
-    '-violin',
-    '(((',
-    ')',
-    'text:violin',
-    '^violin',
-    '',
-    '   ',
-    '🙂🙂',
-    '¿Qué tal? Zürich café',
-    '\u0000\u0001',
-    'x'.repeat(4096),
+  // Each hostile form of a query (FTS5 operators, stray quotes and brackets, emoji, control characters, padding)
+  // must still find what its plain form finds: the plain form's best message is among the hostile form's first 3.
+  const pairs: [hostile: string, plain: string][] = [
+    ['"violin', 'violin'],
+    ['violin"', 'violin'],
+    ['NEAR(violin recital)', 'violin recital'],
+    ['violin AND OR NOT', 'violin'],
+    ['violin*', 'violin'],
+    ['-violin', 'violin'],
+    ['(((pottery class', 'pottery class'],
+    ['pottery class)', 'pottery class'],
+    ['text:violin', 'violin'],
+    ['^aquarium', 'aquarium'],
+    ['aquarium 🙂🙂', 'aquarium'],
+    ['¿Qué tal? tomatoes café', 'tomatoes'],
+    ['harbour\u0000\u0001 festival', 'harbour festival'],
+    ['lighthouses {} [] ; -- DROP TABLE items', 'lighthouses'],
+    [`${'x'.repeat(4000)} marathon`, 'marathon'],
   ];
-  it.each(hostile.map((text, i) => [i, text] as const))(
-    'answers hostile text #%i with results or an empty list, never an error',
-    async (_, text) => {
-      const r = await ask(text);
-      expect(Array.isArray(r.hits)).toBe(true);
-      if (text.trim() === '') expect(r.hits).toEqual([]);
+  it.each(pairs.map(([hostile, plain], i) => [i, hostile.slice(0, 40), plain, hostile] as const))(
+    'hostile form #%i (%s) still finds what "%s" finds',
+    async (_, _label, plain, hostile) => {
+      const want = (await ask(plain, { layers: ['m0'] })).hits[0]?.messageIds[0];
+      expect(want).toMatch(/^s[12]-m\d$/);
+      const got = (await ask(hostile, { layers: ['m0'] })).hits.slice(0, 3).flatMap((h) => h.messageIds);
+      expect(got).toContain(want);
     },
   );
+
+  it.each(['"', '*', '(((', ')', '^', 'NEAR()', '\u0000\u0001'])(
+    'reads operators alone (%j) as no words: no keyword match at all, not a match of everything',
+    async (text) => {
+      const r = await ask(text, { layers: ['m0'] });
+      expect(r.hits.filter((h) => h.sources.keyword !== undefined)).toEqual([]);
+    },
+  );
+
+  it.each(['', '   '])('answers empty text (%j) with an empty list', async (text) => {
+    expect((await ask(text)).hits).toEqual([]);
+  });
 
   it.each([
     [{ text: 'x', k: 0 }, 'query.k'],

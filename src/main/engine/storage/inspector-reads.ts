@@ -2,12 +2,8 @@
  * Reads the inspector needs beyond the layers' own: the items linking to one (an entity's facts). Runs on the
  * reader worker; the items themselves come from the layer reads' `items` (and listings from `listItems`).
  */
-import type { Handlers, ReaderMethods } from '../workers/protocol';
+import type { Handlers, InspectorReadMethods, ReaderMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
-
-export interface InspectorReadMethods {
-  linkedFrom: { params: { dst: string; kind: string }; result: string[] };
-}
 
 export function createInspectorReads(core: DB): Pick<Handlers<ReaderMethods>, keyof InspectorReadMethods> {
   const linked = core.prepare<[string, string], { src: string }>(

@@ -5,60 +5,19 @@
  * Runs on the core writer worker only.
  */
 import { StrataError } from '../../../shared/errors';
-import { type Layer, STORE_NAMES, type StoreName, type WriteTrace } from '../../../shared/types';
+import { STORE_NAMES, type WriteTrace } from '../../../shared/types';
 import type {
   AppendParams,
   AppendResult,
   CoreMethods,
-  DeleteResult,
-  GraphNodeRow,
   Handlers,
-  ItemRow,
   JournalOp,
-  LinkRow,
-  MessageRow,
-  SessionRow,
   SnapshotCursor,
   SnapshotPage,
 } from '../workers/protocol';
-import { type DB, truncateWal, walPages } from './sqlite';
-
-interface UpsertPayload {
-  items: number[];
-  messages: number[];
-  sessions: string[];
-  stores: StoreName[];
-}
-interface DeletePayload {
-  itemRowids: number[];
-  nodeIds: string[];
-}
-
-const LABEL_CHARS = 120;
-
-export function messageLabel(speaker: string, text: string): string {
-  const line = `${speaker}: ${text}`.replace(/\s+/g, ' ');
-  return line.length > LABEL_CHARS ? `${line.slice(0, LABEL_CHARS - 1)}…` : line;
-}
-
-export function sessionNode(s: Pick<SessionRow, 'id' | 'title'>): GraphNodeRow {
-  return { id: s.id, kind: 'session', layer: null, sessionId: s.id, label: s.title };
-}
-
-export function messageNode(m: Pick<MessageRow, 'id' | 'sessionId' | 'speaker' | 'text'>): GraphNodeRow {
-  return { id: m.id, kind: 'message', layer: 'm0', sessionId: m.sessionId, label: messageLabel(m.speaker, m.text) };
-}
-
-export function itemNode(item: Pick<ItemRow, 'id' | 'kind' | 'layer' | 'sessionId' | 'text'>): GraphNodeRow {
-  const text = item.text.replace(/\s+/g, ' ');
-  return {
-    id: item.id,
-    kind: item.kind,
-    layer: item.layer,
-    sessionId: item.sessionId,
-    label: text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text,
-  };
-}
+import { createJournalDeletes } from './journal-deletes';
+import { compact, type DB, truncateWal, walPages } from './sqlite';
+import { createOpBuilder, type UpsertPayload } from './store-op';
 
 export function createJournal(
   db: DB,
@@ -145,19 +104,6 @@ export function createJournal(
     opsAfter: db.prepare<[number, number], { seq: number; kind: string; payload: string }>(
       'SELECT seq, kind, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
-    itemByRowid: db.prepare<
-      [number],
-      { rowid: number; id: string; layer: Layer; kind: string; session_id: string | null; text: string; vector: Buffer }
-    >('SELECT rowid, id, layer, kind, session_id, text, vector FROM items WHERE rowid = ?'),
-    messageByRowid: db.prepare<[number], { id: string; session_id: string; speaker: string; text: string }>(
-      'SELECT id, session_id, speaker, text FROM messages WHERE rowid = ?',
-    ),
-    sessionById: db.prepare<[string], { id: string; title: string }>('SELECT id, title FROM sessions WHERE id = ?'),
-    linksFrom: db.prepare<[string], LinkRow>('SELECT src, dst, kind FROM links WHERE src = ?'),
-    // A message's own edges plus the `next` edge into it, which its write created (it names the previous message).
-    messageLinks: db.prepare<[string, string], LinkRow>(
-      "SELECT src, dst, kind FROM links WHERE src = ? UNION SELECT src, dst, kind FROM links WHERE dst = ? AND kind = 'next'",
-    ),
     prune: db.prepare<[number]>('DELETE FROM outbox WHERE seq <= ?'),
     sessionsAfter: db.prepare<[string, number], { id: string; title: string }>(
       'SELECT id, title FROM sessions WHERE id > ? ORDER BY id LIMIT ?',
@@ -173,46 +119,25 @@ export function createJournal(
          (SELECT count(*) FROM items) + (SELECT count(*) FROM messages) + (SELECT count(*) FROM sessions) AS nodes,
          (SELECT count(*) FROM links) AS edges`,
     ),
-    messagesById: db.prepare<[string], { rowid: number; id: string; session_id: string }>(
-      'SELECT rowid, id, session_id FROM messages WHERE id = ?',
-    ),
-    messagesOfSession: db.prepare<[string], { id: string }>('SELECT id FROM messages WHERE session_id = ?'),
-    itemsOfSession: db.prepare<[string], { id: string }>('SELECT id FROM items WHERE session_id = ?'),
-    derivedFrom: db.prepare<[string], { src: string }>("SELECT src FROM links WHERE dst = ? AND kind = 'derived_from'"),
-    deleteItem: db.prepare<[string], { rowid: number }>('DELETE FROM items WHERE id = ? RETURNING rowid'),
-    deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-    deleteLinksOf: db.prepare<[string, string]>('DELETE FROM links WHERE src = ? OR dst = ?'),
-    deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
   };
 
   const journalSeq = (): number => q.seqCounter.get()?.seq ?? 0;
+  const build = createOpBuilder(db, dim);
+  const deletes = createJournalDeletes(db, build, journalSeq);
 
   const persistTraces = (traces: WriteTrace[]): void => {
     for (const t of traces) q.insertTrace.run(t.id, t.startedAt, JSON.stringify(t));
     if (traces.length > 0) q.trimTraces.run(maxTraces);
   };
 
-  const resultFor = (seq: number, payload: UpsertPayload, p: AppendParams): AppendResult => {
-    // Replay of an append that had already committed: rebuild the answer from what is stored.
-    const rowids = p.items.map((it) => q.itemRowid.get(it.id)?.rowid ?? 0);
-    const nodes: GraphNodeRow[] = [];
-    const links: LinkRow[] = [];
-    for (const id of payload.sessions) {
-      const s = q.sessionById.get(id);
-      if (s) nodes.push(sessionNode(s));
-    }
-    for (const r of payload.messages) {
-      const m = q.messageByRowid.get(r);
-      if (!m) continue;
-      nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
-      links.push(...q.messageLinks.all(m.id, m.id));
-    }
-    return { seq, rowids, nodes, links, messageSeqs: [] };
-  };
-
   const append = db.transaction((p: AppendParams): AppendResult => {
     const prior = q.outboxByWrite.get(p.writeId);
-    if (prior) return resultFor(prior.seq, JSON.parse(prior.payload) as UpsertPayload, p);
+    if (prior) {
+      // Replay of an append that had already committed (its worker died before answering): the same op, from the rows.
+      const payload = JSON.parse(prior.payload) as UpsertPayload;
+      const rowids = p.items.map((it) => q.itemRowid.get(it.id)?.rowid ?? 0);
+      return { seq: prior.seq, rowids, messageSeqs: [], op: build.upsert(prior.seq, payload) };
+    }
 
     for (const sid of p.requireSessions) {
       if (!q.sessionExists.get(sid) && !p.sessions.some((s) => s.id === sid)) {
@@ -222,13 +147,10 @@ export function createJournal(
     q.insertOutbox.run(p.writeId, 'upsert', '{}', Date.now());
     const seq = journalSeq();
     const payload: UpsertPayload = { items: [], messages: [], sessions: [], stores: p.stores };
-    const nodes: GraphNodeRow[] = [];
-    const links: LinkRow[] = [];
 
     for (const s of p.sessions) {
       q.upsertSession.run({ ...s, participants: JSON.stringify(s.participants) });
       payload.sessions.push(s.id);
-      nodes.push(sessionNode(s));
     }
 
     const lastBySession = new Map<string, { id: string; seq: number } | undefined>();
@@ -250,13 +172,8 @@ export function createJournal(
       }) as { rowid: number };
       payload.messages.push(row.rowid);
       messageSeqs.push(mseq);
-      nodes.push(messageNode(m));
-      const own: LinkRow[] = [{ src: m.id, dst: m.sessionId, kind: 'in_session' }];
-      if (prev) own.push({ src: prev.id, dst: m.id, kind: 'next' });
-      for (const l of own) {
-        q.insertLink.run(l.src, l.dst, l.kind);
-        links.push(l);
-      }
+      q.insertLink.run(m.id, m.sessionId, 'in_session');
+      if (prev) q.insertLink.run(prev.id, m.id, 'next');
       lastBySession.set(m.sessionId, { id: m.id, seq: mseq });
     });
 
@@ -285,72 +202,7 @@ export function createJournal(
     // A decision restored from an export keeps its own time.
     for (const d of p.decisions) q.insertDecision.run({ at, ...d });
     q.setPayload.run(JSON.stringify(payload), seq);
-    return { seq, rowids, nodes, links, messageSeqs };
-  });
-
-  const recordDelete = (messageIds: string[], itemIds: Set<string>, sessionIds: string[]): DeleteResult => {
-    // Everything derived, directly or through other items, from what is being removed goes with it.
-    const frontier = [...messageIds, ...itemIds];
-    while (frontier.length > 0) {
-      const id = frontier.pop() as string;
-      for (const { src } of q.derivedFrom.all(id)) {
-        if (!itemIds.has(src)) {
-          itemIds.add(src);
-          frontier.push(src);
-        }
-      }
-    }
-    const itemRowids: number[] = [];
-    for (const id of itemIds) {
-      const row = q.deleteItem.get(id);
-      if (row) itemRowids.push(row.rowid);
-      q.deleteLinksOf.run(id, id);
-    }
-    for (const id of messageIds) {
-      q.deleteMessage.run(id);
-      q.deleteLinksOf.run(id, id);
-    }
-    for (const id of sessionIds) {
-      q.deleteLinksOf.run(id, id);
-      q.deleteSession.run(id);
-    }
-    const nodeIds = [...messageIds, ...itemIds, ...sessionIds];
-    const payload: DeletePayload = { itemRowids, nodeIds };
-    q.insertOutbox.run(null, 'delete', JSON.stringify(payload), Date.now());
-    return {
-      seq: journalSeq(),
-      itemRowids,
-      nodeIds,
-      messages: messageIds.length,
-      items: itemRowids.length,
-      touchedSessions: [],
-    };
-  };
-
-  const deleteMessages = db.transaction(({ messageIds }: { messageIds: string[] }): DeleteResult => {
-    const touched = new Set<string>();
-    messageIds.forEach((id, i) => {
-      const m = q.messagesById.get(id);
-      if (!m) {
-        throw new StrataError('NOT_FOUND', `messageIds[${i}]: no message "${id}"`, { field: `messageIds[${i}]` });
-      }
-      touched.add(m.session_id);
-    });
-    return { ...recordDelete(messageIds, new Set(), []), touchedSessions: [...touched] };
-  });
-
-  const deleteSession = db.transaction(({ sessionId }: { sessionId: string }): DeleteResult => {
-    if (!q.sessionExists.get(sessionId)) {
-      throw new StrataError('UNKNOWN_SESSION', `sessionId: no session "${sessionId}"`, { field: 'sessionId' });
-    }
-    const messageIds = q.messagesOfSession.all(sessionId).map((r) => r.id);
-    const itemIds = new Set(q.itemsOfSession.all(sessionId).map((r) => r.id));
-    return recordDelete(messageIds, itemIds, [sessionId]);
-  });
-
-  const deleteItems = db.transaction(({ itemIds }: { itemIds: string[] }): DeleteResult => {
-    const present = itemIds.filter((id) => q.itemRowid.get(id));
-    return recordDelete([], new Set(present), []);
+    return { seq, rowids, messageSeqs, op: build.upsert(seq, payload, p.vectors) };
   });
 
   const readOps = ({ afterSeq, maxRows }: { afterSeq: number; maxRows: number }): JournalOp[] => {
@@ -363,19 +215,9 @@ export function createJournal(
       if (page.length === 0) break;
       for (const r of page) {
         cursor = r.seq;
-        if (r.kind === 'delete') {
-          const d = JSON.parse(r.payload) as DeletePayload;
-          ops.push({
-            seq: r.seq,
-            stores: [...STORE_NAMES],
-            op: { kind: 'delete', seq: r.seq, prevSeq: 0, itemRowids: d.itemRowids, nodeIds: d.nodeIds },
-          });
-          rows += d.nodeIds.length + 1;
-        } else {
-          const u = JSON.parse(r.payload) as UpsertPayload;
-          ops.push({ seq: r.seq, stores: u.stores ?? [...STORE_NAMES], op: rebuildUpsert(r.seq, u) });
-          rows += u.items.length + u.messages.length + 1;
-        }
+        const jop = build.fromOutbox(r);
+        ops.push(jop);
+        rows += (jop.op.kind === 'delete' ? jop.op.nodeIds.length : jop.op.nodes.length) + 1;
         if (rows >= maxRows) break;
       }
     }
@@ -389,7 +231,7 @@ export function createJournal(
       const rows = q.sessionsAfter.all(String(at.after), maxRows);
       const last = rows.at(-1);
       return {
-        op: rebuildUpsert(0, { ...empty, sessions: rows.map((r) => r.id) }),
+        op: build.upsert(0, { ...empty, sessions: rows.map((r) => r.id) }),
         next: last ? { phase: 'sessions', after: last.id } : { phase: 'messages', after: 0 },
       };
     }
@@ -397,51 +239,13 @@ export function createJournal(
     const last = rows.at(-1);
     const rowids = rows.map((r) => r.rowid);
     return {
-      op: rebuildUpsert(0, at.phase === 'messages' ? { ...empty, messages: rowids } : { ...empty, items: rowids }),
+      op: build.upsert(0, at.phase === 'messages' ? { ...empty, messages: rowids } : { ...empty, items: rowids }),
       next: last
         ? { phase: at.phase, after: last.rowid }
         : at.phase === 'messages'
           ? { phase: 'items', after: 0 }
           : null,
     };
-  };
-
-  const rebuildUpsert = (seq: number, u: UpsertPayload): JournalOp['op'] => {
-    const items: ItemRow[] = [];
-    const blobs: Buffer[] = [];
-    const nodes: GraphNodeRow[] = [];
-    const links: LinkRow[] = [];
-    for (const id of u.sessions) {
-      const s = q.sessionById.get(id);
-      if (s) nodes.push(sessionNode(s));
-    }
-    for (const r of u.messages) {
-      const m = q.messageByRowid.get(r);
-      if (!m) continue; // deleted later; the delete op that follows covers it
-      nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
-      links.push(...q.messageLinks.all(m.id, m.id));
-    }
-    for (const r of u.items) {
-      const it = q.itemByRowid.get(r);
-      if (!it) continue;
-      const item: ItemRow = {
-        rowid: it.rowid,
-        id: it.id,
-        layer: it.layer,
-        kind: it.kind,
-        sessionId: it.session_id,
-        text: it.text,
-      };
-      items.push(item);
-      blobs.push(it.vector);
-      nodes.push(itemNode(item));
-      links.push(...q.linksFrom.all(it.id));
-    }
-    const vectors = new Float32Array(items.length * dim);
-    blobs.forEach((b, i) => {
-      vectors.set(new Float32Array(b.buffer, b.byteOffset, dim), i * dim);
-    });
-    return { kind: 'upsert', seq, prevSeq: 0, items, vectors, nodes, links };
   };
 
   return {
@@ -461,9 +265,7 @@ export function createJournal(
       return { embedder: id };
     },
     append: (p) => append.immediate(p),
-    deleteMessages: (p) => deleteMessages.immediate(p),
-    deleteSession: (p) => deleteSession.immediate(p),
-    deleteItems: (p) => deleteItems.immediate(p),
+    ...deletes,
     readOps,
     readSnapshot: (p) => db.transaction(readSnapshot)(p),
     itemCounts: () => q.counts.get() ?? { items: 0, nodes: 0, edges: 0 },
@@ -473,6 +275,7 @@ export function createJournal(
       return { kept: maxTraces };
     },
     checkpoint: () => ({ walPages: walPages(db) }),
+    compact: () => compact(db),
     close: () => {
       // Fold the WAL back into the file and truncate it, so a closed data directory is its true size on disk.
       truncateWal(db);

@@ -54,8 +54,12 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
     });
     if (opts.loadVec) sqliteVec.load(db);
     if (!opts.readonly) {
-      // page_size only takes effect before the file's first page is written.
+      // page_size and auto_vacuum only take effect before the file's first page is written: a file created by an
+      // older build keeps auto_vacuum off (its freed pages are still zeroed, below; only the file does not shrink).
       db.pragma(`page_size = ${opts.pageSize}`);
+      db.pragma('auto_vacuum = INCREMENTAL');
+      // Forget means gone: deleted rows and freed pages are overwritten with zeros, not left readable in the file.
+      db.pragma('secure_delete = ON');
       db.pragma('journal_mode = WAL');
       // Checkpoints run when the writer is idle (see the worker's checkpoint method), never inside a commit.
       db.pragma('wal_autocheckpoint = 0');
@@ -104,6 +108,30 @@ export function migrate(db: DB, file: string, migrations: readonly Migration[], 
 export function walPages(db: DB): number {
   const row = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
   return row[0]?.log ?? 0;
+}
+
+/**
+ * After a delete: fold the WAL back and truncate it (the frames written before the delete still hold the deleted
+ * text), and give free pages back to the file system once they are a quarter of it.
+ */
+export function compact(db: DB): { walPages: number; freedPages: number } {
+  let freedPages = 0;
+  if ((db.pragma('auto_vacuum', { simple: true }) as number) === 2) {
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    if (free > 0 && free * 4 >= pages) {
+      db.pragma('incremental_vacuum');
+      freedPages = free;
+    }
+  }
+  let walPages = 0;
+  try {
+    const row = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
+    walPages = row[0]?.busy ? (row[0]?.log ?? 0) : 0;
+  } catch {
+    // busy: a reader holds a snapshot; the next compaction or the close truncates it
+  }
+  return { walPages, freedPages };
 }
 
 /** At close: checkpoint everything and truncate the WAL. Best effort: a reader still open keeps what it needs. */

@@ -5,7 +5,7 @@
  */
 import { StrataError } from '../../../shared/errors';
 import type { Handlers, StoreMethods, StoreOp } from '../workers/protocol';
-import { type DB, truncateWal, walPages } from './sqlite';
+import { compact, type DB, truncateWal, walPages } from './sqlite';
 
 export interface StoreBody {
   /** Applies the op's rows (idempotent upserts and deletes); returns how many rows changed. */
@@ -56,6 +56,7 @@ export function storeHandlers(db: DB, file: string, body: StoreBody): Handlers<S
       return { appliedSeq: seq };
     },
     checkpoint: () => ({ walPages: walPages(db) }),
+    compact: () => compact(db),
     close: () => {
       // Fold the WAL back into the file and truncate it, so a closed data directory is its true size on disk.
       truncateWal(db);

@@ -2,13 +2,16 @@
  * An embedding worker: loads one embedder (USE-lite or hashing) on `open`, then
  * turns batches of texts into one Float32Array whose buffer is transferred back.
  * It also runs the rule-based M2 extractor, the other CPU-heavy step of the layers.
+ * With the static embedder (which embeds in the engine's thread) it only extracts.
  * Speaks the same request/response protocol as the SQLite workers.
+ *
+ * TF.js, compromise and chrono cost over a second of CPU to import, so each is imported on first use: a worker
+ * that never runs USE-lite never loads TF.js, and one that never extracts never loads the NLP libraries.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
 import { hashEmbedAll } from '../embed/hashing';
-import { loadUseLite, USE_LITE_DIM, type UseLite } from '../embed/use-lite';
-import { createRuleExtractor } from '../extract/rules';
+import type { UseLite } from '../embed/use-lite';
 import type { Extractor } from '../extract/types';
 import type { EmbedInit, EmbedMethods, Ready, Request, Response } from './protocol';
 import { nowMs } from './protocol';
@@ -18,24 +21,30 @@ const port = parentPort;
 if (!port) throw new Error('embed.worker must run as a worker thread');
 
 let model: UseLite | null = null;
-let rules: Extractor | null = null;
+let rules: Promise<Extractor> | null = null;
 let opened = false;
 
+/** One entry per request method: a new task type is one more entry here (and in EmbedMethods). */
 const handlers: { [K in keyof EmbedMethods]: (p: EmbedMethods[K]['params']) => Promise<EmbedMethods[K]['result']> } = {
   open: async () => {
-    if (init.embedder === 'use-lite') model = await loadUseLite(init.modelDir);
     opened = true;
-    return init.embedder === 'use-lite'
-      ? { id: 'use-lite-512', dim: USE_LITE_DIM }
-      : { id: `hashing-${init.dim}`, dim: init.dim };
+    if (init.embedder === 'use-lite') {
+      const useLite = await import('../embed/use-lite');
+      model = await useLite.loadUseLite(init.modelDir);
+      return { id: 'use-lite-512', dim: useLite.USE_LITE_DIM };
+    }
+    if (init.embedder === 'static') return { id: 'static', dim: 0 };
+    return { id: `hashing-${init.dim}`, dim: init.dim };
   },
   embed: async ({ texts }) => {
     if (!opened) throw new StrataError('WORKER_FAILED', 'embed worker: "embed" before open');
+    if (init.embedder === 'static')
+      throw new StrataError('INTERNAL', 'the static embedder embeds in the engine thread');
     return { vectors: model ? await model.embed(texts) : hashEmbedAll(texts, init.dim) };
   },
   extract: async ({ input }) => {
-    rules ??= createRuleExtractor();
-    return rules.extract(input);
+    rules ??= import('../extract/rules').then((m) => m.createRuleExtractor());
+    return (await rules).extract(input);
   },
   close: async () => ({ closed: true }),
 };

@@ -21,7 +21,6 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
-import type { InspectorReadMethods } from '../storage/inspector-reads';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -147,11 +146,10 @@ export interface AppendResult {
   seq: number;
   /** Item rowids in the order of `items`. */
   rowids: number[];
-  /** Graph nodes created by this append (sessions, messages), with their edges. */
-  nodes: GraphNodeRow[];
-  links: LinkRow[];
   /** Message seq numbers in the order of `messages`. */
   messageSeqs: number[];
+  /** The op for the stores, from the one builder that replay and rebuild use (storage/store-op.ts). */
+  op: StoreOp;
 }
 
 export interface DeleteResult {
@@ -163,6 +161,9 @@ export interface DeleteResult {
   /** Sessions that lost messages but still exist: their derived layers need rebuilding. */
   touchedSessions: string[];
 }
+
+/** A journaled delete with the op the stores apply for it. */
+export type JournalDelete = DeleteResult & { op: StoreOp };
 
 export interface JournalOp {
   seq: number;
@@ -194,10 +195,10 @@ export interface CoreMethods {
   /** Records the embedder once every item carries its vectors. */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
-  deleteMessages: { params: { messageIds: string[] }; result: DeleteResult };
-  deleteSession: { params: { sessionId: string }; result: DeleteResult };
+  deleteMessages: { params: { messageIds: string[] }; result: JournalDelete };
+  deleteSession: { params: { sessionId: string }; result: JournalDelete };
   /** Derived items that no longer stand (a re-cut episode, an entity nothing mentions), with what derives from them. */
-  deleteItems: { params: { itemIds: string[] }; result: DeleteResult };
+  deleteItems: { params: { itemIds: string[] }; result: JournalDelete };
   readOps: { params: { afterSeq: number; maxRows: number }; result: JournalOp[] };
   /** One page of the journal's current contents, as an upsert op, for rebuilding a store. */
   readSnapshot: { params: { cursor: SnapshotCursor | null; maxRows: number }; result: SnapshotPage };
@@ -205,6 +206,8 @@ export interface CoreMethods {
   pruneOutbox: { params: { upToSeq: number }; result: { removed: number } };
   writeTraces: { params: { traces: WriteTrace[] }; result: { kept: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  /** After a delete: truncate the WAL and give back free pages, so the file holds no deleted text. */
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
@@ -216,6 +219,7 @@ export interface StoreMethods {
   load: { params: { op: StoreOp }; result: { rows: number } };
   setApplied: { params: { seq: number }; result: { appliedSeq: number } };
   checkpoint: { params: Record<string, never>; result: { walPages: number } };
+  compact: { params: Record<string, never>; result: { walPages: number; freedPages: number } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
@@ -259,6 +263,11 @@ export interface SearchMethods {
     params: { ids: string[]; neighbours: boolean };
     result: { messages: { message: Omit<Message, 'metadata'>; before: string | null; after: string | null }[] };
   };
+}
+
+/** Reads the inspector needs beyond the layers' own (storage/inspector-reads.ts). */
+export interface InspectorReadMethods {
+  linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
 export interface ReaderMethods extends InspectorReadMethods, SearchMethods {

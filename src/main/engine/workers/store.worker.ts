@@ -56,8 +56,24 @@ function openRole(): AnyHandlers {
   return table as unknown as AnyHandlers;
 }
 
+/** A lock that outlasted the busy timeout: the error says which timeout it waited for. */
+function openRoleOnce(): AnyHandlers {
+  try {
+    return openRole();
+  } catch (thrown) {
+    const err = file && !(thrown instanceof StrataError) ? sqliteError(thrown, file, 'open') : thrown;
+    if (err instanceof StrataError && err.code === 'STORE_LOCKED') {
+      throw new StrataError('STORE_LOCKED', `${err.message} (gave up after ${init.busyTimeoutMs} ms)`, {
+        ...(err.details ?? {}),
+        busyTimeoutMs: init.busyTimeoutMs,
+      });
+    }
+    throw err;
+  }
+}
+
 function handle(req: Request): unknown {
-  if (req.method === 'open' && handlers === null) handlers = openRole();
+  if (req.method === 'open' && handlers === null) handlers = openRoleOnce();
   if (handlers === null) throw new StrataError('WORKER_FAILED', `${init.role} worker: "${req.method}" before open`);
   const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method] : undefined;
   if (!fn) throw new StrataError('INTERNAL', `${init.role} worker has no method "${req.method}"`);
@@ -83,19 +99,23 @@ port.on('message', (req: Request) => {
       t1: nowMs(),
     };
   }
-  // Hand vector buffers back without copying (replayed journal ops and item reads carry them).
-  const transfer: ArrayBuffer[] = [];
-  const result = res.ok ? res.result : null;
-  const own = (result as { vectors?: Float32Array | null } | null)?.vectors;
-  if (own && own.byteLength > 0) transfer.push(own.buffer as ArrayBuffer);
-  if (Array.isArray(result)) {
-    for (const r of result) {
-      const v = (r as { op?: { vectors?: Float32Array | null } }).op?.vectors;
-      if (v && v.byteLength > 0) transfer.push(v.buffer as ArrayBuffer);
-    }
-  }
-  port.postMessage(res, transfer);
+  port.postMessage(res, res.ok ? buffersOf(res.result) : []);
 });
+
+type Carrier = { vectors?: Float32Array | null; op?: { vectors?: Float32Array | null } } | null;
+
+/** Vector buffers go back without copying: item reads carry them, and so do journal ops (appended, replayed, paged). */
+function buffersOf(result: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (v: Float32Array | null | undefined): void => {
+    if (v && v.byteLength > 0) out.add(v.buffer as ArrayBuffer);
+  };
+  for (const r of (Array.isArray(result) ? result : [result]) as Carrier[]) {
+    add(r?.vectors);
+    add(r?.op?.vectors);
+  }
+  return [...out];
+}
 
 const ready: Ready = { ready: true, threadId };
 port.postMessage(ready);

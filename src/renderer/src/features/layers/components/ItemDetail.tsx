@@ -8,6 +8,7 @@ import type { Item, Message } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { humanDate } from '../../../lib/format';
+import { graphQueries } from '../../graph/queries';
 import { decisionQueries, itemQueries } from '../queries';
 
 export function ItemDetail() {
@@ -93,6 +94,7 @@ export function ItemDetail() {
               ))}
             </Section>
           )}
+          {item.kind === 'entity' && <EntityMentions entityId={item.id} />}
           {item.kind === 'fact' && (
             <FactDecisions factId={item.id} sessionId={item.sessionId} successors={supersededBy.map((l) => l.dst)} />
           )}
@@ -124,6 +126,19 @@ function DataRow({ name, value }: { name: string; value: unknown }) {
       <dt>{name}</dt>
       <dd>{text}</dd>
     </>
+  );
+}
+
+/** The facts that mention an entity: their links point at it, so its own provenance (derived from/into) has none. */
+function EntityMentions({ entityId }: { entityId: string }) {
+  const facts = useQuery(graphQueries.facts(entityId));
+  if (facts.error) return <ErrorBox error={facts.error} title="Mentioned in" />;
+  return (
+    <Section title={`Mentioned in (${facts.data?.length ?? '…'})`} testId="entity-mentions">
+      {facts.data?.map((f) => (
+        <ItemLink key={f.id} item={f} />
+      ))}
+    </Section>
   );
 }
 

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useStrataEvent } from '../../../lib/events';
 import { clock, ms } from '../../../lib/format';
+import { timeSentence } from '../insight';
 import { prependTrace, traceQueries, useProfile } from '../queries';
 import { Percentiles } from './Percentiles';
 import { Legend, Waterfall } from './Waterfall';
@@ -21,6 +22,7 @@ export function TimingsView() {
     if (e.type === 'trace') qc.setQueryData(traceQueries.recent().queryKey, (l) => prependTrace(l, e.trace));
   });
   const list = traces.data ?? [];
+  const sentence = timeSentence(list.slice(0, 50));
   const current = list.find((t) => t.id === selected) ?? list[0];
   const index = current ? list.indexOf(current) : -1;
 
@@ -54,6 +56,11 @@ export function TimingsView() {
         </button>
         <Legend />
       </div>
+      {sentence && (
+        <p className="insight" data-testid="time-insight">
+          {sentence}
+        </p>
+      )}
       {profile.error && <ErrorBox error={profile.error} title="Profile" />}
       {profile.data && (
         <div className="card" data-testid="profile-result">

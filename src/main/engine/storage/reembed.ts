@@ -1,0 +1,38 @@
+/**
+ * Re-embedding a data directory: every item's vector replaced with another embedder's, page by page, then the
+ * vector store rebuilt from the journal and the new embedder recorded.
+ */
+import type { ItemPage } from '../../../shared/types';
+
+export interface ReembedTarget {
+  listItems(offset: number, limit: number): Promise<ItemPage>;
+  setVectors(ids: string[], vectors: Float32Array): Promise<void>;
+  rebuildVectors(): Promise<void>;
+  setEmbedder(id: string): Promise<void>;
+}
+
+const PAGE = 256;
+
+export async function reembedAll(
+  target: ReembedTarget,
+  embed: (texts: string[]) => Promise<Float32Array>,
+  embedderId: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  let done = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const { items, total } = await target.listItems(offset, PAGE);
+    if (items.length > 0) {
+      const vectors = await embed(items.map((i) => i.text));
+      await target.setVectors(
+        items.map((i) => i.id),
+        vectors,
+      );
+      done += items.length;
+    }
+    onProgress?.(done, total);
+    if (items.length < PAGE) break;
+  }
+  await target.rebuildVectors();
+  await target.setEmbedder(embedderId);
+}

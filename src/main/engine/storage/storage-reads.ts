@@ -1,0 +1,92 @@
+/**
+ * The read side of the storage manager: the shared reader worker (journal and stores, read-only), one more reader
+ * per parallel search source, and the reads other code makes through the manager. The write side (journal, lanes,
+ * traces, maintenance) is `StorageManager`, which extends this.
+ */
+import { StrataError } from '../../../shared/errors';
+import type { Message, StoreName } from '../../../shared/types';
+import { type CallTiming, WorkerClient } from '../workers/client';
+import type {
+  Params,
+  ReaderMethods,
+  Result,
+  SearchMethods,
+  SessionRow,
+  StoreCounts,
+  StoreInit,
+} from '../workers/protocol';
+
+export class StorageReads {
+  protected readonly reader: WorkerClient<'reader'>;
+  private readonly searchers = new Map<string, { client: WorkerClient<'reader'>; opened: Promise<void> }>();
+  protected closed = false;
+
+  protected constructor(
+    readonly dataDir: string,
+    private readonly readerInit: StoreInit,
+    private readonly entry: string,
+  ) {
+    this.reader = new WorkerClient('reader', { ...readerInit }, entry);
+  }
+
+  async storeIds(store: StoreName | 'core'): Promise<string[]> {
+    this.assertOpen();
+    return (await this.reader.call('storeIds', { store })).result;
+  }
+
+  async storeCounts(store: StoreName | 'core'): Promise<StoreCounts> {
+    this.assertOpen();
+    return (await this.reader.call('storeCounts', { store })).result;
+  }
+
+  async listSessions(): Promise<SessionRow[]> {
+    this.assertOpen();
+    return (await this.reader.call('listSessions', {})).result;
+  }
+
+  async listMessages(sessionId: string): Promise<Message[]> {
+    this.assertOpen();
+    return (await this.reader.call('listMessages', { sessionId })).result;
+  }
+
+  /**
+   * One search source, on its own read connection so the sources scan in parallel: vectors and keywords each get a
+   * reader worker of their own (started on the first query), the graph and hydration use the shared reader.
+   */
+  async search<K extends keyof SearchMethods & string>(
+    method: K,
+    params: Params<ReaderMethods, K>,
+  ): Promise<{ result: Result<ReaderMethods, K>; timing: CallTiming }> {
+    this.assertOpen();
+    let client = this.reader;
+    if (method === 'vectorSearch' || method === 'keywordSearch') {
+      let own = this.searchers.get(method);
+      if (!own) {
+        const c = new WorkerClient('reader', { ...this.readerInit }, this.entry);
+        own = { client: c, opened: c.call('open', {}).then(() => undefined) };
+        this.searchers.set(method, own);
+      }
+      await own.opened;
+      client = own.client;
+    }
+    const { result, timing } = await client.call(method, params);
+    return { result: result as Result<ReaderMethods, K>, timing };
+  }
+
+  /** Any read of the journal and stores, on the reader worker. */
+  async read<K extends keyof ReaderMethods & string>(
+    method: K,
+    params: Params<ReaderMethods, K>,
+  ): Promise<Result<ReaderMethods, K>> {
+    this.assertOpen();
+    return (await this.reader.call(method, params)).result;
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new StrataError('ENGINE_CLOSED', `the engine for ${this.dataDir} is closed`);
+  }
+
+  protected async closeReaders(): Promise<void> {
+    await Promise.allSettled([this.reader.close(), ...[...this.searchers.values()].map((s) => s.client.close())]);
+  }
+}
