@@ -147,8 +147,8 @@ console.log(
   `layers bench: LoCoMo conversation ${conv.sampleId}, ${availableParallelism()} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
 );
 // The M0 path alone (the seed's case), then the same writes while M1 and M2 build in the background.
-const m0Static = await m0Write10('static', 4000, false);
-const m0StaticLayers = await m0Write10('static', 4400, true);
+const m0Static = await m0Write10('static', 2800, false);
+const m0StaticLayers = await m0Write10('static', 3200, true);
 const staticPerS = staticRate();
 const m0Use = await m0Write10('use-lite', 0, false);
 const m0Hash = await m0Write10('hashing', 2000, false);

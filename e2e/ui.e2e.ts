@@ -166,3 +166,45 @@ test('a new memory offers three ways in, and the sample fills every layer', asyn
   }
   expect((await strata.call('listSessions')).map((s) => s.id).sort()).toEqual(['sample:evening-1', 'sample:evening-2']);
 });
+
+test('the graph starts from one neighbourhood, expands on request, filters by kind and keeps its layout', async ({
+  page,
+  strata,
+}) => {
+  await page.goto(strata.url);
+  await writeSession(strata);
+  await strata.call('flush');
+  const all = await strata.call('graph', { limit: 5000 });
+  expect(all.entities.length).toBeGreaterThan(3);
+  await openView(page, 'graph');
+  const counts = page.getByTestId('graph-counts');
+  await expect(counts).toBeVisible();
+  const shown = async () => Number(/^(\d+) of/.exec((await counts.textContent()) ?? '')?.[1]);
+  const first = await shown();
+  expect(first).toBeLessThanOrEqual(all.entities.length);
+  const positions = () =>
+    page.evaluate(() => {
+      const cy = (globalThis as unknown as { __strataGraph: { nodes(): { id(): string; position(): unknown }[] } })
+        .__strataGraph;
+      return Object.fromEntries(cy.nodes().map((n) => [n.id(), n.position()]));
+    });
+  const before = await positions();
+  // The same picture on the next visit: no layout runs again.
+  await openView(page, 'layers');
+  await openView(page, 'graph');
+  await expect(counts).toBeVisible();
+  expect(await positions()).toEqual(before);
+  // Every node in view is reachable from the keyboard; expanding one keeps the others where they were.
+  const nodes = page.getByTestId('graph-node');
+  const n = await nodes.count();
+  await nodes.nth(n - 1).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('entity-facts')).toBeVisible();
+  const after = await positions();
+  for (const [id, p] of Object.entries(before)) expect(after[id]).toEqual(p);
+  expect(await shown()).toBeGreaterThanOrEqual(first);
+  // The whole graph only on request.
+  await page.getByTestId('graph-full').click();
+  await expect(counts).toHaveText(new RegExp(`^${all.entities.length} of ${all.totalEntities} entities`));
+  await snapshot(page, 'graph-full');
+});

@@ -142,4 +142,32 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(j.code).toBe(6);
     expect(JSON.parse(j.stderr).code).toBe('STORE_CORRUPT');
   });
+
+  it('forget: the dry run lists what the real run removes', async () => {
+    const data = temp();
+    expect(
+      (await strata(['--data-dir', data, 'import', '--no-layers', join(FIXTURES, 'telegram', 'result.json')])).code,
+    ).toBe(0);
+    const dry = await strata(['--data-dir', data, '--json', 'forget', '--session', 'telegram:222', '--dry-run']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    expect(plan).toMatchObject({ dryRun: true, counts: { sessions: 1, messages: 3 } });
+    const real = await strata([
+      '--data-dir',
+      data,
+      '--json',
+      'forget',
+      '--session',
+      'telegram:222',
+      '--reason',
+      'test',
+    ]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout).counts).toEqual(plan.counts);
+    const sessions = JSON.parse((await strata(['--data-dir', data, '--json', 'stats'])).stdout);
+    // One chunk left, the other chat's, in the journal.
+    expect(sessions.stores.core.rows).toBe(1);
+    const none = await strata(['--data-dir', data, '--json', 'forget']);
+    expect(none.code).toBe(3);
+  });
 });

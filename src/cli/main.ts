@@ -432,6 +432,45 @@ export function buildProgram(done: (code: number) => void): Command {
     );
 
   program
+    .command('forget')
+    .description(
+      'remove items, messages, sessions or everything matching a text, from every store (recorded in the audit log)',
+    )
+    .option('--id <ids...>', 'items of any layer, or messages')
+    .option('--session <ids...>', 'whole sessions')
+    .option('--query <text>', 'every message and item whose text contains this (case-insensitive, literal)')
+    .option('--dry-run', 'list what would go (items per layer, messages, what is rebuilt) and change nothing')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (
+        o: { id?: string[]; session?: string[]; query?: string; dryRun?: boolean; reason?: string },
+        cmd: Command,
+      ) => {
+        if (!o.id && !o.session && o.query === undefined) {
+          throw new StrataError('INVALID_INPUT', 'forget: name what to forget with --id, --session or --query', {
+            field: 'forget',
+          });
+        }
+        return withEngine(cmd, {}, async (engine, out) => {
+          const plan = await engine.forget({
+            ...(o.id && { ids: o.id }),
+            ...(o.session && { sessionIds: o.session }),
+            ...(o.query !== undefined && { query: o.query }),
+            dryRun: Boolean(o.dryRun),
+            ...(o.reason && { reason: o.reason }),
+            actor: 'cli',
+          });
+          const c = plan.counts;
+          const what = `${plural(c.sessions, 'session')}, ${plural(c.messages, 'message')}, items M0 ${c.m0} · M1 ${c.m1} · M2 ${c.m2}`;
+          out.result(plan, () =>
+            plan.dryRun ? `Would forget ${what} (dry run: nothing changed).` : `Forgot ${what}.`,
+          );
+          return EXIT.ok;
+        });
+      }) as never),
+    );
+
+  program
     .command('serve')
     .description('browser mode: serve the app and its API on 127.0.0.1 until Ctrl-C')
     .option('--port <port>', 'the port (0 picks a free one)', intArg('--port', 0, 65_535), 5174)

@@ -2,7 +2,7 @@
  * Electron lifecycle only: one sandboxed window that cannot be navigated away from the app nor open windows
  * (external links go to the system browser), a single-instance lock, the engine under the user-data folder (on
  * the Electron-ABI build of better-sqlite3), IPC registration for the app's page only, engine events pushed to the
- * window, and a shutdown that flushes the background layers before closing the workers.
+ * window, and a shutdown that stops the background layers (they resume on the next start) and closes the workers.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

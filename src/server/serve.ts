@@ -1,7 +1,7 @@
 /**
  * `npm run serve -- [--data-dir D] [--port P] [--no-layers] [--reembed]`: browser mode. Opens the engine on D (default ./.strata-data),
  * serves the built renderer and the API on 127.0.0.1:P (default 5174; 0 picks a free port), prints the address
- * to open with its token, and on Ctrl-C flushes the background layers and closes the engine.
+ * to open with its token, and on Ctrl-C stops the background layers (they resume on the next start) and closes the engine.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

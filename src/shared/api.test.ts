@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API, checkArgs, STRATA_METHODS } from './api';
-import { StrataError } from './errors';
+import { StrataError, toWireError } from './errors';
 import { messagesInputSchema, parseInput, sessionInputSchema } from './schema';
 
 function refusal(run: () => unknown): { code: string; message: string; field: unknown } {
@@ -43,5 +43,34 @@ describe('the API table', () => {
     expect(refusal(() => parseInput(sessionInputSchema, messages, 'session'))).toMatchObject({ field: 'session' });
     const fresh = [{ text: 'hello' }];
     expect(parseInput(messagesInputSchema, fresh, 'messages')).not.toBe(fresh);
+  });
+});
+
+describe('errors coming back from a worker', () => {
+  it('name the call they came from, keep a field-naming message field-first, and keep the worker stack', () => {
+    const internal = StrataError.fromWire(
+      { code: 'INTERNAL', message: 'no such table', stack: 'Error: no such table\n    at worker.js:1:1' },
+      'graph.append',
+    );
+    expect(internal.message).toBe('graph.append: no such table');
+    expect(internal.stack).toContain('at worker.js:1:1');
+    const field = StrataError.fromWire(
+      { code: 'INVALID_INPUT', message: 'messages[1].id: exists', details: { field: 'messages[1].id' } },
+      'core.append',
+    );
+    expect(field.message).toBe('messages[1].id: exists');
+    expect(field.details).toEqual({ field: 'messages[1].id', call: 'core.append' });
+  });
+
+  it('carry the stack only when asked (worker threads in development), never at the API edge', () => {
+    const err = new StrataError('INTERNAL', 'boom');
+    expect(toWireError(err).stack).toBeUndefined();
+    expect(toWireError(err, { stack: true }).stack).toContain('boom');
+    // A code-carrying plain object keeps its details too.
+    expect(toWireError({ code: 'NOT_FOUND', message: 'gone', details: { field: 'id' } })).toEqual({
+      code: 'NOT_FOUND',
+      message: 'gone',
+      details: { field: 'id' },
+    });
   });
 });

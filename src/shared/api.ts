@@ -15,6 +15,16 @@ import {
   profileInputSchema,
 } from './app-schema';
 import type { EngineStats, GraphData, ImportJob, ImportPreview, ProfileResult, StrataEvent } from './app-types';
+import {
+  type AuditEntry,
+  auditQuerySchema,
+  type CorrectResult,
+  correctInputSchema,
+  type FactHistory,
+  type ForgetPlan,
+  forgetInputSchema,
+  historyInputSchema,
+} from './edit-schema';
 import type { WireError } from './errors';
 import { StrataError } from './errors';
 import { markChecked, messagesInputSchema, parseInput, queryInputSchema, sessionInputSchema } from './schema';
@@ -90,6 +100,14 @@ export const API = {
   cancelImport: method<ImportJob>()(arg('jobId', idSchema)),
   /** Waits until M1 and M2 are built for everything written so far. */
   flush: method<void>()(),
+  /** Replaces a fact with a corrected statement; the old one stays as superseded history (engine/edits.ts). */
+  correct: method<CorrectResult>()(arg('input', correctInputSchema)),
+  /** Items, messages, sessions or a text's matches with what derives from them; a dry run unless `dryRun: false`. */
+  forget: method<ForgetPlan>()(arg('input', forgetInputSchema)),
+  /** Every version of a fact, or of what is held about a subject, with the decision behind each. */
+  history: method<FactHistory>()(arg('input', historyInputSchema)),
+  /** Corrections and forgets, newest first: who, what, when, why. */
+  auditLog: method<AuditEntry[]>()(opt('query', auditQuerySchema)),
 } as const satisfies Record<string, MethodSpec>;
 
 type Table = typeof API;

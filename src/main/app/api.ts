@@ -42,6 +42,10 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     cancelImport: async (jobId) => app.imports.cancel(jobId),
     flush: () => engine.flush(),
     query: (input) => engine.query(input),
+    correct: (input) => engine.correct({ actor: 'app', ...input }),
+    forget: (input) => engine.forget({ actor: 'app', ...input }),
+    history: (input) => engine.history(input),
+    auditLog: (query) => engine.auditLog(query),
   };
 }
 

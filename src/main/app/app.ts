@@ -1,6 +1,6 @@
 /**
  * The engine as the app runs it (Electron main or browser mode): the API, its events, import jobs, and a
- * shutdown that flushes the background layers before closing the workers.
+ * shutdown that stops the background layers promptly (they resume on the next open) and closes the workers.
  */
 import type { StrataApi } from '../../shared/api';
 import type { StrataEvent } from '../../shared/app-types';
@@ -34,12 +34,11 @@ export class StrataApp {
     return off;
   }
 
-  /** Flushes the background layers, then closes the stores and workers. Safe to call twice. */
+  /** Stops the background layers at their next write, then closes the stores and workers. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.events.stop();
-    await this.engine.flush().catch((err: unknown) => console.error('[strata] flush before close failed:', err));
     await this.engine.close();
   }
 }

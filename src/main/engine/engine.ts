@@ -7,6 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStats } from '../../shared/app-types';
+import type {
+  AuditEntry,
+  AuditQuery,
+  CorrectInput,
+  CorrectResult,
+  FactHistory,
+  ForgetInput,
+  ForgetPlan,
+  HistoryInput,
+} from '../../shared/edit-schema';
 import { StrataError } from '../../shared/errors';
 import {
   type MessageInput,
@@ -31,6 +41,7 @@ import type {
   WriteMode,
   WriteTrace,
 } from '../../shared/types';
+import { auditLog, correctFact, type EditContext, factHistory, forget } from './edits';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
 import { EmbedderPool } from './embed/pool';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
@@ -408,6 +419,47 @@ export class Engine {
     const p = await this.storage.read('provenance', { id });
     if (!p) throw new StrataError('NOT_FOUND', `id: no item or message "${id}"`, { field: 'id' });
     return p;
+  }
+
+  private edits(): EditContext {
+    return {
+      storage: this.storage,
+      embedder: this.embedder,
+      afterDelete: (sessions) => {
+        if (!this.buildLayers) return;
+        for (const s of sessions) this.layers.notify(s);
+        this.layers.collectOrphansAfter();
+      },
+    };
+  }
+
+  /** Replaces a fact with a corrected statement; the old one is superseded, as an extracted update does (edits.ts). */
+  correct(input: CorrectInput): Promise<CorrectResult> {
+    return this.writing(() => correctFact(this.edits(), input));
+  }
+
+  /**
+   * Forgets items, messages, sessions or every text matching a query, with what derives from them. A dry run (the
+   * default: `dryRun: false` removes) lists what would go, per layer, and what would be rebuilt.
+   */
+  forget(input: ForgetInput): Promise<ForgetPlan> {
+    return this.writing(() => forget(this.edits(), input));
+  }
+
+  /** Every version of a fact, or of what is held about a subject (and predicate), with the decision behind each. */
+  history(input: HistoryInput): Promise<FactHistory> {
+    if (this.closing) {
+      return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
+    }
+    return factHistory(this.edits(), input);
+  }
+
+  /** The audit log of corrections and forgets, newest first. */
+  auditLog(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    if (this.closing) {
+      return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
+    }
+    return auditLog(this.edits(), query);
   }
 
   /** The M2 update decisions (add, update, no-op) with their reasons. */

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
 import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
+import type { EmbedMethods, Params, Result } from '../workers/protocol';
 import type { Embedder, EmbedderKind, EmbedderStatus, EmbedOptions } from './embedder';
 import { loadStaticModel, type StaticModel } from './static';
 
@@ -34,9 +35,9 @@ interface Job {
   reject(err: unknown): void;
 }
 
-interface ExtractTask {
-  input: ExtractInput;
-  resolve(result: Extraction): void;
+/** Layer work for a worker (an extraction, a segmentation, a few episode descriptions). */
+interface LayerTask {
+  run(client: WorkerClient<'embed'>): Promise<void>;
   reject(err: unknown): void;
 }
 
@@ -52,8 +53,8 @@ export class EmbedderPool implements Embedder {
   /** Every text queued or being embedded, so a second caller waits for the first. */
   private readonly inFlight = new Map<string, Promise<Float32Array>>();
   private readonly busy = new Set<WorkerClient<'embed'>>();
-  /** Extractions waiting for a worker (layer building: served after foreground texts). */
-  private readonly extractions: ExtractTask[] = [];
+  /** Layer work waiting for a worker (served after foreground texts, before background ones). */
+  private readonly tasks: LayerTask[] = [];
 
   private constructor(
     readonly kind: EmbedderKind,
@@ -163,10 +164,10 @@ export class EmbedderPool implements Embedder {
   private pump(): void {
     for (const client of this.clients) {
       if (this.busy.has(client)) continue;
-      const extraction = this.queues[0].length === 0 ? this.extractions.shift() : undefined;
-      if (extraction) {
+      const task = this.queues[0].length === 0 ? this.tasks.shift() : undefined;
+      if (task) {
         this.busy.add(client);
-        void this.runExtract(client, extraction);
+        void this.runTask(client, task);
         continue;
       }
       const queue = this.queues[0].length > 0 ? this.queues[0] : this.queues[1];
@@ -178,9 +179,9 @@ export class EmbedderPool implements Embedder {
     }
   }
 
-  private async runExtract(client: WorkerClient<'embed'>, task: ExtractTask): Promise<void> {
+  private async runTask(client: WorkerClient<'embed'>, task: LayerTask): Promise<void> {
     try {
-      task.resolve((await client.call('extract', { input: task.input })).result);
+      await task.run(client);
     } catch (err) {
       task.reject(err);
     } finally {
@@ -213,9 +214,17 @@ export class EmbedderPool implements Embedder {
 
   /** Runs the rule extractor on the next free worker, after any foreground texts. */
   extract(input: ExtractInput): Promise<Extraction> {
+    return this.layerTask('extract', { input });
+  }
+
+  /** Runs a layer method (M1's segment or describe, M2's extract) on the next free worker, after foreground texts. */
+  layerTask<K extends 'extract' | 'segment' | 'describe'>(
+    method: K,
+    params: Params<EmbedMethods, K>,
+  ): Promise<Result<EmbedMethods, K>> {
     if (this.closed) return Promise.reject(new StrataError('ENGINE_CLOSED', 'the embedder pool is closed'));
-    const done = new Promise<Extraction>((resolve, reject) => {
-      this.extractions.push({ input, resolve, reject });
+    const done = new Promise<Result<EmbedMethods, K>>((resolve, reject) => {
+      this.tasks.push({ run: async (client) => resolve((await client.call(method, params)).result), reject });
     });
     this.pump();
     return done;
@@ -248,7 +257,7 @@ export class EmbedderPool implements Embedder {
     this.closed = true;
     const closed = new StrataError('ENGINE_CLOSED', 'the embedder pool closed before this text was embedded');
     for (const job of this.queues.flatMap((q) => q.splice(0))) job.reject(closed);
-    for (const task of this.extractions.splice(0)) task.reject(closed);
+    for (const task of this.tasks.splice(0)) task.reject(closed);
     this.inFlight.clear();
     await Promise.allSettled(this.clients.map((c) => c.close()));
   }

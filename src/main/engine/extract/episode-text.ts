@@ -67,7 +67,11 @@ const FILLER = new Set([
   'awesome',
   'fun',
 ]);
-const LEADING = /^(?:the|a|an|my|your|our|their|his|her|its|this|that|these|those|some|any|such|so|much|many|all)\s+/i;
+const DATE_WORDS = new Set(
+  'last next ago new old other others monday tuesday wednesday thursday friday saturday sunday morning evening night tonight january february march april may june july august september october november december'.split(
+    ' ',
+  ),
+);
 const WORD_STOP = new Set(
   'a an the and or but so to of in on at for with about from by is are was were be been am i you we he she it they me my your our their his her its this that these those what how why when where who do does did have has had just really very too also not no yes oh hey hi wow lol haha thanks thank ok okay can could would should will going get got like know think'.split(
     ' ',
@@ -98,18 +102,18 @@ export function episodeTitle(lines: readonly EpisodeLine[], participants: readon
   const counts = new Map<string, { n: number; shown: string }>();
   const nouns = nlp(body).nouns().toSingular().out('array') as string[];
   for (const noun of nouns) {
-    let shown = noun
-      .replace(/[^\p{L}\p{N} '&+-]/gu, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-    while (LEADING.test(shown)) shown = shown.replace(LEADING, '');
-    const ws = words(shown).filter((w) => !names.has(w));
-    if (ws.length === 0 || ws.length > 4 || ws.every((w) => FILLER.has(w) || WORD_STOP.has(w))) continue;
-    if (ws.some((w) => WORD_STOP.has(w) && !['and', 'of', '&'].includes(w))) continue;
-    const key = ws.join(' ');
-    if (key.length < 3) continue;
-    const prior = counts.get(key);
-    counts.set(key, { n: (prior?.n ?? 0) + 1, shown: prior?.shown ?? ws.join(' ') });
+    // compromise joins coordinated nouns ("faith and strength"): each is a topic of its own.
+    for (const part of noun.split(/\s+(?:and|or|&)\s+|[,;:]\s*/)) {
+      const ws = words(part.replace(/[^\p{L}\p{N} '&+-]/gu, ' '));
+      // Dates, fillers, pronouns and the speakers' names are trimmed off the ends ("support group yesterday").
+      const weak = (w: string) => FILLER.has(w) || WORD_STOP.has(w) || DATE_WORDS.has(w) || names.has(w) || /'/.test(w);
+      while (ws.length > 0 && weak(ws[0] as string)) ws.shift();
+      while (ws.length > 0 && weak(ws.at(-1) as string)) ws.pop();
+      if (ws.length === 0 || ws.length > 4 || ws.some((w) => weak(w) && w !== 'of')) continue;
+      const key = ws.join(' ');
+      if (key.length < 3) continue;
+      counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, shown: key });
+    }
   }
   // A longer phrase that recurs says more than a bare head noun ("support group" over "group").
   const ranked = [...counts.entries()]
@@ -119,7 +123,9 @@ export function episodeTitle(lines: readonly EpisodeLine[], participants: readon
   for (const r of ranked) {
     if (picked.length === 3) break;
     if (picked.some((p) => p.includes(r.key) || r.key.includes(p))) continue;
-    picked.push(r.key);
+    // The head noun counted, its fullest form shown: "support group" said three times, once as "LGBTQ support group".
+    const fuller = ranked.filter((o) => o.key.endsWith(` ${r.key}`)).sort((a, b) => b.key.length - a.key.length)[0];
+    picked.push(fuller?.key ?? r.key);
   }
   if (picked.length === 0) return 'Small talk';
   const shown = picked.map((k) => restoreCase(k, body));
@@ -197,7 +203,10 @@ export function episodeSummary(lines: readonly EpisodeLine[], participants: read
   const df = new Map<string, number>();
   for (const s of sentences) for (const w of new Set(s.ws)) df.set(w, (df.get(w) ?? 0) + 1);
   const score = (s: (typeof sentences)[number]) =>
-    [...new Set(s.ws)].reduce((a, w) => a + ((df.get(w) ?? 1) - 1), 0) / Math.sqrt(s.ws.length) + s.ws.length / 20;
+    [...new Set(s.ws)].reduce((a, w) => a + ((df.get(w) ?? 1) - 1), 0) / Math.sqrt(s.ws.length) +
+    s.ws.length / 20 +
+    // The span's opening statement usually says what it is about.
+    (s.at === 0 ? 1 : 0);
   const want = Math.max(1, Math.min(4, Math.round(lines.length / 3)));
   const chosen = [...sentences]
     .sort((a, b) => score(b) - score(a) || a.at - b.at)

@@ -2,10 +2,11 @@
  * M1 episodes: a session's chunks cut into coherent spans at topic shifts
  * (a dip in similarity between the windows either side of a gap), at long
  * pauses, and at a size cap; then each span gets a title, an extractive summary,
- * its participants and its time range. Pure functions over chunks and vectors.
+ * its participants and its time range. Pure functions over chunks and vectors; they
+ * run on the embedding workers (workers/embed.worker.ts), so the NLP never blocks
+ * the main thread.
  */
-import nlp from 'compromise';
-import { GENERIC_NOUNS } from '../text';
+import { episodeLines, episodeSummary, episodeTitle } from '../extract/episode-text';
 
 export interface SegmentChunk {
   id: string;
@@ -108,45 +109,41 @@ export interface EpisodeDraft {
   end: number;
 }
 
-/** Title from the span's most frequent noun phrases; summary from the chunks nearest its centroid, in order. */
-export function describeEpisode(
-  chunks: readonly SegmentChunk[],
-  vectors: Float32Array,
-  dim: number,
-  summaryChunks = 2,
-): EpisodeDraft {
-  const text = chunks.map((c) => c.text.replace(/^[^:\n]+:\s*/gm, '')).join('\n');
-  const counts = new Map<string, number>();
-  for (const noun of nlp(text).nouns().toSingular().out('array') as string[]) {
-    const key = noun
-      .toLowerCase()
-      .replace(/^(the|a|an|my|your|our|their|his|her)\s+/, '')
-      .replace(/[^\p{L}\p{N} '-]/gu, '')
-      .trim();
-    if (key.length < 3 || GENERIC_NOUNS.has(key) || key.split(' ').length > 4) continue;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);
+/** Title and summary are extract/episode-text.ts's (pure text functions); participants and time range the chunks'. */
+export function describeEpisode(chunks: readonly SegmentChunk[], _vectors?: Float32Array, _dim?: number): EpisodeDraft {
   const participants = [...new Set(chunks.flatMap((c) => c.speakers))];
-  const title = top.length > 0 ? top.map(([k]) => k).join(', ') : `${participants.join(' and ')} talking`;
-
-  const centroid = meanVector(
-    vectors,
-    dim,
-    chunks.map((c) => c.row),
+  const lines = episodeLines(
+    chunks.map((c) => c.text),
+    participants[0],
   );
-  const central = chunks
-    .map((c, i) => ({ i, score: cosine(vectors.subarray(c.row * dim, (c.row + 1) * dim), centroid) }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, summaryChunks)
-    .sort((a, b) => a.i - b.i)
-    .map(({ i }) => (chunks[i] as SegmentChunk).text.replace(/\n/g, ' '));
   const times = chunks.map((c) => c.timestamp);
   return {
-    title,
-    summary: central.join(' … '),
+    title: episodeTitle(lines, participants),
+    summary: episodeSummary(lines, participants),
     participants,
     start: Math.min(...times),
     end: Math.max(...times),
   };
+}
+
+/** One segmentation job: a run of chunks in order, with their vectors (row `chunk.row`). */
+export interface SegmentInput {
+  chunks: SegmentChunk[];
+  vectors: Float32Array;
+  dim: number;
+}
+
+/** One description job: a few spans (arrays of indexes into `chunks`), each described as an episode. */
+export interface DescribeInput extends SegmentInput {
+  spans: number[][];
+}
+
+export function describeSpans({ chunks, vectors, dim, spans }: DescribeInput): EpisodeDraft[] {
+  return spans.map((span) =>
+    describeEpisode(
+      span.map((i) => chunks[i] as SegmentChunk),
+      vectors,
+      dim,
+    ),
+  );
 }

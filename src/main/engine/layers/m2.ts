@@ -23,7 +23,7 @@ export const M2_BATCH_EPISODES = 8;
 
 const extractionDigest = (e: Item): string =>
   createHash('sha1')
-    .update(`${e.text}\u0000${e.sources.join('\u0000')}`)
+    .update(`${e.text}\u0000${[...e.sources].sort().join('\u0000')}`)
     .digest('hex')
     .slice(0, 16);
 
@@ -89,6 +89,12 @@ export async function buildFacts(
   const heldItems = new Map(heldFacts.map((f) => [f.id, f]));
   const heldBySubject = new Map<string, HeldFact[]>(subjects.map((s) => [s, []]));
   for (const f of heldFacts) heldBySubject.get(String(f.data?.subjectKey ?? ''))?.push(heldFact(f));
+  /** `subjectKey|statement` of facts a user corrected (engine/edits.ts): never extracted again. */
+  const correctedAway = new Set(
+    heldFacts.flatMap((f) =>
+      typeof f.data?.correctedKey === 'string' ? [`${String(f.data.subjectKey ?? '')}|${f.data.correctedKey}`] : [],
+    ),
+  );
 
   for (const [at, episode] of episodes.entries()) {
     const extraction = extractions[at] as Extraction;
@@ -123,6 +129,7 @@ export async function buildFacts(
         held.filter((h) => h.id !== id),
       );
       if (held.some((h) => h.id === id)) continue; // re-extracting a grown episode: this fact is already its own
+      if (correctedAway.has(`${normalizeKey(fact.subject)}|${normalizeKey(fact.text)}`)) continue;
       const key = decisionKey(episode.id, fact.text);
       if (decision.action === 'noop' && recorded.has(key)) continue;
       recorded.add(key);

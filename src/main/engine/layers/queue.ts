@@ -10,9 +10,10 @@
  * session builds.
  */
 import type { Embedder } from '../embed/embedder';
+import { EmbedderPool } from '../embed/pool';
 import type { Extractor } from '../extract/types';
 import type { StorageManager } from '../storage/manager';
-import type { LayerDeps } from './deps';
+import { type EpisodeWork, type LayerDeps, Stopped } from './deps';
 import { repairChunks } from './m0';
 import { buildEpisodes } from './m1-build';
 import { buildFacts, decisionKey, M2_BATCH_EPISODES, needsExtraction } from './m2';
@@ -28,9 +29,6 @@ export interface PipelineStatus {
 const ORPHANS = '';
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
-
-/** Thrown inside a build when the queue is stopping; not a failure. */
-class Stopped extends Error {}
 
 export class LayerPipeline {
   private readonly dirty = new Set<string>();
@@ -48,7 +46,15 @@ export class LayerPipeline {
   onBuilt: ((sessionId: string, layer: 'm1' | 'm2') => void) | null = null;
 
   constructor(storage: StorageManager, embedder: Embedder, extractor: Extractor) {
-    this.deps = { storage, embedder, extractor };
+    this.deps = {
+      storage,
+      embedder,
+      extractor,
+      episodes: embedder instanceof EmbedderPool ? poolEpisodeWork(embedder) : inThreadEpisodeWork(),
+      checkpoint: () => {
+        if (this.stopping) throw new Stopped();
+      },
+    };
   }
 
   notify(sessionId: string): void {
@@ -163,19 +169,15 @@ export class LayerPipeline {
     };
   }
 
-  private checkpoint(): void {
-    if (this.stopping) throw new Stopped();
-  }
-
   private async buildSession(sessionId: string): Promise<void> {
     const { storage } = this.deps;
     const messages = await storage.read('listMessages', { sessionId });
     if (messages.length === 0) return;
     await repairChunks(this.deps, sessionId, messages);
-    this.checkpoint();
+    this.deps.checkpoint();
     await buildEpisodes(this.deps, sessionId, messages);
     this.onBuilt?.(sessionId, 'm1');
-    this.checkpoint();
+    this.deps.checkpoint();
     // M2 from what the journal lacks: every episode without an extraction record for its current text.
     const { items: episodes, vectors } = await storage.read('sessionItems', {
       sessionId,
@@ -189,7 +191,7 @@ export class LayerPipeline {
         (await storage.read('decisions', { sessionId })).map((d) => decisionKey(d.episodeId, d.candidate)),
       );
       for (let at = 0; at < missing.length; at += M2_BATCH_EPISODES) {
-        this.checkpoint();
+        this.deps.checkpoint();
         const batch = missing.slice(at, at + M2_BATCH_EPISODES);
         const batchVectors = new Float32Array(batch.length * dim);
         batch.forEach(({ row }, i) => {
@@ -215,4 +217,30 @@ export class LayerPipeline {
     if (ids.length > 0) await storage.deleteItems(ids);
     return ids.length;
   }
+}
+
+/** M1 on the pool's workers, next to the rule extractor. */
+function poolEpisodeWork(pool: EmbedderPool): EpisodeWork {
+  return {
+    segment: async (input) => (await pool.layerTask('segment', input)).spans,
+    describe: async (input) => (await pool.layerTask('describe', input)).drafts,
+  };
+}
+
+/**
+ * M1 in this thread, for an engine given an Embedder object (tests, embedding): there is no worker to send it to.
+ * Its NLP module loads with the first episode, and each task first yields to the event loop, so calls waiting on
+ * the main thread get a turn between a session's small tasks rather than after all of them.
+ */
+function inThreadEpisodeWork(): EpisodeWork {
+  let m1: Promise<typeof import('./m1')> | null = null;
+  const load = async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    m1 ??= import('./m1');
+    return m1;
+  };
+  return {
+    segment: async ({ chunks, vectors, dim }) => (await load()).segment(chunks, vectors, dim),
+    describe: async (input) => (await load()).describeSpans(input),
+  };
 }

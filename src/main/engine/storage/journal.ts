@@ -29,6 +29,7 @@ export function createJournal(
   const meta = {
     get: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     set: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    del: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
   };
   const storedDim = meta.get.get('dim')?.value;
   if (storedDim === undefined) {
@@ -41,6 +42,19 @@ export function createJournal(
     );
   }
 
+  // A re-embed that did not finish left some vectors in the new embedder's space: only finishing it is safe.
+  const reembed = meta.get.get('reembed')?.value;
+  if (reembed !== undefined) {
+    const r = JSON.parse(reembed) as { to: string; done: number; total: number };
+    if (embedderId !== r.to) {
+      throw new StrataError(
+        'EMBEDDER_MISMATCH',
+        `core.db is in the middle of a re-embed to "${r.to}" (${r.done} of ${r.total} vectors done): its vectors are ` +
+          `a mix of two embedders; open it with "${r.to}" and re-embedding on to finish, not with "${embedderId}"`,
+        { file: 'core.db', reembedTo: r.to, done: r.done, total: r.total, requested: embedderId },
+      );
+    }
+  }
   const storedEmbedder = meta.get.get('embedder')?.value;
   if (storedEmbedder === undefined) {
     meta.set.run('embedder', embedderId);
@@ -250,10 +264,12 @@ export function createJournal(
 
   return {
     open: () => ({ journalSeq: journalSeq(), dim, embedder: meta.get.get('embedder')?.value ?? embedderId }),
-    setVectors: ({ ids, vectors }) => {
+    setVectors: ({ ids, vectors, to, done, total }) => {
       const bytes = dim * 4;
       let updated = 0;
       db.transaction(() => {
+        // In the same transaction as the vectors: a kill leaves the record and the vectors in step.
+        meta.set.run('reembed', JSON.stringify({ to, done, total }));
         ids.forEach((id, i) => {
           updated += q.setVector.run(Buffer.from(vectors.buffer, vectors.byteOffset + i * bytes, bytes), id).changes;
         });
@@ -261,7 +277,10 @@ export function createJournal(
       return { updated };
     },
     setEmbedder: ({ id }) => {
-      meta.set.run('embedder', id);
+      db.transaction(() => {
+        meta.set.run('embedder', id);
+        meta.del.run('reembed');
+      }).immediate();
       return { embedder: id };
     },
     append: (p) => append.immediate(p),

@@ -6,6 +6,7 @@
  * op itself is built by the journal (store-op.ts). Never touches SQLite itself: every file lives on a worker.
  */
 import { randomUUID } from 'node:crypto';
+import type { AuditEntry } from '../../../shared/edit-schema';
 import { StrataError } from '../../../shared/errors';
 import {
   type Span,
@@ -255,6 +256,12 @@ export class StorageManager extends StorageReads {
   }
 
   /** Deletes messages and everything derived from them, from the journal and every store. */
+  /** Records a correct or a forget in the journal's audit log (engine/edits.ts); resolves with its id. */
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+    this.assertOpen();
+    return this.writes.track(this.core.call('appendAudit', { entry }).then((r) => r.result.id));
+  }
+
   deleteMessages(messageIds: string[]): Promise<DeleteOutcome> {
     this.assertOpen();
     return this.writes.track(this.deleteWith('deleteMessages', () => this.core.call('deleteMessages', { messageIds })));
@@ -312,8 +319,8 @@ export class StorageManager extends StorageReads {
     await reembedAll(
       {
         listItems: async (offset, limit) => (await this.reader.call('listItems', { limit, offset })).result,
-        setVectors: async (ids, vectors) => {
-          await this.core.call('setVectors', { ids, vectors });
+        setVectors: async (ids, vectors, done, total) => {
+          await this.core.call('setVectors', { ids, vectors, to: embedderId, done, total });
         },
         rebuildVectors: () => this.rebuildStore('vector'),
         setEmbedder: async (id) => {

@@ -362,7 +362,7 @@ describe('locks', () => {
     const err = await expectOpenFails({ dataDir: dir }, 'STORE_LOCKED', 'strata.lock', { lockHeldElsewhere: true });
     expect(err.message).toContain(dir);
     // The refused open did not take or drop the first engine's lock: a third attempt is refused too.
-    expect(fs.readFileSync(path.join(dir, 'strata.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'strata.lock'), 'utf8')).pid).toBe(process.pid);
     await expectOpenFails({ dataDir: dir }, 'STORE_LOCKED', 'strata.lock', { lockHeldElsewhere: true });
     // The first engine is unaffected.
     await first.addMessages(SESSION, [{ id: 'm4', text: 'Still writing.' }]);
@@ -415,22 +415,24 @@ describe('damaged files', () => {
     ],
   ];
   for (const [what, damage] of garbage) {
-    it(`vector.db overwritten with ${what} → STORE_CORRUPT naming vector.db; opens once the file is restored`, async () => {
+    it(`vector.db overwritten with ${what} → opens anyway: the damaged file kept aside as it was, vector.db rebuilt from the journal, status naming it`, async () => {
       const dir = dataDir();
       const ids = await populated(dir);
       const file = path.join(dir, 'vector.db');
       checkpoint(file);
-      const backup = fs.readFileSync(file);
       damage(file);
       for (const ext of ['-wal', '-shm']) fs.rmSync(`${file}${ext}`, { force: true });
       const damaged = fs.readFileSync(file);
-      const err = await expectOpenFails({ dataDir: dir }, 'STORE_CORRUPT', 'vector.db');
-      expect(String(err.details?.file)).toBe(file);
-      // The refused open left the damaged file exactly as it was (no repair, no truncation, no overwrite).
-      expect(fs.readFileSync(file).equals(damaged)).toBe(true);
-
-      fs.writeFileSync(file, backup);
-      for (const ext of ['-wal', '-shm']) fs.rmSync(`${file}${ext}`, { force: true });
+      const engine = await open({ dataDir: dir });
+      const vector = engine.status().stores.find((s) => s.store === 'vector');
+      expect(vector).toMatchObject({ healthy: true, pendingOps: 0, rebuilds: 1, lastError: { code: 'STORE_CORRUPT' } });
+      expect(vector?.lastError?.message).toContain('vector.db');
+      expect(await engine.storage.storeIds('vector')).toEqual(ids);
+      await engine.close();
+      // The damaged file was not repaired, truncated or overwritten: it is kept, byte for byte, beside the new one.
+      const kept = fs.readdirSync(dir).filter((f) => f.startsWith('vector.db.corrupt-') && !/-(wal|shm)$/.test(f));
+      expect(kept).toHaveLength(1);
+      expect(fs.readFileSync(path.join(dir, kept[0] as string)).equals(damaged)).toBe(true);
       await expectHealthyOpen(dir, ids);
     });
   }

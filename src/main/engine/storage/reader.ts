@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Message, StoreName, WriteTrace } from '../../../shared/types';
 import type { Handlers, ReaderMethods, SessionRow, StoreCounts } from '../workers/protocol';
+import { createEditReads } from './audit-log';
 import { createInspectorReads } from './inspector-reads';
 import { createLayerReads } from './layer-reads';
 import { FILES } from './migrations';
@@ -35,6 +36,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
     ...createLayerReads(dbs.core, dim),
     ...createSearchReads(dbs),
     ...createInspectorReads(dbs.core),
+    ...createEditReads(dbs.core),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
       dbs.core

@@ -3,6 +3,8 @@
  * health, the retry with backoff after a failure, the catch-up from the journal's outbox, and the rebuild from the
  * journal's contents. The lane owns these invariants; the manager only fans ops out to its lanes and reports them.
  */
+import { existsSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { WireError } from '../../../shared/errors';
 import type { Span, StoreName, StoreStatus } from '../../../shared/types';
 import { WorkerClient } from '../workers/client';
@@ -49,14 +51,34 @@ export class StoreLane {
     entry: string,
     private readonly journal: LaneJournal,
     private readonly retryBaseMs: number,
+    private readonly dataDir: string = init.dataDir,
   ) {
     this.retryDelay = retryBaseMs;
     this.client = new WorkerClient(name, init, entry, () => this.onWorkerRestart());
   }
 
-  /** Opens the store's file; returns the seq it has applied. */
+  /**
+   * Opens the store's file; returns the seq it has applied. A corrupt file does not stop the engine: the journal
+   * can rebuild it, so the damaged file is kept aside (renamed, never overwritten) and a new one is rebuilt.
+   */
   async open(): Promise<number> {
-    const { result } = await this.client.call('open', {});
+    let result: { appliedSeq: number };
+    try {
+      result = (await this.client.call('open', {})).result;
+    } catch (err) {
+      const wire = toWire(err);
+      if (wire.code !== 'STORE_CORRUPT') throw err;
+      const file = join(this.dataDir, `${this.name}.db`);
+      const keptAs = setAside(file);
+      this.failures++;
+      this.lastError = {
+        code: 'STORE_CORRUPT',
+        message: `${this.name}.db was corrupt (${wire.message}); kept as ${basename(keptAs)} and rebuilt from the journal`,
+        details: { file, keptAs },
+      };
+      this.forceRebuild = true;
+      result = (await this.client.call('open', {})).result;
+    }
     this.applied = result.appliedSeq;
     this.lastPosted = this.applied;
     return this.applied;
@@ -272,4 +294,13 @@ export class StoreLane {
     this.stop();
     await this.client.close();
   }
+}
+
+/** Moves a damaged store file (with its WAL and shared-memory files) out of the way; returns where it went. */
+function setAside(file: string): string {
+  const to = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const ext of ['', '-wal', '-shm']) {
+    if (existsSync(`${file}${ext}`)) renameSync(`${file}${ext}`, `${to}${ext}`);
+  }
+  return to;
 }

@@ -60,12 +60,18 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     message: db.prepare<[number], { id: string; session_id: string; speaker: string; text: string }>(
       'SELECT id, session_id, speaker, text FROM messages WHERE rowid = ?',
     ),
-    item: db.prepare<
-      [number],
+    // Whole pages in one statement each (rowids and ids as a JSON array): a live write reads back its own rows
+    // without a statement per row.
+    items: db.prepare<
+      [string],
       { rowid: number; id: string; layer: ItemRow['layer']; kind: string; session_id: string | null; text: string }
-    >('SELECT rowid, id, layer, kind, session_id, text FROM items WHERE rowid = ?'),
-    vector: db.prepare<[number], { vector: Buffer }>('SELECT vector FROM items WHERE rowid = ?'),
-    itemLinks: db.prepare<[string], LinkRow>('SELECT src, dst, kind FROM links WHERE src = ? ORDER BY dst, kind'),
+    >('SELECT rowid, id, layer, kind, session_id, text FROM items WHERE rowid IN (SELECT value FROM json_each(?))'),
+    vectors: db.prepare<[string], { rowid: number; vector: Buffer }>(
+      'SELECT rowid, vector FROM items WHERE rowid IN (SELECT value FROM json_each(?))',
+    ),
+    itemLinks: db.prepare<[string], LinkRow>(
+      'SELECT src, dst, kind FROM links WHERE src IN (SELECT value FROM json_each(?)) ORDER BY src, dst, kind',
+    ),
     // A message's write created exactly two kinds of edge: its own `in_session`, and the `next` edge into it from
     // the message before. The `next` edge out of it belongs to its successor's write.
     messageLinks: db.prepare<[string, string], LinkRow>(
@@ -78,7 +84,6 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     const items: ItemRow[] = [];
     const nodes: GraphNodeRow[] = [];
     const links: LinkRow[] = [];
-    const blobs: Buffer[] = [];
     for (const id of u.sessions) {
       const s = q.session.get(id);
       if (s) nodes.push(sessionNode(s));
@@ -89,37 +94,44 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
       nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
       links.push(...q.messageLinks.all(m.id, m.id));
     }
-    for (const r of u.items) {
-      const it = q.item.get(r);
-      if (!it) continue;
-      const item: ItemRow = {
-        rowid: it.rowid,
-        id: it.id,
-        layer: it.layer,
-        kind: it.kind,
-        sessionId: it.session_id,
-        text: it.text,
-      };
-      items.push(item);
-      nodes.push(itemNode(item));
-      links.push(...q.itemLinks.all(it.id));
-      if (!given) blobs.push(q.vector.get(r)?.vector ?? Buffer.alloc(dim * 4));
+    if (u.items.length > 0) {
+      const byRowid = new Map(q.items.all(JSON.stringify(u.items)).map((r) => [r.rowid, r]));
+      for (const r of u.items) {
+        const it = byRowid.get(r);
+        if (!it) continue; // deleted later; the delete op that follows covers it
+        items.push({
+          rowid: it.rowid,
+          id: it.id,
+          layer: it.layer,
+          kind: it.kind,
+          sessionId: it.session_id,
+          text: it.text,
+        });
+      }
+      const linksBySrc = new Map<string, LinkRow[]>();
+      for (const l of q.itemLinks.all(JSON.stringify(items.map((i) => i.id)))) {
+        const list = linksBySrc.get(l.src);
+        if (list) list.push(l);
+        else linksBySrc.set(l.src, [l]);
+      }
+      for (const item of items) {
+        nodes.push(itemNode(item));
+        links.push(...(linksBySrc.get(item.id) ?? []));
+      }
     }
     let vectors: Float32Array;
     if (given && items.length === u.items.length) {
+      // The batch just journaled: byte for byte what the items' vector column now holds, in the same order.
       vectors = given;
-    } else if (given) {
-      // Cannot happen inside the append that journaled them, but a short read must never misalign rows.
-      vectors = new Float32Array(items.length * dim);
-      items.forEach((it, i) => {
-        const b = q.vector.get(it.rowid)?.vector;
-        if (b) vectors.set(new Float32Array(b.buffer, b.byteOffset, dim), i * dim);
-      });
     } else {
       vectors = new Float32Array(items.length * dim);
-      blobs.forEach((b, i) => {
-        vectors.set(new Float32Array(b.buffer, b.byteOffset, dim), i * dim);
-      });
+      if (items.length > 0) {
+        const blobs = new Map(q.vectors.all(JSON.stringify(items.map((i) => i.rowid))).map((r) => [r.rowid, r.vector]));
+        items.forEach((it, i) => {
+          const b = blobs.get(it.rowid);
+          if (b) vectors.set(new Float32Array(b.buffer, b.byteOffset, dim), i * dim);
+        });
+      }
     }
     return { kind: 'upsert', seq, prevSeq: 0, items, vectors, nodes, links };
   };

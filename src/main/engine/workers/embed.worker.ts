@@ -1,8 +1,8 @@
 /**
  * An embedding worker: loads one embedder (USE-lite or hashing) on `open`, then
  * turns batches of texts into one Float32Array whose buffer is transferred back.
- * It also runs the rule-based M2 extractor, the other CPU-heavy step of the layers.
- * With the static embedder (which embeds in the engine's thread) it only extracts.
+ * It also runs the other CPU-heavy steps of the layers: M1 segmentation and description, and the
+ * rule-based M2 extractor. With the static embedder (which embeds in the engine's thread) it only does those.
  * Speaks the same request/response protocol as the SQLite workers.
  *
  * TF.js, compromise and chrono cost over a second of CPU to import, so each is imported on first use: a worker
@@ -22,6 +22,12 @@ if (!port) throw new Error('embed.worker must run as a worker thread');
 
 let model: UseLite | null = null;
 let rules: Promise<Extractor> | null = null;
+/** M1's NLP loads with the first episode described, not with the worker. */
+let m1: Promise<typeof import('../layers/m1')> | null = null;
+const loadM1 = () => {
+  m1 ??= import('../layers/m1');
+  return m1;
+};
 let opened = false;
 
 /** One entry per request method: a new task type is one more entry here (and in EmbedMethods). */
@@ -46,6 +52,8 @@ const handlers: { [K in keyof EmbedMethods]: (p: EmbedMethods[K]['params']) => P
     rules ??= import('../extract/rules').then((m) => m.createRuleExtractor());
     return (await rules).extract(input);
   },
+  segment: async ({ chunks, vectors, dim }) => ({ spans: (await loadM1()).segment(chunks, vectors, dim) }),
+  describe: async (input) => ({ drafts: (await loadM1()).describeSpans(input) }),
   close: async () => ({ closed: true }),
 };
 

@@ -21,6 +21,8 @@ import type {
 } from '../../../shared/types';
 import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
+import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
+import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -191,8 +193,12 @@ export interface StoreCounts {
 export interface CoreMethods {
   open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
   /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
-  setVectors: { params: { ids: string[]; vectors: Float32Array }; result: { updated: number } };
-  /** Records the embedder once every item carries its vectors. */
+  /** `to` names the embedder the vectors come from: the directory records the re-embed and its progress with them. */
+  setVectors: {
+    params: { ids: string[]; vectors: Float32Array; to: string; done: number; total: number };
+    result: { updated: number };
+  };
+  /** Records the embedder once every item carries its vectors (and clears the re-embed in progress). */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
   deleteMessages: { params: { messageIds: string[] }; result: JournalDelete };
@@ -270,7 +276,7 @@ export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
-export interface ReaderMethods extends InspectorReadMethods, SearchMethods {
+export interface ReaderMethods extends InspectorReadMethods, SearchMethods, EditReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };
@@ -302,19 +308,25 @@ export interface EmbedMethods {
   embed: { params: { texts: string[] }; result: { vectors: Float32Array } };
   /** Rule-based M2 extraction runs here too, so NLP never blocks the main thread. */
   extract: { params: { input: ExtractInput }; result: Extraction };
+  /** And M1: a run of chunks cut into spans, and a few spans described (title, summary, participants, times). */
+  segment: { params: SegmentInput; result: { spans: number[][] } };
+  describe: { params: DescribeInput; result: { drafts: EpisodeDraft[] } };
   close: { params: Record<string, never>; result: { closed: true } };
 }
 
+/** The core worker serves the journal's methods and the audit log's write (storage/audit-log.ts). */
+export interface CoreRoleMethods extends CoreMethods, AuditMethods {}
+
 export interface MethodsByRole {
   embed: EmbedMethods;
-  core: CoreMethods;
+  core: CoreRoleMethods;
   vector: StoreMethods;
   keyword: StoreMethods;
   graph: StoreMethods;
   reader: ReaderMethods;
 }
 
-export type MethodMap = CoreMethods | StoreMethods | ReaderMethods | EmbedMethods;
+export type MethodMap = CoreRoleMethods | StoreMethods | ReaderMethods | EmbedMethods;
 export type Params<M, K extends keyof M> = M[K] extends { params: infer P } ? P : never;
 export type Result<M, K extends keyof M> = M[K] extends { result: infer R } ? R : never;
 

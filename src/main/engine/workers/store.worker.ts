@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
+import { createAuditWriter } from '../storage/audit-log';
 import { createGraphStore } from '../storage/graph.store';
 import { createJournal } from '../storage/journal';
 import { createKeywordStore } from '../storage/keyword.store';
@@ -41,7 +42,10 @@ function openRole(): AnyHandlers {
   // The reader was handled above; every other store role has a file.
   switch (init.role) {
     case 'core':
-      table = createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false);
+      table = {
+        ...createJournal(db, init.dim, init.maxTraces, init.embedderId, init.acceptOtherEmbedder ?? false),
+        ...createAuditWriter(db),
+      };
       break;
     case 'vector':
       table = createVectorStore(db, init.dim);

@@ -3,6 +3,7 @@ import type { Role } from '../../workers/protocol';
 import { core0001Journal } from './core-0001-journal';
 import { core0002ItemData } from './core-0002-item-data';
 import { core0003DecisionLinks } from './core-0003-decision-links';
+import { core0004Audit } from './core-0004-audit';
 import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import { keyword0002SecureDelete } from './keyword-0002-secure-delete';
@@ -11,7 +12,7 @@ import { vector0001Vec0 } from './vector-0001-vec0';
 import { vector0002Session } from './vector-0002-session';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
-  core: [core0001Journal, core0002ItemData, core0003DecisionLinks],
+  core: [core0001Journal, core0002ItemData, core0003DecisionLinks, core0004Audit],
   vector: [vector0001Vec0, vector0002Session],
   keyword: [keyword0001Fts5, keyword0002SecureDelete],
   graph: [graph0001NodesEdges],

@@ -70,7 +70,7 @@ describe('migrations', () => {
 
   it('core-0003-decision-links finds the decisions of a deleted episode or fact by index', () => {
     const { db, file } = fresh('core');
-    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(3);
+    expect(migrate(db, file, MIGRATIONS.core.slice(0, 3), { dim: 8 })).toBe(3);
     for (const [col, index] of [
       ['episode_id', 'decisions_episode'],
       ['fact_id', 'decisions_fact'],
@@ -153,11 +153,26 @@ describe('migrations', () => {
     expect(plan).toContain('edges_dst');
   });
 
+  it('core-0004-audit adds the audit log to a version-3 journal, keeping its rows, and refuses an unknown action', () => {
+    const { db, file } = fresh('core');
+    migrate(db, file, MIGRATIONS.core.slice(0, 3), { dim: 8 });
+    db.prepare(
+      "INSERT INTO items(id, layer, kind, text, vector, journal_seq) VALUES ('a', 'm0', 'chunk', 't', x'00', 1)",
+    ).run();
+    expect(migrate(db, file, MIGRATIONS.core.slice(0, 4), { dim: 8 })).toBe(4);
+    expect(objects(db)).toContain('audit');
+    expect(db.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 1 });
+    db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (1, 'test', 'forget', '{}', '{}')").run();
+    expect(() =>
+      db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (1, 'test', 'pin', '{}', '{}')").run(),
+    ).toThrow(/CHECK constraint/);
+  });
+
   it('running migrations again on a current file changes nothing', () => {
     const { db, file } = fresh('core');
     migrate(db, file, MIGRATIONS.core, { dim: 8 });
     const before = objects(db);
-    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(3);
+    expect(migrate(db, file, MIGRATIONS.core, { dim: 8 })).toBe(MIGRATIONS.core.length);
     expect(objects(db)).toEqual(before);
   });
 

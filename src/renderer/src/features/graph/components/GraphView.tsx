@@ -1,43 +1,113 @@
 /**
- * Graph: entities and relationships drawn by cytoscape (force-directed `cose` layout; pan, zoom, select).
- * Selecting an entity lists the facts that mention it; a fact opens in the detail panel.
+ * Graph: one entity's neighbourhood drawn by cytoscape (find an entity, tap or pick a node to expand it), a legend
+ * that filters by kind, the whole graph on request; positions stay put between visits. Selecting an entity lists
+ * the facts that mention it; a fact opens in the detail panel. The side list makes every node reachable by keyboard.
  */
 import { useQuery } from '@tanstack/react-query';
 import cytoscape from 'cytoscape';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { GraphData } from '../../../../../shared/app-types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { useInvalidateOnWrites } from '../../../lib/events';
+import { adjacency, type Neighbourhood, neighbourhood, type Positions, place } from '../neighbourhood';
 import { graphQueries } from '../queries';
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** Positions kept across visits of this tab, so the picture is the same each time (see neighbourhood.ts). */
+const KEPT: Positions = new Map();
+
+const KIND_COLOUR: Record<string, string> = { person: '--m0', place: '--keyword', organisation: '--m1' };
+const colourOf = (kind: string) => cssVar(KIND_COLOUR[kind] ?? '--m2');
+
 export function GraphView() {
-  const [limit, setLimit] = useState(300);
-  const graph = useQuery(graphQueries.data(limit));
+  const graph = useQuery(graphQueries.data(5000));
   const [selected, setSelected] = useState<{ id: string; name: string } | null>(null);
+  const [expanded, setExpanded] = useState<string[]>([]);
+  const [full, setFull] = useState(false);
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const [search, setSearch] = useState('');
   useInvalidateOnWrites([graphQueries.all], 5_000);
   const data = graph.data;
+  const kinds = useMemo(() => [...new Set(data?.entities.map((e) => e.entityKind) ?? [])].sort(), [data]);
+  // Start from the most connected entity: a readable neighbourhood, not a hairball.
+  const start = data?.entities[0]?.id;
+  const roots = expanded.length > 0 ? expanded : start ? [start] : [];
+  const view = useMemo(() => {
+    if (!data) return null;
+    const shown = new Set(kinds.filter((k) => !hidden.has(k)));
+    return neighbourhood(data, roots, { full, kinds: shown });
+  }, [data, roots, full, hidden, kinds]);
+  const byId = useMemo(() => new Map(data?.entities.map((e) => [e.id, e]) ?? []), [data]);
+
+  const focusOn = (id: string) => {
+    setExpanded([id]);
+    setFull(false);
+    const e = byId.get(id);
+    if (e) setSelected({ id, name: e.name });
+  };
+  const expand = (id: string) => {
+    setExpanded((cur) => (cur.length === 0 && start ? [start, id] : cur.includes(id) ? cur : [...cur, id]));
+    const e = byId.get(id);
+    if (e) setSelected({ id, name: e.name });
+  };
+
   return (
     <section className="view graph" aria-label="Graph">
       <div className="toolbar">
-        <label>
-          Entities shown{' '}
-          <select aria-label="Entities shown" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
-            {[100, 300, 1000, 3000].map((n) => (
-              <option key={n} value={n}>
-                {n} most connected
-              </option>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const needle = search.trim().toLowerCase();
+            const hit =
+              data?.entities.find((x) => x.name.toLowerCase() === needle) ??
+              data?.entities.find((x) => x.name.toLowerCase().includes(needle));
+            if (hit) focusOn(hit.id);
+          }}
+        >
+          <input
+            type="search"
+            list="graph-entities"
+            aria-label="Find an entity"
+            placeholder="Find an entity…"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+          <datalist id="graph-entities">
+            {data?.entities.slice(0, 2000).map((e) => (
+              <option key={e.id} value={e.name} />
             ))}
-          </select>
-        </label>
-        {data && (
+          </datalist>
+        </form>
+        <fieldset className="legend-filter" aria-label="Kinds shown">
+          {kinds.map((k) => (
+            <label key={k} className="legend-item">
+              <input
+                type="checkbox"
+                checked={!hidden.has(k)}
+                onChange={() =>
+                  setHidden((h) => {
+                    const next = new Set(h);
+                    if (next.has(k)) next.delete(k);
+                    else next.add(k);
+                    return next;
+                  })
+                }
+              />
+              <span className="swatch" style={{ background: colourOf(k) }} /> {k}
+            </label>
+          ))}
+        </fieldset>
+        <button type="button" onClick={() => setFull((f) => !f)} aria-pressed={full} data-testid="graph-full">
+          {full ? 'Back to a neighbourhood' : 'Show the whole graph'}
+        </button>
+        {data && view && (
           <span className="muted" data-testid="graph-counts">
-            {data.entities.length} of {data.totalEntities} entities · {data.relationships.length} of{' '}
-            {data.totalRelationships} relationships
+            {view.nodes.size} of {data.totalEntities} entities · {view.edges.length} of {data.totalRelationships}{' '}
+            relationships
           </span>
         )}
       </div>
@@ -45,10 +115,30 @@ export function GraphView() {
       {data && data.entities.length === 0 && (
         <Empty>No entities yet. M2 extracts them from episodes in the background after an import.</Empty>
       )}
-      {data && data.entities.length > 0 && (
+      {data && view && data.entities.length > 0 && (
         <div className="split">
-          <GraphCanvas data={data} onSelect={setSelected} />
-          <EntityFacts entity={selected} />
+          <GraphCanvas data={data} view={view} onTap={expand} onClear={() => setSelected(null)} />
+          <div className="graph-side">
+            <EntityFacts entity={selected} />
+            <h4 className="muted small">In view</h4>
+            <ul className="graph-nodes" data-testid="graph-nodes">
+              {[...view.nodes]
+                .map((id) => byId.get(id))
+                .filter((e) => e !== undefined)
+                .sort((a, b) => b.degree - a.degree)
+                .slice(0, 60)
+                .map((e) => (
+                  <li key={e.id}>
+                    <button type="button" className="link" data-testid="graph-node" onClick={() => expand(e.id)}>
+                      {e.name}
+                    </button>{' '}
+                    <span className="muted small">
+                      {e.entityKind} · {e.degree}
+                    </span>
+                  </li>
+                ))}
+            </ul>
+          </div>
         </div>
       )}
     </section>
@@ -57,26 +147,43 @@ export function GraphView() {
 
 function GraphCanvas({
   data,
-  onSelect,
+  view,
+  onTap,
+  onClear,
 }: {
   data: GraphData;
-  onSelect: (e: { id: string; name: string } | null) => void;
+  view: Neighbourhood;
+  onTap: (id: string) => void;
+  onClear: () => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  const select = useRef(onSelect);
-  select.current = onSelect;
+  const tap = useRef(onTap);
+  tap.current = onTap;
+  const clear = useRef(onClear);
+  clear.current = onClear;
   useEffect(() => {
     if (!ref.current) return;
-    const maxDegree = Math.max(1, ...data.entities.map((e) => e.degree));
+    const byId = new Map(data.entities.map((e) => [e.id, e]));
+    const maxDegree = Math.max(1, ...[...view.nodes].map((id) => byId.get(id)?.degree ?? 1));
+    const positions = place(view.nodes, view.hops, adjacency(data), KEPT);
+    for (const [id, p] of positions) KEPT.set(id, p);
     const cy = cytoscape({
       container: ref.current,
       elements: [
-        ...data.entities.map((e) => ({
-          data: { id: e.id, label: e.name, kind: e.entityKind, size: 14 + (26 * e.degree) / maxDegree },
-        })),
-        ...data.relationships.map((r) => ({
-          data: { id: r.id, source: r.from, target: r.to, label: r.relation },
-        })),
+        ...[...view.nodes].map((id) => {
+          const e = byId.get(id);
+          return {
+            data: {
+              id,
+              label: e?.name ?? id,
+              kind: e?.entityKind ?? '',
+              colour: colourOf(e?.entityKind ?? ''),
+              size: 14 + (26 * (e?.degree ?? 1)) / maxDegree,
+            },
+            position: { ...(positions.get(id) ?? { x: 0, y: 0 }) },
+          };
+        }),
+        ...view.edges.map((r) => ({ data: { id: r.id, source: r.from, target: r.to, label: r.relation } })),
       ],
       style: [
         {
@@ -85,15 +192,13 @@ function GraphCanvas({
             label: 'data(label)',
             width: 'data(size)',
             height: 'data(size)',
-            'background-color': cssVar('--m2'),
+            'background-color': 'data(colour)',
             color: cssVar('--fg'),
-            'font-size': 10,
+            'font-size': 11,
             'text-valign': 'bottom',
             'text-margin-y': 3,
           },
         },
-        { selector: 'node[kind = "person"]', style: { 'background-color': cssVar('--m0') } },
-        { selector: 'node[kind = "place"]', style: { 'background-color': cssVar('--keyword') } },
         {
           selector: 'edge',
           style: {
@@ -109,29 +214,33 @@ function GraphCanvas({
         },
         { selector: 'node:selected', style: { 'border-width': 3, 'border-color': cssVar('--accent') } },
       ],
-      layout: { name: 'cose', animate: false, nodeDimensionsIncludeLabels: true, randomize: false },
-      wheelSensitivity: 0.3,
+      // Positions are computed (stable across visits); no force layout runs when nothing changed.
+      layout: { name: 'preset', fit: true, padding: 30 },
+      wheelSensitivity: 0.6,
+      // Large views draw faster while panning and zooming.
+      hideEdgesOnViewport: view.nodes.size > 500,
+      textureOnViewport: view.nodes.size > 500,
     });
-    cy.on('tap', 'node', (evt) => {
-      const n = evt.target as cytoscape.NodeSingular;
-      select.current({ id: n.id(), name: String(n.data('label')) });
-    });
+    cy.on('tap', 'node', (evt) => tap.current((evt.target as cytoscape.NodeSingular).id()));
     cy.on('tap', (evt) => {
-      if (evt.target === cy) select.current(null);
+      if (evt.target === cy) clear.current();
+    });
+    cy.on('dragfree', 'node', (evt) => {
+      const n = evt.target as cytoscape.NodeSingular;
+      KEPT.set(n.id(), { ...n.position() });
     });
     (window as unknown as { __strataGraph?: cytoscape.Core }).__strataGraph = cy;
     return () => cy.destroy();
-  }, [data]);
+  }, [data, view]);
   return <div ref={ref} className="graph-canvas" data-testid="graph-canvas" />;
 }
 
 function EntityFacts({ entity }: { entity: { id: string; name: string } | null }) {
   const detail = useDetail();
   const facts = useQuery({ ...graphQueries.facts(entity?.id ?? ''), enabled: entity !== null });
-  if (!entity)
-    return <div className="graph-side muted">Select an entity to list its facts. Drag to pan, scroll to zoom.</div>;
+  if (!entity) return <p className="muted">Select an entity to list its facts. Drag to pan, scroll to zoom.</p>;
   return (
-    <div className="graph-side" data-testid="entity-facts">
+    <div data-testid="entity-facts">
       <h3>{entity.name}</h3>
       {facts.error && <ErrorBox error={facts.error} title="Facts" />}
       {facts.data?.length === 0 && <Empty>No fact mentions this entity.</Empty>}
