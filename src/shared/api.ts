@@ -14,7 +14,7 @@ import {
   listTracesLimitSchema,
   profileInputSchema,
 } from './app-schema';
-import type { EngineStats, GraphData, ImportJob, ProfileResult, StrataEvent } from './app-types';
+import type { EngineStats, GraphData, ImportJob, ImportPreview, ProfileResult, StrataEvent } from './app-types';
 import {
   type AuditEntry,
   auditQuerySchema,
@@ -91,7 +91,11 @@ export const API = {
   profile: method<ProfileResult>()(opt('input', profileInputSchema)),
   /** Parses and validates a whole file first (a bad one is refused, nothing written), then imports in the background. */
   startImport: method<ImportJob>()(arg('input', importInputSchema)),
+  /** What an import would write (sessions, messages, dates, the user, duplicates to skip); writes nothing. */
+  previewImport: method<ImportPreview>()(arg('input', importInputSchema)),
   importStatus: method<ImportJob>()(arg('jobId', idSchema)),
+  /** Removes what a job wrote (a cancelled job's partial writes), cancelling it first if it runs. */
+  removeImport: method<{ messages: number; items: number; job: ImportJob }>()(arg('jobId', idSchema)),
   /** Stops an import after the batch in flight; what was written stays. */
   cancelImport: method<ImportJob>()(arg('jobId', idSchema)),
   /** Waits until M1 and M2 are built for everything written so far. */

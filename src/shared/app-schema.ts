@@ -42,8 +42,12 @@ export type ProfileInput = z.input<typeof profileInputSchema>;
 export const importInputSchema = z.strictObject({
   /** A file name or label shown in the job list. */
   name: z.string().min(1).max(500),
-  /** Left out: guessed from the content (JSON with `conversation` is LoCoMo, a JSON array is messages, else text). */
-  format: z.enum(['locomo', 'messages', 'text']).optional(),
+  /** Left out: detected from the content. */
+  format: z
+    .enum(['chatgpt', 'claude', 'whatsapp', 'telegram', 'notes', 'jsonl', 'locomo', 'messages', 'text'])
+    .optional(),
+  /** `base64`: content is the file's bytes (an export's ZIP); default: content is the text itself. */
+  encoding: z.enum(['utf8', 'base64']).optional(),
   content: z
     .string()
     .max(MAX_IMPORT_CHARS, { message: `over the limit of ${MAX_IMPORT_CHARS} characters` })
@@ -52,6 +56,10 @@ export const importInputSchema = z.strictObject({
   samples: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
   /** Plain text and message arrays: the session's title. */
   title: z.string().max(500).optional(),
+  /** The speaker who is the person importing (else what the format says, or inferred). */
+  user: z.string().min(1).max(200).optional(),
+  /** WhatsApp: read dates day first (true) or month first (false); left out, inferred from the file. */
+  dayFirst: z.boolean().optional(),
 });
 export type ImportInput = z.input<typeof importInputSchema>;
 

@@ -43,7 +43,41 @@ export interface GraphData {
   totalRelationships: number;
 }
 
-export type ImportFormat = 'locomo' | 'messages' | 'text';
+export type ImportFormat =
+  | 'chatgpt'
+  | 'claude'
+  | 'whatsapp'
+  | 'telegram'
+  | 'notes'
+  | 'jsonl'
+  | 'strata'
+  | 'locomo'
+  | 'messages'
+  | 'text';
+
+/** What an import would write, shown before anything is: counts, dates, speakers and duplicates to skip. */
+export interface ImportPreview {
+  name: string;
+  format: ImportFormat;
+  /** Sessions and messages in the input. */
+  sessions: number;
+  messages: number;
+  /** Of those, what is not stored yet (the rest are duplicates, skipped). */
+  newSessions: number;
+  newMessages: number;
+  duplicates: number;
+  /** Epoch ms of the first and last message. */
+  from: number | null;
+  to: number | null;
+  /** The speaker who is the person importing, from the format or inferred; null when unknown. */
+  user: string | null;
+  speakers: { speaker: string; messages: number }[];
+  /** What was skipped and why (hidden messages, system lines, files that are not conversations). */
+  notes: string[];
+  sample: { title: string; messages: number; first: string }[];
+  /** Time to write the new messages at the rate recent writes ran at; null until there is a write to go by. */
+  estimateMs: number | null;
+}
 
 export interface LayerProgress {
   done: number;
@@ -55,8 +89,14 @@ export interface ImportJob {
   name: string;
   format: ImportFormat;
   state: 'running' | 'done' | 'cancelled' | 'failed';
+  /** Sessions and messages to write (duplicates already stored are left out). */
   sessions: number;
   messages: number;
+  /** Messages of the input already stored, skipped. */
+  duplicates: number;
+  user: string | null;
+  /** Set once what the job wrote has been removed again. */
+  removed?: boolean;
   /** m0: messages written; m1 and m2: sessions whose episodes / facts are built after their last write. */
   progress: Record<Layer, LayerProgress>;
   sessionIds: string[];

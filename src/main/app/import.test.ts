@@ -8,6 +8,7 @@ import { StrataApp } from './app';
 import { parseImport } from './import';
 
 const LOCOMO = readFileSync(LOCOMO_PATH, 'utf8');
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'import');
 
 describe('parseImport', () => {
   it('reads LoCoMo conversations into one session per LoCoMo session, with LoCoMo ids', () => {
@@ -44,7 +45,7 @@ describe('parseImport', () => {
   });
 
   it.each([
-    ['not JSON', { content: '[{"text": "open', format: 'messages' as const }, /^file: not valid JSON/],
+    ['not JSON', { content: '[{"text": "open', format: 'messages' as const }, /^bad: not valid JSON/],
     ['a message without text', { content: '[{"speaker": "Ann"}]' }, /^messages\[0\]\.text: required$/],
     ['an unknown role', { content: '[{"role": "robot", "text": "hi"}]' }, /^messages\[0\]\.role: expected user/],
     ['a bad timestamp', { content: '[{"speaker": "A", "text": "x", "timestamp": "soon"}]' }, /timestamp/],
@@ -125,11 +126,12 @@ describe('import jobs on a real engine', () => {
       expect(stats.layers.filter((r) => r.layer === layer).reduce((n, r) => n + r.n, 0)).toBeGreaterThan(0);
     }
 
-    await expect(app.api.startImport({ name: 'again', content: LOCOMO, samples: ['conv-30'] })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-      message: expect.stringMatching(/already stored/),
-    });
+    // The same file again: everything is a duplicate, nothing is written, and the job says so.
+    const again = await app.api.startImport({ name: 'again', content: LOCOMO, samples: ['conv-30'] });
+    expect(again).toMatchObject({ state: 'done', sessions: 0, messages: 0, duplicates: 369 });
     expect(await app.api.listSessions()).toHaveLength(19);
+    const after = await Promise.all(sessions.map((s) => app.api.listMessages(s.id)));
+    expect(after.flat()).toHaveLength(369);
   });
 
   it('stops after the batch in flight when cancelled; what was written stays and matches the progress', async () => {
@@ -147,5 +149,81 @@ describe('import jobs on a real engine', () => {
     expect(written).toBe(final.progress.m0.done);
     expect(written).toBeLessThan(419);
     await expect(app.api.importStatus('no-such-job')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // What the cancelled job wrote can be removed; importing it again then writes everything.
+    const removed = await app.api.removeImport(job.id);
+    expect(removed.messages).toBe(written);
+    expect(removed.job.removed).toBe(true);
+    expect(await app.api.listSessions()).toHaveLength(0);
+  });
+
+  it('a killed import resumes: the same input again writes only what is missing', async () => {
+    const job = await app.api.startImport({ name: 'conv-26', content: LOCOMO, samples: ['conv-26'] });
+    await app.api.cancelImport(job.id);
+    let final = await app.api.importStatus(job.id);
+    while (final.finishedAt === null) {
+      await new Promise((r) => setTimeout(r, 20));
+      final = await app.api.importStatus(job.id);
+    }
+    const preview = await app.api.previewImport({ name: 'conv-26', content: LOCOMO, samples: ['conv-26'] });
+    expect(preview.duplicates).toBe(final.progress.m0.done);
+    expect(preview.newMessages).toBe(419 - final.progress.m0.done);
+    const resumed = await app.api.startImport({ name: 'conv-26', content: LOCOMO, samples: ['conv-26'] });
+    expect(resumed.messages).toBe(419 - final.progress.m0.done);
+    expect((await finished(resumed.id)).state).toBe('done');
+    const sessions = await app.api.listSessions();
+    expect((await Promise.all(sessions.map((s) => app.api.listMessages(s.id)))).flat()).toHaveLength(419);
+  });
+
+  it('ChatGPT ZIP: preview before writing; a newer export adds only what is new', async () => {
+    const zip = readFileSync(join(FIXTURES, 'chatgpt-export.zip')).toString('base64');
+    const preview = await app.api.previewImport({ name: 'chatgpt.zip', content: zip, encoding: 'base64' });
+    expect(preview).toMatchObject({
+      format: 'chatgpt',
+      sessions: 2,
+      messages: 6,
+      newSessions: 2,
+      newMessages: 6,
+      duplicates: 0,
+      from: 1700000010000,
+      to: 1700100060000,
+      user: 'User',
+    });
+    expect(preview.speakers).toEqual([
+      { speaker: 'User', messages: 3 },
+      { speaker: 'ChatGPT', messages: 3 },
+    ]);
+    expect(await app.api.listSessions()).toHaveLength(0);
+    const job = await app.api.startImport({ name: 'chatgpt.zip', content: zip, encoding: 'base64' });
+    expect((await finished(job.id)).state).toBe('done');
+
+    const newer = readFileSync(join(FIXTURES, 'chatgpt-newer', 'conversations.json'), 'utf8');
+    const p2 = await app.api.previewImport({ name: 'conversations.json', content: newer });
+    expect(p2).toMatchObject({ sessions: 3, messages: 8, newSessions: 1, newMessages: 2, duplicates: 6 });
+    const j2 = await app.api.startImport({ name: 'conversations.json', content: newer });
+    expect(j2).toMatchObject({ sessions: 2, messages: 2, duplicates: 6 });
+    expect((await finished(j2.id)).state).toBe('done');
+    const lisbon = await app.api.listMessages('chatgpt:c-lisbon');
+    expect(lisbon.map((m) => m.id)).toEqual([
+      'chatgpt:c-lisbon:m-2',
+      'chatgpt:c-lisbon:m-3',
+      'chatgpt:c-lisbon:m-4',
+      'chatgpt:c-lisbon:m-5b',
+      'chatgpt:c-lisbon:m-6',
+    ]);
+    expect((await app.api.listSessions()).map((s) => s.id).sort()).toEqual([
+      'chatgpt:c-birthday',
+      'chatgpt:c-lisbon',
+      'chatgpt:c-python',
+    ]);
+  });
+
+  it('a refused ZIP writes nothing', async () => {
+    const zip = readFileSync(join(FIXTURES, 'escape.zip')).toString('base64');
+    await expect(app.api.startImport({ name: 'escape.zip', content: zip, encoding: 'base64' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/escapes/),
+    });
+    expect(await app.api.listSessions()).toHaveLength(0);
   });
 });

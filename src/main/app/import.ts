@@ -1,220 +1,135 @@
 /**
- * Import: parses a whole file (LoCoMo JSON, a JSON array of messages, or plain text) into sessions and
- * validated messages before anything is written, so a bad file is refused with its reason and leaves the
- * data untouched; then writes it session by session, in batches, reporting per-layer progress, until done
- * or cancelled.
+ * The one import pipeline (app, CLI and benchmark): parse and validate the whole input first (a bad file is
+ * refused with the place in it, nothing written), compare it with what is stored (a message whose source id is
+ * already there is a duplicate and is skipped, so a second import of the same export writes nothing and a newer
+ * export adds only what is new), then write in batches with per-layer progress until done or cancelled. What a
+ * job wrote can be removed again (a cancelled job's partial writes); a killed import is resumed by importing the
+ * same input again, since everything already written is recognised.
  */
 import { randomUUID } from 'node:crypto';
-import { type ImportInput, MAX_IMPORT_MESSAGES } from '../../shared/app-schema';
-import type { ImportFormat, ImportJob } from '../../shared/app-types';
+import type { ImportInput } from '../../shared/app-schema';
+import type { ImportFormat, ImportJob, ImportPreview } from '../../shared/app-types';
 import { StrataError, toWireError } from '../../shared/errors';
-import { type MessageInput, messageInputSchema, parseInput, type SessionInput } from '../../shared/schema';
+import { parseInput, sessionInputSchema } from '../../shared/schema';
 import type { Engine } from '../engine/engine';
+import { type ImporterOptions, type ParsedSession, parseFiles, type RawInput, type ZIP_LIMITS } from './importers';
 
-export interface ParsedSession {
-  session: SessionInput & { id: string; title: string };
-  messages: MessageInput[];
+export type { ParsedSession } from './importers';
+export { parseLocomoDate } from './importers';
+
+const BATCH = 500;
+/** Messages per journal write when new sessions are grouped (small enough that a cancel stops soon). */
+const GROUP = 200;
+
+/** The input parsed and compared with the store: what would be written, and what is already there. */
+export interface ImportPlan {
+  name: string;
+  format: ImportFormat;
+  /** Sessions with only their new messages; `exists` marks a session that is already stored. */
+  sessions: (ParsedSession & { exists: boolean })[];
+  preview: ImportPreview;
 }
 
-const BATCH = 200;
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
-
-const refuse = (field: string, why: string): StrataError =>
-  new StrataError('INVALID_INPUT', `${field}: ${why}`, { field });
-
-/** "1:56 pm on 8 May, 2023" → epoch ms (local time), or null. */
-export function parseLocomoDate(s: string): number | null {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})/i.exec(s);
-  if (!m) return null;
-  const [, hh, mm, ap, day, month, year] = m as unknown as [string, string, string, string, string, string, string];
-  const monthIndex = MONTHS.indexOf(month.toLowerCase());
-  if (monthIndex < 0) return null;
-  const hour = (Number(hh) % 12) + (ap.toLowerCase() === 'pm' ? 12 : 0);
-  return new Date(Number(year), monthIndex, Number(day), hour, Number(mm)).getTime();
-}
-
-export function guessFormat(content: string): ImportFormat {
-  const head = content.trimStart();
-  if (!head.startsWith('[') && !head.startsWith('{')) return 'text';
-  return /"conversation"\s*:/.test(content.slice(0, 200_000)) ? 'locomo' : 'messages';
-}
-
-function parseJson(content: string): unknown {
-  try {
-    return JSON.parse(content);
-  } catch (err) {
-    throw refuse('file', `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-}
-
-function checked(message: MessageInput, field: string): MessageInput {
-  parseInput(messageInputSchema, message, field);
-  return message;
-}
-
-function parseLocomo(content: string, samples: string[] | undefined): ParsedSession[] {
-  const raw = parseJson(content);
-  const list = Array.isArray(raw) ? raw : [raw];
-  const out: ParsedSession[] = [];
-  let kept = 0;
-  list.forEach((c: unknown, ci) => {
-    const f = Array.isArray(raw) ? `file[${ci}]` : 'file';
-    if (c === null || typeof c !== 'object') throw refuse(f, 'expected a LoCoMo conversation object');
-    const { sample_id: sampleId, conversation: conv } = c as { sample_id?: unknown; conversation?: unknown };
-    if (typeof sampleId !== 'string' || sampleId.length === 0) throw refuse(`${f}.sample_id`, 'required');
-    if (conv === null || typeof conv !== 'object') throw refuse(`${f}.conversation`, 'expected an object');
-    if (samples && !samples.includes(sampleId)) return;
-    kept++;
-    const sessions = conv as Record<string, unknown>;
-    const speakers = [sessions.speaker_a, sessions.speaker_b].filter((s): s is string => typeof s === 'string');
-    let found = 0;
-    for (let n = 1; sessions[`session_${n}`] !== undefined; n++) {
-      const key = `session_${n}`;
-      const turns = sessions[key];
-      const sf = `${f}.conversation.${key}`;
-      if (!Array.isArray(turns)) throw refuse(sf, 'expected an array of turns');
-      const when = sessions[`${key}_date_time`];
-      const startedAt = typeof when === 'string' ? parseLocomoDate(when) : null;
-      if (startedAt === null) throw refuse(`${sf}_date_time`, `not a LoCoMo date: ${JSON.stringify(when)}`);
-      found++;
-      if (turns.length === 0) continue;
-      const messages = turns.map((t: unknown, i) => {
-        const tf = `${sf}[${i}]`;
-        const turn = (t ?? {}) as { speaker?: unknown; text?: unknown; dia_id?: unknown; blip_caption?: unknown };
-        if (typeof turn.dia_id !== 'string' || turn.dia_id.length === 0) throw refuse(`${tf}.dia_id`, 'required');
-        if (typeof turn.speaker !== 'string') throw refuse(`${tf}.speaker`, 'required');
-        if (typeof turn.text !== 'string') throw refuse(`${tf}.text`, 'required');
-        const caption = typeof turn.blip_caption === 'string' && turn.blip_caption ? turn.blip_caption : null;
-        return checked(
-          {
-            id: `${sampleId}:${turn.dia_id}`,
-            role: 'user',
-            speaker: turn.speaker,
-            text: caption ? `${turn.text} [shares an image: ${caption}]` : turn.text,
-            // Turns carry no clock of their own: a minute apart from the session's start.
-            timestamp: startedAt + i * 60_000,
-            externalId: turn.dia_id,
-          },
-          tf,
-        );
-      });
-      out.push({
-        session: {
-          id: `${sampleId}:${key}`,
-          title: `${sampleId} session ${n}`,
-          participants: speakers,
-          startedAt,
-        },
-        messages,
-      });
-    }
-    if (found === 0) throw refuse(`${f}.conversation`, 'has no session_1');
-  });
-  if (samples && kept === 0) throw refuse('samples', `none of ${samples.join(', ')} is in the file`);
-  return out;
-}
-
-const ROLES = new Set(['user', 'assistant', 'system']);
-
-function parseMessages(content: string, title: string): ParsedSession[] {
-  const raw = parseJson(content);
-  const list = Array.isArray(raw) ? raw : (raw as { messages?: unknown })?.messages;
-  if (!Array.isArray(list)) throw refuse('file', 'expected a JSON array of messages (or {"messages": [...]})');
-  if (list.length === 0) throw refuse('file', 'the array holds no messages');
-  const now = Date.now();
-  const groups = new Map<string, MessageInput[]>();
-  list.forEach((m: unknown, i) => {
-    const f = `messages[${i}]`;
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw refuse(f, 'expected an object');
-    const r = m as Record<string, unknown>;
-    const text = r.text ?? r.content;
-    if (typeof text !== 'string') throw refuse(`${f}.text`, 'required');
-    const speaker = r.speaker ?? r.name;
-    if (speaker === undefined && r.role === undefined) throw refuse(`${f}.speaker`, 'needs a speaker or a role');
-    if (r.role !== undefined && !ROLES.has(String(r.role))) {
-      throw refuse(`${f}.role`, `expected user, assistant or system, got ${JSON.stringify(r.role)}`);
-    }
-    const ts = r.timestamp ?? r.time ?? r.date;
-    const msg: MessageInput = {
-      ...(typeof r.id === 'string' && { id: r.id }),
-      ...(r.role !== undefined && { role: r.role as 'user' | 'assistant' | 'system' }),
-      ...(speaker !== undefined && { speaker: speaker as string }),
-      text,
-      timestamp: (ts as number | string | undefined) ?? now + i * 1000,
-    };
-    checked(msg, f);
-    const session = typeof r.session === 'string' && r.session.length > 0 ? r.session : '';
-    const g = groups.get(session) ?? [];
-    g.push(msg);
-    groups.set(session, g);
-  });
-  return [...groups].map(([session, messages]) => ({
-    session: {
-      id: randomUUID(),
-      title: session ? `${title} — ${session}` : title,
-      participants: [...new Set(messages.map((m) => m.speaker ?? m.role ?? 'user'))],
+/** The API's input (text, or base64 bytes for a ZIP) as the pipeline's raw inputs and options. */
+export function rawInputs(input: ImportInput): {
+  inputs: RawInput[];
+  opts: ImporterOptions & { format?: ImportFormat };
+} {
+  const bytes = input.encoding === 'base64' ? Buffer.from(input.content, 'base64') : undefined;
+  return {
+    inputs: [bytes ? { path: input.name, bytes: new Uint8Array(bytes) } : { path: input.name, text: input.content }],
+    opts: {
+      name: input.name,
+      ...(input.title !== undefined && { title: input.title }),
+      ...(input.samples && { samples: input.samples }),
+      ...(input.user && { user: input.user }),
+      ...(input.dayFirst !== undefined && { dayFirst: input.dayFirst }),
+      ...(input.format && { format: input.format }),
     },
-    messages,
-  }));
+  };
 }
 
-function parseText(content: string, title: string): ParsedSession[] {
-  const now = Date.now();
-  const messages: MessageInput[] = [];
-  for (const line of content.split(/\r?\n/)) {
-    const t = line.trim();
-    if (!t) continue;
-    const m = /^([^:]{1,40}):\s+(.+)$/.exec(t);
-    const last = messages[messages.length - 1];
-    if (m) messages.push({ role: 'user', speaker: (m[1] as string).trim(), text: m[2] as string });
-    else if (last) last.text = `${last.text}\n${t}`;
-    else messages.push({ role: 'user', speaker: 'user', text: t });
-  }
-  if (messages.length === 0) throw refuse('file', 'holds no text');
-  messages.forEach((m, i) => {
-    m.timestamp = now + i * 1000;
-    checked(m, `lines[${i}]`);
-  });
-  return [
-    {
-      session: { id: randomUUID(), title, participants: [...new Set(messages.map((m) => m.speaker ?? 'user'))] },
-      messages,
-    },
-  ];
-}
-
-/** Parses and validates the whole input; throws INVALID_INPUT naming the place in the file. */
+/** Parses and validates a whole input (no engine): the format and sessions, or INVALID_INPUT naming the place. */
 export function parseImport(input: ImportInput): { format: ImportFormat; sessions: ParsedSession[] } {
-  const format = input.format ?? guessFormat(input.content);
-  const title = input.title ?? input.name;
-  const sessions =
-    format === 'locomo'
-      ? parseLocomo(input.content, input.samples)
-      : format === 'messages'
-        ? parseMessages(input.content, title)
-        : parseText(input.content, title);
-  const ids = new Set<string>();
-  sessions.forEach((s, si) => {
-    s.messages.forEach((m, mi) => {
-      if (m.id === undefined) return;
-      if (ids.has(m.id)) throw refuse(`sessions[${si}].messages[${mi}].id`, `duplicate id "${m.id}"`);
-      ids.add(m.id);
-    });
+  const { inputs, opts } = rawInputs(input);
+  const r = parseFiles(inputs, opts);
+  return { format: r.format, sessions: r.sessions };
+}
+
+/** Parses the inputs and checks them against the store; writes nothing. */
+export async function planImport(
+  engine: Engine,
+  name: string,
+  inputs: RawInput[],
+  opts: ImporterOptions & { format?: ImportFormat; zipLimits?: typeof ZIP_LIMITS },
+): Promise<ImportPlan> {
+  const parsed = parseFiles(inputs, opts);
+  parsed.sessions.forEach((s, i) => {
+    parseInput(sessionInputSchema, s.session, `sessions[${i}]`);
   });
-  return { format, sessions };
+  const stored = new Set((await engine.listSessions()).map((s) => s.id));
+  let duplicates = 0;
+  let messages = 0;
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  const speakers = new Map<string, number>();
+  const sessions: ImportPlan['sessions'] = [];
+  for (const s of parsed.sessions) {
+    const exists = stored.has(s.session.id);
+    let fresh = s.messages;
+    if (exists) {
+      const have = new Set((await engine.listMessages(s.session.id)).map((m) => m.id));
+      fresh = s.messages.filter((m) => !have.has(m.id));
+      duplicates += s.messages.length - fresh.length;
+    }
+    for (const m of s.messages) {
+      const t = typeof m.timestamp === 'number' ? m.timestamp : Date.parse(String(m.timestamp));
+      if (Number.isFinite(t)) {
+        from = Math.min(from, t);
+        to = Math.max(to, t);
+      }
+      const who = m.speaker ?? m.role ?? 'user';
+      speakers.set(who, (speakers.get(who) ?? 0) + 1);
+    }
+    if (fresh.length === 0) continue;
+    messages += fresh.length;
+    sessions.push({ ...s, messages: fresh, exists });
+  }
+  const total = parsed.sessions.reduce((n, s) => n + s.messages.length, 0);
+  const preview: ImportPreview = {
+    name,
+    format: parsed.format,
+    sessions: parsed.sessions.length,
+    messages: total,
+    newSessions: sessions.filter((s) => !s.exists).length,
+    newMessages: messages,
+    duplicates,
+    from: Number.isFinite(from) ? from : null,
+    to: Number.isFinite(to) ? to : null,
+    user: parsed.user,
+    speakers: [...speakers]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([speaker, n]) => ({ speaker, messages: n })),
+    notes: parsed.notes,
+    sample: parsed.sessions.slice(0, 5).map((s) => ({
+      title: s.session.title,
+      messages: s.messages.length,
+      first: s.messages[0]?.text.slice(0, 160) ?? '',
+    })),
+    estimateMs: await estimateMs(engine, messages),
+  };
+  return { name, format: parsed.format, sessions, preview };
+}
+
+/** Time to write `messages` at the rate recent M0 writes ran at; null until there is a write to go by. */
+async function estimateMs(engine: Engine, messages: number): Promise<number | null> {
+  if (messages === 0) return 0;
+  const traces = (await engine.listTraces(50)).filter((t) => t.kind === 'm0.addMessages' && t.rows > 0);
+  const rows = traces.reduce((n, t) => n + t.rows, 0);
+  const ms = traces.reduce((n, t) => n + t.totalMs, 0);
+  if (rows < 50 || ms <= 0) return null;
+  return Math.round((messages * ms) / rows);
 }
 
 interface Running {
@@ -223,6 +138,10 @@ interface Running {
   /** Sessions whose last M0 batch is written: only builds after that count as progress. */
   written: Set<string>;
   built: Record<'m1' | 'm2', Set<string>>;
+  /** What this job wrote, so that it can be removed: sessions it created, messages it added to stored ones. */
+  createdSessions: string[];
+  addedMessages: string[];
+  done: Promise<void>;
 }
 
 /** Runs imports one batch at a time and reports each job's progress through `onChange`. */
@@ -248,42 +167,63 @@ export class ImportJobs {
     }
   }
 
-  /** Validates everything and checks nothing collides with what is stored, then starts writing in the background. */
+  /** What an import would write: sessions, messages, dates, speakers, duplicates to skip. Writes nothing. */
+  async preview(input: ImportInput): Promise<ImportPreview> {
+    const { inputs, opts } = rawInputs(input);
+    return (await planImport(this.engine, input.name, inputs, opts)).preview;
+  }
+
+  /** Validates everything and compares it with the store, then writes what is new in the background. */
   async start(input: ImportInput): Promise<ImportJob> {
-    const { format, sessions } = parseImport(input);
-    const existing = new Set((await this.engine.listSessions()).map((s) => s.id));
-    const clash = sessions.find((s) => existing.has(s.session.id));
-    if (clash) {
-      throw refuse('file', `session ${clash.session.id} is already stored (this file was imported before)`);
-    }
-    const messages = sessions.reduce((n, s) => n + s.messages.length, 0);
-    if (messages > MAX_IMPORT_MESSAGES) {
-      throw refuse('file', `${messages} messages, over the limit of ${MAX_IMPORT_MESSAGES} per import: split the file`);
-    }
+    const { inputs, opts } = rawInputs(input);
+    return this.startPlan(await planImport(this.engine, input.name, inputs, opts));
+  }
+
+  /** Starts writing a plan (the CLI plans itself, to show the preview first). */
+  startPlan(plan: ImportPlan): ImportJob {
+    const messages = plan.sessions.reduce((n, s) => n + s.messages.length, 0);
+    const nothing = messages === 0;
     const job: ImportJob = {
       id: randomUUID(),
-      name: input.name,
-      format,
-      state: 'running',
-      sessions: sessions.length,
+      name: plan.name,
+      format: plan.format,
+      state: nothing ? 'done' : 'running',
+      sessions: plan.sessions.length,
       messages,
+      duplicates: plan.preview.duplicates,
+      user: plan.preview.user,
       progress: {
         m0: { done: 0, total: messages },
-        m1: { done: 0, total: sessions.length },
-        m2: { done: 0, total: sessions.length },
+        m1: { done: 0, total: plan.sessions.length },
+        m2: { done: 0, total: plan.sessions.length },
       },
-      sessionIds: sessions.map((s) => s.session.id),
+      sessionIds: plan.sessions.map((s) => s.session.id),
       error: null,
       startedAt: Date.now(),
-      finishedAt: null,
+      finishedAt: nothing ? Date.now() : null,
     };
-    const run: Running = { job, cancelled: false, written: new Set(), built: { m1: new Set(), m2: new Set() } };
+    const run: Running = {
+      job,
+      cancelled: false,
+      written: new Set(),
+      built: { m1: new Set(), m2: new Set() },
+      createdSessions: [],
+      addedMessages: [],
+      done: Promise.resolve(),
+    };
     this.jobs.set(job.id, run);
-    void this.run(run, sessions);
+    if (!nothing) run.done = this.run(run, plan.sessions);
     return structuredClone(job);
   }
 
-  private async run(r: Running, sessions: ParsedSession[]): Promise<void> {
+  /** Resolves when the job has stopped writing (done, failed, or cancelled after the batch in flight). */
+  async settled(jobId: string): Promise<ImportJob> {
+    const r = this.running(jobId);
+    await r.done;
+    return structuredClone(r.job);
+  }
+
+  private async run(r: Running, sessions: ImportPlan['sessions']): Promise<void> {
     await this.write(r, sessions);
     if (r.cancelled) {
       r.job.finishedAt = Date.now();
@@ -291,7 +231,7 @@ export class ImportJobs {
     }
   }
 
-  private async write(r: Running, sessions: ParsedSession[]): Promise<void> {
+  private async write(r: Running, sessions: ImportPlan['sessions']): Promise<void> {
     const { job } = r;
     const finish = (state: ImportJob['state'], error: ImportJob['error'] = null): void => {
       if (job.state !== 'running') return;
@@ -301,21 +241,50 @@ export class ImportJobs {
       this.onChange(structuredClone(job));
     };
     try {
-      for (const { session, messages } of sessions) {
+      // New sessions go in groups (one journal write per GROUP messages, however many sessions they span); a
+      // session already stored gets its new messages appended in batches.
+      let group: ImportPlan['sessions'] = [];
+      let groupSize = 0;
+      const flushGroup = async (): Promise<void> => {
+        if (group.length === 0) return;
+        const g = group;
+        group = [];
+        groupSize = 0;
+        await this.engine.addSessions(g.map((s) => ({ session: s.session, messages: s.messages })));
+        for (const s of g) {
+          r.createdSessions.push(s.session.id);
+          r.written.add(s.session.id);
+          job.progress.m0.done += s.messages.length;
+        }
+        this.onChange(structuredClone(job));
+      };
+      for (const s of sessions) {
         if (r.cancelled) return;
-        await this.engine.createSession(session);
+        if (s.exists || s.messages.length > GROUP) continue;
+        group.push(s);
+        groupSize += s.messages.length;
+        if (groupSize >= GROUP) await flushGroup();
+      }
+      if (r.cancelled) return;
+      await flushGroup();
+      for (const { session, messages, exists } of sessions) {
+        if (r.cancelled) return;
+        if (!exists && messages.length <= GROUP) continue;
+        if (!exists) {
+          await this.engine.createSession(session);
+          r.createdSessions.push(session.id);
+        }
         for (let i = 0; i < messages.length; i += BATCH) {
           if (r.cancelled) return;
           const batch = messages.slice(i, i + BATCH);
           await this.engine.addMessages(session.id, batch);
+          if (exists) r.addedMessages.push(...batch.map((m) => m.id));
           job.progress.m0.done += batch.length;
           this.onChange(structuredClone(job));
         }
         r.written.add(session.id);
       }
-      if (this.engine.buildLayers) {
-        await this.engine.flush();
-      }
+      if (this.engine.buildLayers) await this.engine.flush();
       if (r.cancelled) return;
       job.progress.m1.done = job.progress.m1.total;
       job.progress.m2.done = job.progress.m2.total;
@@ -326,15 +295,18 @@ export class ImportJobs {
     }
   }
 
-  get(jobId: string): ImportJob {
+  private running(jobId: string): Running {
     const r = this.jobs.get(jobId);
     if (!r) throw new StrataError('NOT_FOUND', `jobId: no import "${jobId}"`, { field: 'jobId' });
-    return structuredClone(r.job);
+    return r;
+  }
+
+  get(jobId: string): ImportJob {
+    return structuredClone(this.running(jobId).job);
   }
 
   cancel(jobId: string): ImportJob {
-    const r = this.jobs.get(jobId);
-    if (!r) throw new StrataError('NOT_FOUND', `jobId: no import "${jobId}"`, { field: 'jobId' });
+    const r = this.running(jobId);
     if (r.job.state === 'running') {
       // finishedAt stays null until the batch in flight is written and the run stops.
       r.cancelled = true;
@@ -342,5 +314,30 @@ export class ImportJobs {
       this.onChange(structuredClone(r.job));
     }
     return structuredClone(r.job);
+  }
+
+  /**
+   * Removes everything a stopped job wrote (the sessions it created, the messages it added to stored sessions)
+   * and what was derived from them. A running job is cancelled first and removed once its batch in flight is in.
+   */
+  async remove(jobId: string): Promise<{ messages: number; items: number; job: ImportJob }> {
+    const r = this.running(jobId);
+    if (r.job.state === 'running') this.cancel(jobId);
+    await r.done;
+    let messages = 0;
+    let items = 0;
+    for (const id of r.createdSessions.splice(0)) {
+      const d = await this.engine.deleteSession(id);
+      messages += d.messages;
+      items += d.items;
+    }
+    for (const id of r.addedMessages.splice(0)) {
+      const d = await this.engine.deleteMessage(id);
+      messages += d.messages;
+      items += d.items;
+    }
+    r.job.removed = true;
+    this.onChange(structuredClone(r.job));
+    return { messages, items, job: structuredClone(r.job) };
   }
 }

@@ -182,17 +182,7 @@ export class Engine {
   }
 
   private async createSessionNow(input: SessionInput): Promise<Session> {
-    const s = parseInput(sessionInputSchema, input, 'session');
-    const now = Date.now();
-    const session: Session = {
-      id: s.id ?? randomUUID(),
-      title: s.title ?? 'Untitled session',
-      participants: s.participants ?? [],
-      startedAt: s.startedAt === undefined ? null : toEpochMs(s.startedAt, now),
-      userId: s.userId ?? null,
-      agentId: s.agentId ?? null,
-      createdAt: now,
-    };
+    const session = sessionRow(input, 'session', Date.now());
     await this.storage.writeToAll({
       sessions: [session],
       items: [],
@@ -214,27 +204,7 @@ export class Engine {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       throw new StrataError('INVALID_INPUT', 'sessionId: expected a session id', { field: 'sessionId' });
     }
-    const parsed = parseInput(messagesInputSchema, messages, 'messages');
-    const now = Date.now();
-    const rows: MessageRow[] = parsed.map((m) => ({
-      id: m.id ?? randomUUID(),
-      sessionId,
-      role: m.role,
-      speaker: m.speaker ?? m.role,
-      text: m.text,
-      timestamp: toEpochMs(m.timestamp, now),
-      externalId: m.externalId ?? null,
-      metadata: m.metadata ?? null,
-    }));
-    const seen = new Set<string>();
-    rows.forEach((r, i) => {
-      if (seen.has(r.id)) {
-        throw new StrataError('INVALID_INPUT', `messages[${i}].id: duplicate id "${r.id}"`, {
-          field: `messages[${i}].id`,
-        });
-      }
-      seen.add(r.id);
-    });
+    const rows = messageRows(sessionId, messages, 'messages', Date.now(), new Set());
     const chunks = chunkItems(sessionId, rows, this.chunking);
     const embedStart = nowMs();
     const vectors = await this.embedder.embed(chunks.map((c) => c.text));
@@ -249,6 +219,48 @@ export class Engine {
     });
     // M1 and M2 follow in the background; flush() waits for them.
     if (this.buildLayers) this.layers.notify(sessionId);
+    return { messageIds: rows.map((r) => r.id), seq: res.seq, outcomes: res.outcomes, trace: res.trace };
+  }
+
+  /**
+   * New sessions with their messages in one journal write and one embedding batch (bulk imports: thousands of
+   * short conversations would otherwise cost two journal commits each). Same validation and chunking as
+   * createSession + addMessages; a session id already stored is refused by the journal.
+   */
+  addSessions(batch: { session: SessionInput; messages: MessageInput[] }[]): Promise<AddMessagesResult> {
+    return this.writing(() => this.addSessionsNow(batch));
+  }
+
+  private async addSessionsNow(
+    batch: { session: SessionInput; messages: MessageInput[] }[],
+  ): Promise<AddMessagesResult> {
+    if (!Array.isArray(batch) || batch.length === 0) {
+      throw new StrataError('INVALID_INPUT', 'sessions: expected at least one session', { field: 'sessions' });
+    }
+    const now = Date.now();
+    const seen = new Set<string>();
+    const sessions: Session[] = [];
+    const rows: MessageRow[] = [];
+    const chunks: ReturnType<typeof chunkItems> = [];
+    batch.forEach((b, i) => {
+      const session = sessionRow({ id: randomUUID(), ...b.session }, `sessions[${i}].session`, now);
+      const mine = messageRows(session.id, b.messages, `sessions[${i}].messages`, now, seen);
+      sessions.push(session);
+      rows.push(...mine);
+      chunks.push(...chunkItems(session.id, mine, this.chunking));
+    });
+    const embedStart = nowMs();
+    const vectors = await this.embedder.embed(chunks.map((c) => c.text));
+    const res = await this.storage.writeToAll({
+      sessions,
+      messages: rows,
+      items: chunks,
+      vectors,
+      kind: 'm0.addSessions',
+      layer: 'm0',
+      before: [{ stage: 'embed', start: embedStart, end: nowMs(), rows: chunks.length }],
+    });
+    if (this.buildLayers) for (const s of sessions) this.layers.notify(s.id);
     return { messageIds: rows.map((r) => r.id), seq: res.seq, outcomes: res.outcomes, trace: res.trace };
   }
 
@@ -523,6 +535,49 @@ function bytesOf(path: string): number {
     }
   }
   return n;
+}
+
+function sessionRow(input: SessionInput, field: string, now: number): Session {
+  const s = parseInput(sessionInputSchema, input, field);
+  return {
+    id: s.id ?? randomUUID(),
+    title: s.title ?? 'Untitled session',
+    participants: s.participants ?? [],
+    startedAt: s.startedAt === undefined ? null : toEpochMs(s.startedAt, now),
+    userId: s.userId ?? null,
+    agentId: s.agentId ?? null,
+    createdAt: now,
+  };
+}
+
+/** Validated rows of one session's messages; `seen` carries ids across sessions of one write. */
+function messageRows(
+  sessionId: string,
+  messages: MessageInput[],
+  field: string,
+  now: number,
+  seen: Set<string>,
+): MessageRow[] {
+  const parsed = parseInput(messagesInputSchema, messages, field);
+  const rows: MessageRow[] = parsed.map((m) => ({
+    id: m.id ?? randomUUID(),
+    sessionId,
+    role: m.role,
+    speaker: m.speaker ?? m.role,
+    text: m.text,
+    timestamp: toEpochMs(m.timestamp, now),
+    externalId: m.externalId ?? null,
+    metadata: m.metadata ?? null,
+  }));
+  rows.forEach((r, i) => {
+    if (seen.has(r.id)) {
+      throw new StrataError('INVALID_INPUT', `${field}[${i}].id: duplicate id "${r.id}"`, {
+        field: `${field}[${i}].id`,
+      });
+    }
+    seen.add(r.id);
+  });
+  return rows;
 }
 
 /**

@@ -213,7 +213,8 @@ export function createJournal(
     });
     for (const l of p.links) q.insertLink.run(l.src, l.dst, l.kind);
     const at = Date.now();
-    for (const d of p.decisions) q.insertDecision.run({ ...d, at });
+    // A decision restored from an export keeps its own time.
+    for (const d of p.decisions) q.insertDecision.run({ at, ...d });
     q.setPayload.run(JSON.stringify(payload), seq);
     return { seq, rowids, messageSeqs, op: build.upsert(seq, payload, p.vectors) };
   });

@@ -1,5 +1,6 @@
-/** Import jobs: started here, followed through engine events, kept per tab. */
-import { queryOptions, useMutation, useQueryClient } from '@tanstack/react-query';
+/** Import jobs and previews: started here, followed through engine events, kept per tab. */
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import type { ImportInput } from '../../../../shared/app-schema';
 import type { ImportJob } from '../../../../shared/app-types';
 import { api } from '../../lib/api';
@@ -20,7 +21,30 @@ export function upsertJob(list: ImportJob[] | undefined, job: ImportJob): Import
   const old = (list ?? []).find((j) => j.id === job.id);
   // Events can overtake the answer that started the job: never move a job backwards.
   if (old && old.state !== 'running' && job.state === 'running') return list ?? [];
+  if (old?.removed && !job.removed) return list ?? [];
   return [job, ...rest].sort((a, b) => b.startedAt - a.startedAt);
+}
+
+/** The input, settled for `ms` (typing in the content box does not ask for a preview on every key). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+/** What the input would write, asked again whenever the input changes (and after every import). */
+export function useImportPreview(input: ImportInput | null) {
+  const settled = useSettled(input, 300);
+  return useQuery({
+    queryKey: [...importQueries.all, 'preview', settled] as const,
+    queryFn: () => api.previewImport(settled as ImportInput),
+    enabled: settled !== null,
+    retry: false,
+    staleTime: 0,
+  });
 }
 
 export function useStartImport() {
@@ -36,5 +60,16 @@ export function useCancelImport() {
   return useMutation({
     mutationFn: (jobId: string) => api.cancelImport(jobId),
     onSuccess: (job) => qc.setQueryData(importQueries.jobs().queryKey, (l) => upsertJob(l, job)),
+  });
+}
+
+export function useRemoveImport() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: string) => api.removeImport(jobId),
+    onSuccess: (r) => {
+      qc.setQueryData(importQueries.jobs().queryKey, (l) => upsertJob(l, r.job));
+      void qc.invalidateQueries({ queryKey: [...importQueries.all, 'preview'] });
+    },
   });
 }
