@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -34,7 +36,7 @@ function strata(args: string[]): Promise<{ code: number; stdout: string; stderr:
 // Each run starts a process that transpiles the CLI and opens the engine: seconds apiece on a loaded machine.
 describe('strata CLI', { timeout: 600_000 }, () => {
   it('--help on every command, exit 0; a usage error exits 2', async () => {
-    for (const cmd of ['import', 'query', 'stats', 'export', 'backup', 'restore', 'reembed', 'serve']) {
+    for (const cmd of ['import', 'query', 'stats', 'export', 'backup', 'restore', 'reembed', 'serve', 'mcp']) {
       const r = await strata([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: strata ${cmd}`));
@@ -169,5 +171,30 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(sessions.stores.core.rows).toBe(1);
     const none = await strata(['--data-dir', data, '--json', 'forget']);
     expect(none.code).toBe(3);
+  });
+});
+
+describe('strata mcp', { timeout: 600_000 }, () => {
+  it('serves the same data directory to an MCP client over stdio: what the CLI imported, the client finds', async () => {
+    const data = temp();
+    expect((await strata(['--data-dir', data, 'import', join(FIXTURES, 'chatgpt-export.zip')])).code).toBe(0);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '--data-dir', data, 'mcp'],
+      cwd: ROOT,
+      env: { ...process.env, STRATA_EMBEDDER: 'hashing' } as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'strata-cli-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(expect.arrayContaining(['memory_search', 'memory_add', 'memory_forget', 'memory_stats']));
+      const stats = await client.callTool({ name: 'memory_stats', arguments: {} });
+      const counts = JSON.stringify(stats.structuredContent);
+      expect(counts).toMatch(/"messages":6/);
+    } finally {
+      await client.close();
+    }
   });
 });

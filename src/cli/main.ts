@@ -15,6 +15,7 @@ import { ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
 import { Engine, type EngineOptions } from '../main/engine/engine';
+import { runMcp } from '../mcp/run';
 import { startBridge } from '../server/bridge';
 import type { ImportFormat } from '../shared/app-types';
 import { StrataError } from '../shared/errors';
@@ -502,6 +503,33 @@ export function buildProgram(done: (code: number) => void): Command {
         });
         await bridge.close();
         await app.close();
+        return EXIT.ok;
+      }) as never),
+    );
+
+  program
+    .command('mcp')
+    .description('serve this memory to an MCP client: stdio (what assistants launch), or Streamable HTTP on 127.0.0.1')
+    .option('--http', 'Streamable HTTP on 127.0.0.1 with a bearer token (STRATA_MCP_TOKEN, or one printed at start)')
+    .option('--port <port>', 'the HTTP port (0 picks a free one)', intArg('--port', 0, 65_535), 0)
+    .option('--no-layers', 'a plain M0 store: no background M1/M2 building')
+    .action(
+      wrap((async (o: { http?: boolean; port: number; layers: boolean }, cmd: Command) => {
+        // stdout carries only the protocol: nothing else may be printed there.
+        const { dataDir, embedder: chosen } = globalsOf(cmd);
+        const embedder = chosen ?? storedEmbedder(dataDir);
+        const handle = await runMcp({
+          dataDir,
+          ...(embedder && { embedder }),
+          ...(o.http && { http: true, port: o.port }),
+          ...(!o.layers && { layers: false }),
+        });
+        const stop = (): void => {
+          void handle.close();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await handle.closed;
         return EXIT.ok;
       }) as never),
     );
