@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readStores, tempDir } from '../../../../test/support/fixtures';
 import { Engine } from '../engine';
 import type { Embedder } from './embedder';
-import { EmbedderPool } from './pool';
+import { hashEmbedAll } from './hashing';
+import { EmbedderPool, nextWork } from './pool';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -88,8 +89,15 @@ describe('hashing on the pool', () => {
     expect(p.status().embedded).toBe(TEXTS.length);
   });
 
-  it('serves a foreground request before extractions queued ahead of it', async () => {
-    const p = await pool('hashing', { workers: 2, hashingDim: 64 });
+  it('takes foreground texts first, then layer tasks, then background texts (the policy, as a table)', () => {
+    expect(nextWork(1, 5, 9)).toBe('foreground');
+    expect(nextWork(0, 5, 9)).toBe('task');
+    expect(nextWork(0, 0, 9)).toBe('background');
+    expect(nextWork(0, 0, 0)).toBeNull();
+  });
+
+  it('answers a foreground request correctly while extractions and background texts are queued, and finishes them all', async () => {
+    const p = await pool('hashing', { workers: 2, hashingDim: 64, chunk: 2 });
     const input = (i: number) => ({
       episodeId: `e${i}`,
       sessionId: 's',
@@ -103,26 +111,15 @@ describe('hashing on the pool', () => {
         },
       ],
     });
-    let extracted = 0;
-    const backlog = Array.from({ length: 12 }, (_, i) => p.extract(input(i)).then(() => extracted++));
-    await p.embed(['a query waiting on its vector']);
-    expect(extracted).toBeLessThan(12);
-    await Promise.all(backlog);
-    expect(extracted).toBe(12);
-  });
-
-  it('serves a foreground request before background work queued ahead of it', async () => {
-    const p = await pool('hashing', { workers: 2, hashingDim: 64, chunk: 2 });
+    const extractions = Array.from({ length: 12 }, (_, i) => p.extract(input(i)));
     const backlog = Array.from({ length: 400 }, (_, i) => `background text ${i}`);
-    let backgroundDone = false;
-    const background = p.embed(backlog, { priority: 'background' }).then((v) => {
-      backgroundDone = true;
-      return v;
-    });
+    const background = p.embed(backlog, { priority: 'background' });
     const foreground = await p.embed(['a write waiting on M0']);
-    expect(foreground.length).toBe(64);
-    expect(backgroundDone).toBe(false);
-    expect((await background).length).toBe(400 * 64);
+    expect(Array.from(foreground)).toEqual(Array.from(hashEmbedAll(['a write waiting on M0'], 64)));
+    const done = await Promise.all(extractions);
+    expect(done).toHaveLength(12);
+    for (const e of done) expect(e.facts.length).toBeGreaterThan(0);
+    expect(Array.from(await background)).toEqual(Array.from(hashEmbedAll(backlog, 64)));
   });
 });
 

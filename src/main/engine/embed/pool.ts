@@ -155,7 +155,6 @@ export class EmbedderPool implements Embedder {
     return vec;
   }
 
-  /** Hands queued texts to every idle worker: foreground first, in even shares of at most `chunk`. */
   /**
    * Hands work to every idle worker: foreground texts first, then extractions, then background texts, texts in even
    * shares of at most `chunk`. A worker runs one request at a time, so a write or a query never waits behind more
@@ -164,14 +163,15 @@ export class EmbedderPool implements Embedder {
   private pump(): void {
     for (const client of this.clients) {
       if (this.busy.has(client)) continue;
-      const task = this.queues[0].length === 0 ? this.tasks.shift() : undefined;
-      if (task) {
+      const next = nextWork(this.queues[0].length, this.tasks.length, this.queues[1].length);
+      if (next === null) return;
+      if (next === 'task') {
+        const task = this.tasks.shift() as LayerTask;
         this.busy.add(client);
         void this.runTask(client, task);
         continue;
       }
-      const queue = this.queues[0].length > 0 ? this.queues[0] : this.queues[1];
-      if (queue.length === 0) return;
+      const queue = this.queues[next === 'foreground' ? 0 : 1];
       const share = Math.ceil(queue.length / this.clients.length);
       const jobs = queue.splice(0, Math.max(1, Math.min(this.chunk, share)));
       this.busy.add(client);
@@ -261,4 +261,20 @@ export class EmbedderPool implements Embedder {
     this.inFlight.clear();
     await Promise.allSettled(this.clients.map((c) => c.close()));
   }
+}
+
+/**
+ * What an idle worker takes next: foreground texts (a write or a query waiting on its vectors) first, then layer
+ * tasks (extraction, segmentation, descriptions), then background texts. The whole scheduling policy, as a pure
+ * function, so it is tested as a table rather than by racing threads.
+ */
+export function nextWork(
+  foreground: number,
+  tasks: number,
+  background: number,
+): 'foreground' | 'task' | 'background' | null {
+  if (foreground > 0) return 'foreground';
+  if (tasks > 0) return 'task';
+  if (background > 0) return 'background';
+  return null;
 }
