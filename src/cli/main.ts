@@ -10,6 +10,7 @@ import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { StrataApp } from '../main/app/app';
 import { backupDataDir, restoreBackup } from '../main/app/backup';
+import { defaultDataDir } from '../main/app/data-dir';
 import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
 import { ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
@@ -19,7 +20,6 @@ import { runMcp } from '../mcp/run';
 import { startBridge } from '../server/bridge';
 import type { ImportFormat } from '../shared/app-types';
 import { StrataError } from '../shared/errors';
-import { defaultDataDir } from './data-dir';
 import { EXIT, Output, plural } from './output';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

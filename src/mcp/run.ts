@@ -3,10 +3,10 @@
  * desktop assistants launch) or Streamable HTTP on 127.0.0.1. The `npm run mcp` entry (main.ts) and the `strata mcp`
  * command both call this. Everything human-readable goes to the log (stderr): on stdio, stdout is the protocol.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { defaultDataDir } from '../main/app/data-dir';
 import type { EmbedderKind } from '../main/engine/embed/embedder';
 import { Engine } from '../main/engine/engine';
 import { StrataError } from '../shared/errors';
@@ -22,7 +22,7 @@ export interface McpOptions {
   port?: number;
   /** HTTP bearer token (default STRATA_MCP_TOKEN, else a random one, logged at start). */
   token?: string;
-  /** Default: STRATA_EMBEDDER, else use-lite, as the app. */
+  /** Default: STRATA_EMBEDDER, else the engine's default (static), as the app. */
   embedder?: EmbedderKind;
   /** Build episodes and facts in the background (default true). */
   layers?: boolean;
@@ -39,19 +39,6 @@ export interface McpHandle {
   /** Resolves once the server has stopped and the engine is closed (stdin ended, or close()). */
   closed: Promise<void>;
   close(): Promise<void>;
-}
-
-/** Where the Electron app keeps its data: `<userData>/data`, userData being the OS's app-config folder + `strata`. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  if (env.STRATA_DATA_DIR) return resolve(env.STRATA_DATA_DIR);
-  const home = homedir();
-  const appData =
-    platform === 'darwin'
-      ? join(home, 'Library', 'Application Support')
-      : platform === 'win32'
-        ? (env.APPDATA ?? join(home, 'AppData', 'Roaming'))
-        : (env.XDG_CONFIG_HOME ?? join(home, '.config'));
-  return join(appData, 'strata', 'data');
 }
 
 async function openEngine(opts: McpOptions, dataDir: string): Promise<Engine> {

@@ -1,6 +1,6 @@
 /**
- * Where the CLI finds the memory when `--data-dir` is left out: STRATA_DATA_DIR, else the folder the desktop app
- * uses (Electron's userData for an app named "strata", then `data`), so the CLI and the app share one memory.
+ * Where the CLI and the MCP server find the memory when `--data-dir` is left out: STRATA_DATA_DIR, else the folder the desktop app
+ * uses (Electron's userData for an app named "strata", then `data`), so the CLI, the MCP server and the app share one memory.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
