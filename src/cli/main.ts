@@ -2,6 +2,8 @@
  * `strata`: the command line over the same engine, import pipeline and validation as the app. Every command takes
  * `--data-dir` (default: the app's own data folder) and `--json`; long work shows progress bars on stderr.
  * Run from a clone with `npm run -s strata -- …`, or as `strata …` after `npm link`.
+ * Over 400 lines: it is the table of commands, each a short declaration of its options and a call into the app;
+ * output and exit codes (output.ts) and the data folder (app/data-dir.ts) live elsewhere.
  */
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';

@@ -3,6 +3,8 @@
  * annotations, and what each answers: structured content for the client to use, and a short text rendering for a
  * model to read. Each tool is a thin call into the engine; errors come back as a tool error result carrying the
  * engine's `{code, message, details}`, never as a crash.
+ * Over 400 lines: it is the table of nine tools, each a declaration and a short rendering; their schemas are in
+ * shared/mcp-schema.ts and the server wiring in server.ts.
  */
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';

@@ -2,6 +2,8 @@
  * The engine facade: sessions and messages in, M0 chunks written through the
  * storage manager, status and traces out. Validation happens here, at the edge;
  * everything below trusts its types.
+ * Over 400 lines on purpose: it is the one public class of the engine, one short method per verb (each validates
+ * and delegates to storage, layers, retrieval or edits), and splitting it would split the API a reader looks up.
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';

@@ -5,6 +5,8 @@
  * starts the trainer worker when a layer crosses the threshold, doubles, or skews, writes the cells it sends as a
  * new generation beside the active one, and swaps it in with one transaction. What it finds inconsistent at open
  * it retires and rebuilds in the background; exact search serves meanwhile.
+ * Over 400 lines because the index's write-side invariants (delta, tombstones, folds, generations, the swap) must
+ * be kept by one object inside one transaction; the read side, k-means and the trainer are in their own files.
  */
 import { Worker } from 'node:worker_threads';
 import type { DB } from '../sqlite';
