@@ -370,7 +370,10 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
           const core = await engine.storage.storeCounts('core');
           expect(core, `${ctx(round)}: core counts`).toEqual({ rows: coreItems.length, ids: journalIds.length });
           const vector = await engine.storage.storeCounts('vector');
-          expect(vector, `${ctx(round)}: vector counts`).toMatchObject({ rows: coreItems.length, ids: coreItems.length });
+          expect(vector, `${ctx(round)}: vector counts`).toMatchObject({
+            rows: coreItems.length,
+            ids: coreItems.length,
+          });
           const keyword = await engine.storage.storeCounts('keyword');
           expect(keyword, `${ctx(round)}: keyword counts`).toEqual({ rows: coreItems.length, ids: coreItems.length });
           const graph = await engine.storage.storeCounts('graph');
