@@ -307,7 +307,8 @@ describe('forget by query and by item leaves no byte behind', () => {
         },
       ]);
       await e.flush();
-      expect(holding('pelicanharp5521')).toContain('core.db');
+      // Stored before the forget: in core.db or still in its WAL, whichever a checkpoint has reached.
+      expect(holding('pelicanharp5521').map((f) => f.replace(/-wal$/, ''))).toContain('core.db');
       const entity = (await e.list('m2', { kind: 'entity' })).items.find((i) => /Wilhelmina/.test(i.text));
       expect(entity).toBeDefined();
       await e.forget({ query: 'pelicanharp5521', dryRun: false, reason: 'a secret' });
