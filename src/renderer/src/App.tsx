@@ -17,6 +17,7 @@ import { StatusBar } from './features/status/components/StatusBar';
 import { TimingsView } from './features/timings/components/TimingsView';
 import { api, toApiError } from './lib/api';
 import { DetailProvider } from './lib/detail';
+import { useInvalidateOnWrites } from './lib/events';
 
 const VIEWS = [
   { id: 'layers', label: 'Layers', render: () => <LayersView /> },
@@ -113,6 +114,8 @@ function Shell() {
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
   const stats = useQuery(statsQueries.summary());
+  // The first-run screen must give way as soon as anything is written (an import, the sample, an assistant over MCP).
+  useInvalidateOnWrites([statsQueries.all]);
   const empty = stats.data?.layers.every((r) => r.n === 0) === true;
   return (
     <div className="app">
