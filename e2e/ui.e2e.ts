@@ -159,6 +159,8 @@ test('a new memory offers three ways in, and the sample fills every layer', asyn
   await page.getByTestId('first-run-sample').click();
   await expect(page.getByTestId('first-run')).toHaveCount(0, { timeout: 60_000 });
   await expect(page.getByTestId('layer-tab-m0')).not.toHaveAttribute('data-count', '0');
+  // The list under the counts fills too (it was fetched empty before the first run gave way).
+  await expect(page.getByTestId('list-total')).toContainText(/^\d+ items?$/);
   await strata.call('flush');
   const stats = await strata.call('stats');
   for (const layer of ['m0', 'm1', 'm2']) {
