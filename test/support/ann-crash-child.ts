@@ -9,12 +9,8 @@
  *   EV <event>           an index maintenance event (train, registered, cells, swapping, swapped, fold, checked)
  */
 import { writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { FILES, MIGRATIONS, PAGE_SIZE } from '../../src/main/engine/storage/migrations';
-import { migrate, openDatabase } from '../../src/main/engine/storage/sqlite';
-import { openVectorStore } from '../../src/main/engine/storage/vector.store';
 import type { StoreOp } from '../../src/main/engine/workers/protocol';
-import { ANN_CHILD_DIM, clusteredVectors } from './vectors';
+import { ANN_CHILD_DIM, clusteredVectors, openAnnWriter } from './vectors';
 
 const say = (line: string) => writeSync(1, `${line}\n`);
 
@@ -23,26 +19,13 @@ async function main(): Promise<void> {
   if (!dir) throw new Error('usage: ann-crash-child <dataDir> <firstRowid> <count>');
   const first = Number(firstArg ?? 1);
   const count = Number(countArg ?? 4000);
-  const file = join(dir, FILES.vector);
-  const db = openDatabase(file, {
-    readonly: false,
-    busyTimeoutMs: 5000,
-    pageSize: PAGE_SIZE.vector,
-    loadVec: true,
-    synchronous: 'NORMAL',
-  });
-  migrate(db, file, MIGRATIONS.vector, { dim: ANN_CHILD_DIM });
-  const store = openVectorStore(db, ANN_CHILD_DIM, {
-    file,
-    ann: {
-      minRows: 600,
-      deltaFold: 60,
-      idleMs: 30,
-      sample: 3000,
-      checkQueries: 40,
-      trainerEntry: new URL('../../out/workers/store.worker.mjs', import.meta.url),
-      onEvent: (e) => say(`EV ${e}`),
-    },
+  const { store } = openAnnWriter(dir, ANN_CHILD_DIM, {
+    minRows: 600,
+    deltaFold: 60,
+    idleMs: 30,
+    sample: 3000,
+    checkQueries: 40,
+    onEvent: (e) => say(`EV ${e}`),
   });
   let seq = store.handlers.open({}).appliedSeq;
   const vecs = clusteredVectors(first + count, ANN_CHILD_DIM, 40, 11);

@@ -1,4 +1,11 @@
-/** Seeded clustered unit vectors for index tests: real embeddings are clustered, not isotropic. */
+/**
+ * Support for the IVF index tests: seeded clustered unit vectors (real embeddings are clustered, not isotropic), and
+ * vector.db opened as the vector writer opens it, with a read-only connection beside it when a test searches.
+ */
+import { join } from 'node:path';
+import { FILES, MIGRATIONS, PAGE_SIZE } from '../../src/main/engine/storage/migrations';
+import { type DB, migrate, openDatabase } from '../../src/main/engine/storage/sqlite';
+import { openVectorStore, type VectorStore } from '../../src/main/engine/storage/vector.store';
 import { rng } from '../../src/shared/rng';
 
 /** The dimension the IVF kill test's child writes. */
@@ -23,4 +30,45 @@ export function clusteredVectors(n: number, dim: number, clusters: number, seed:
     for (let d = 0; d < dim; d++) out[i * dim + d] = (out[i * dim + d] as number) / norm;
   }
   return out;
+}
+
+/** The store worker bundle, which also carries the IVF trainer. */
+export const STORE_WORKER_ENTRY = new URL('../../out/workers/store.worker.mjs', import.meta.url);
+
+type AnnOptions = NonNullable<NonNullable<Parameters<typeof openVectorStore>[2]>['ann']>;
+
+/** vector.db in `dir`, migrated and opened as the vector writer opens it, with the IVF index's `ann` options. */
+export function openAnnWriter(
+  dir: string,
+  dim: number,
+  ann: Omit<AnnOptions, 'trainerEntry'>,
+): { file: string; db: DB; store: VectorStore } {
+  const file = join(dir, FILES.vector);
+  const db = openDatabase(file, {
+    readonly: false,
+    busyTimeoutMs: 5000,
+    pageSize: PAGE_SIZE.vector,
+    loadVec: true,
+    synchronous: 'NORMAL',
+  });
+  migrate(db, file, MIGRATIONS.vector, { dim });
+  const store = openVectorStore(db, dim, { file, ann: { ...ann, trainerEntry: STORE_WORKER_ENTRY } });
+  return { file, db, store };
+}
+
+/** The writer above with a read-only connection beside it, as the search readers open the file. */
+export function openAnnStore(
+  dir: string,
+  dim: number,
+  ann: Omit<AnnOptions, 'trainerEntry'>,
+): { file: string; db: DB; store: VectorStore; reader: DB } {
+  const writer = openAnnWriter(dir, dim, ann);
+  const reader = openDatabase(writer.file, {
+    readonly: true,
+    busyTimeoutMs: 5000,
+    pageSize: 0,
+    loadVec: true,
+    synchronous: 'NORMAL',
+  });
+  return { ...writer, reader };
 }

@@ -7,19 +7,15 @@
  * a deleted one.
  */
 import { spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../../../../test/support/fixtures';
-import { ANN_CHILD_DIM, clusteredVectors } from '../../../../../test/support/vectors';
-import { FILES, MIGRATIONS, PAGE_SIZE } from '../migrations';
-import { migrate, openDatabase } from '../sqlite';
-import { openVectorStore } from '../vector.store';
+import { ANN_CHILD_DIM, clusteredVectors, openAnnStore } from '../../../../../test/support/vectors';
 import { IvfReader } from './search';
 
 const CHILD = fileURLToPath(new URL('../../../../../test/support/ann-crash-child.ts', import.meta.url));
 const ROOT = resolve(dirname(CHILD), '../..');
-const ENTRY = new URL('../../../../../out/workers/store.worker.mjs', import.meta.url);
 const DIM = ANN_CHILD_DIM;
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -79,25 +75,12 @@ function runChild(dir: string, phase: string, budgetMs: number): Promise<Run> {
 }
 
 function reopen(dir: string) {
-  const file = join(dir, FILES.vector);
-  const db = openDatabase(file, {
-    readonly: false,
-    busyTimeoutMs: 5000,
-    pageSize: PAGE_SIZE.vector,
-    loadVec: true,
-    synchronous: 'NORMAL',
-  });
-  migrate(db, file, MIGRATIONS.vector, { dim: DIM });
-  const store = openVectorStore(db, DIM, {
-    file,
-    ann: { minRows: 600, deltaFold: 60, idleMs: 30, sample: 3000, checkQueries: 40, trainerEntry: ENTRY },
-  });
-  const reader = openDatabase(file, {
-    readonly: true,
-    busyTimeoutMs: 5000,
-    pageSize: 0,
-    loadVec: true,
-    synchronous: 'NORMAL',
+  const { db, store, reader } = openAnnStore(dir, DIM, {
+    minRows: 600,
+    deltaFold: 60,
+    idleMs: 30,
+    sample: 3000,
+    checkQueries: 40,
   });
   cleanups.push(() => {
     store.handlers.close({});

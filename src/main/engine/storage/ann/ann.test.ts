@@ -6,37 +6,21 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../../../../test/support/fixtures';
-import { rng } from '../../../../shared/rng';
+import { clusteredVectors, openAnnStore } from '../../../../../test/support/vectors';
 import type { Layer } from '../../../../shared/types';
 import type { StoreOp } from '../../workers/protocol';
 import { FILES, MIGRATIONS, PAGE_SIZE } from '../migrations';
 import { createSearchReads } from '../search-reads';
 import { type DB, migrate, openDatabase } from '../sqlite';
-import { openVectorStore, type VectorStore } from '../vector.store';
-import { dot, unitCopy } from './kernel';
+import type { VectorStore } from '../vector.store';
+import { dot } from './kernel';
 import { IvfReader } from './search';
 
 const DIM = 32;
-const ENTRY = new URL('../../../../../out/workers/store.worker.mjs', import.meta.url);
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
-
-/** A seeded corpus of unit vectors around `clusters` random centres (real embeddings are clustered, not isotropic). */
-function clustered(n: number, dim: number, clusters: number, seed: number): Float32Array {
-  const next = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
-  const centres = new Float32Array(clusters * dim);
-  for (let i = 0; i < centres.length; i++) centres[i] = gauss();
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(next() * clusters);
-    for (let d = 0; d < dim; d++) out[i * dim + d] = (centres[c * dim + d] as number) + 0.6 * gauss();
-    out.set(unitCopy(out, i * dim, dim), i * dim);
-  }
-  return out;
-}
 
 interface Fixture {
   dir: string;
@@ -48,25 +32,12 @@ interface Fixture {
 }
 
 function open(dir: string, minRows: number): Fixture {
-  const file = join(dir, FILES.vector);
-  const db = openDatabase(file, {
-    readonly: false,
-    busyTimeoutMs: 5000,
-    pageSize: PAGE_SIZE.vector,
-    loadVec: true,
-    synchronous: 'NORMAL',
-  });
-  migrate(db, file, MIGRATIONS.vector, { dim: DIM });
-  const store = openVectorStore(db, DIM, {
-    file,
-    ann: { minRows, trainerEntry: ENTRY, idleMs: 50, deltaFold: 200, checkQueries: 60, sample: 4000 },
-  });
-  const reader = openDatabase(file, {
-    readonly: true,
-    busyTimeoutMs: 5000,
-    pageSize: 0,
-    loadVec: true,
-    synchronous: 'NORMAL',
+  const { file, db, store, reader } = openAnnStore(dir, DIM, {
+    minRows,
+    idleMs: 50,
+    deltaFold: 200,
+    checkQueries: 60,
+    sample: 4000,
   });
   const seq = Number(store.handlers.open({}).appliedSeq);
   const f = { dir, file, db, store, seq, reader };
@@ -142,7 +113,7 @@ describe('IVF index', () => {
     cleanups.push(t.cleanup);
     const f = open(t.dir, 1000);
     // The same seed draws the same centres first, so the 50 points past the corpus are held-out queries from it.
-    const all = clustered(3050, DIM, 40, 1);
+    const all = clusteredVectors(3050, DIM, 40, 1);
     const vecs = all.subarray(0, 3000 * DIM);
     for (let i = 0; i < 3000; i += 500) upsert(f, 1 + i, vecs.subarray(i * DIM, (i + 500) * DIM));
     await trained(f)();
@@ -169,7 +140,7 @@ describe('IVF index', () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const f = open(t.dir, 1000);
-    const vecs = clustered(2000, DIM, 30, 3);
+    const vecs = clusteredVectors(2000, DIM, 30, 3);
     upsert(f, 1, vecs);
     await trained(f)();
     const others = (['core', 'keyword', 'graph'] as const).map((role) => {
@@ -190,7 +161,7 @@ describe('IVF index', () => {
     const ivf = new IvfReader(f.reader);
 
     // A fresh vector is its own nearest neighbour straight after its write (it sits in the delta).
-    const fresh = clustered(1, DIM, 1, 99);
+    const fresh = clusteredVectors(1, DIM, 1, 99);
     upsert(f, 5001, fresh);
     expect(ivf.search('m0', fresh, 1)?.[0]?.rowid).toBe(5001);
     expect(search.vectorSearch({ vector: fresh, layers: ['m0'], limit: 1 }).hits[0]?.id).toBe('c5001');
@@ -227,7 +198,7 @@ describe('IVF index', () => {
 
     // Session filters: a broad one (three of four sessions) goes through the index, a narrow one (30 rows of a rare
     // session) through vec0's filtered scan; both return only rows of the sessions asked for.
-    upsert(f, 7001, clustered(30, DIM, 30, 3), 'm0', () => 'rare');
+    upsert(f, 7001, clusteredVectors(30, DIM, 30, 3), 'm0', () => 'rare');
     const sessionOf = (id: string) => (Number(id.slice(1)) > 7000 ? 'rare' : `s${Number(id.slice(1)) % 4}`);
     for (const sessions of [['s0', 's1', 's2'], ['rare']]) {
       const hits = search.vectorSearch({ vector: q, layers: ['m0'], sessionIds: sessions, limit: 20 }).hits;
@@ -242,7 +213,7 @@ describe('IVF index', () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const f = open(t.dir, 800);
-    const vecs = clustered(3200, DIM, 40, 5);
+    const vecs = clusteredVectors(3200, DIM, 40, 5);
     upsert(f, 1, vecs.subarray(0, 1000 * DIM));
     const ivf = new IvfReader(f.reader);
     const deleted = new Set<number>();
