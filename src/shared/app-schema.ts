@@ -3,6 +3,7 @@
  * per positional argument, so an error names the argument and the field inside it.
  */
 import { z } from 'zod';
+import { IMPORT_FORMATS } from './app-types';
 import { idSchema } from './schema';
 
 export { idSchema };
@@ -43,9 +44,7 @@ export const importInputSchema = z.strictObject({
   /** A file name or label shown in the job list. */
   name: z.string().min(1).max(500),
   /** Left out: detected from the content. */
-  format: z
-    .enum(['chatgpt', 'claude', 'whatsapp', 'telegram', 'notes', 'jsonl', 'locomo', 'messages', 'text'])
-    .optional(),
+  format: z.enum(IMPORT_FORMATS).exclude(['strata']).optional(),
   /** `base64`: content is the file's bytes (an export's ZIP); default: content is the text itself. */
   encoding: z.enum(['utf8', 'base64']).optional(),
   content: z

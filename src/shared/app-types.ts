@@ -43,17 +43,34 @@ export interface GraphData {
   totalRelationships: number;
 }
 
-export type ImportFormat =
-  | 'chatgpt'
-  | 'claude'
-  | 'whatsapp'
-  | 'telegram'
-  | 'notes'
-  | 'jsonl'
-  | 'strata'
-  | 'locomo'
-  | 'messages'
-  | 'text';
+/** Every format an import reads, declared once: the importers, the input schema, the CLI and the Ingest view use it. */
+export const IMPORT_FORMATS = [
+  'chatgpt',
+  'claude',
+  'whatsapp',
+  'telegram',
+  'notes',
+  'jsonl',
+  'strata',
+  'locomo',
+  'messages',
+  'text',
+] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** How each format is named to a person. */
+export const IMPORT_FORMAT_LABELS: Record<ImportFormat, string> = {
+  chatgpt: 'ChatGPT export',
+  claude: 'Claude export',
+  whatsapp: 'WhatsApp chat',
+  telegram: 'Telegram export',
+  notes: 'Markdown notes',
+  jsonl: 'JSON Lines of messages',
+  strata: 'Strata export',
+  locomo: 'LoCoMo JSON',
+  messages: 'JSON array of messages',
+  text: 'Plain text (Speaker: line)',
+};
 
 /** What an import would write, shown before anything is: counts, dates, speakers and duplicates to skip. */
 export interface ImportPreview {

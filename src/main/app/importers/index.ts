@@ -4,6 +4,7 @@
  * sessions ready to write. Nothing here touches the engine.
  */
 import { MAX_IMPORT_MESSAGES } from '../../../shared/app-schema';
+import { IMPORT_FORMAT_LABELS, IMPORT_FORMATS, type ImportFormat } from '../../../shared/app-types';
 import { isChatGpt, parseChatGpt } from './chatgpt';
 import { isClaude, isClaudeProjects, parseClaude } from './claude';
 import { boundedId, isObject, parseJson, refuse } from './common';
@@ -20,32 +21,9 @@ export { parseLocomoDate } from './locomo';
 export type { ImporterOptions, ImportFile, ParsedSession } from './types';
 export { ZIP_LIMITS } from './zip';
 
-export const IMPORT_FORMATS = [
-  'chatgpt',
-  'claude',
-  'whatsapp',
-  'telegram',
-  'notes',
-  'jsonl',
-  'strata',
-  'locomo',
-  'messages',
-  'text',
-] as const;
-export type ImportFormatName = (typeof IMPORT_FORMATS)[number];
-
-export const FORMAT_LABELS: Record<ImportFormatName, string> = {
-  chatgpt: 'ChatGPT export',
-  claude: 'Claude export',
-  whatsapp: 'WhatsApp chat',
-  telegram: 'Telegram export',
-  notes: 'Markdown notes',
-  jsonl: 'JSON Lines of messages',
-  strata: 'Strata export',
-  locomo: 'LoCoMo JSON',
-  messages: 'JSON array of messages',
-  text: 'Plain text (Speaker: line)',
-};
+export { IMPORT_FORMATS };
+export type ImportFormatName = ImportFormat;
+export const FORMAT_LABELS = IMPORT_FORMAT_LABELS;
 
 /** Bounds on one import, so a huge file is refused with a reason instead of filling the disk. */
 export const IMPORT_LIMITS = { sessions: 200_000, messages: MAX_IMPORT_MESSAGES };

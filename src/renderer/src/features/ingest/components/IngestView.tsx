@@ -8,7 +8,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import type { ImportInput } from '../../../../../shared/app-schema';
-import type { ImportFormat, ImportJob, ImportPreview } from '../../../../../shared/app-types';
+import {
+  IMPORT_FORMAT_LABELS,
+  type ImportFormat,
+  type ImportJob,
+  type ImportPreview,
+} from '../../../../../shared/app-types';
 import type { Layer } from '../../../../../shared/types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useStrataEvent } from '../../../lib/events';
@@ -24,24 +29,11 @@ import {
 
 type ChosenFormat = '' | Exclude<ImportFormat, 'strata'>;
 
-const FORMAT_LABELS: Record<ImportFormat, string> = {
-  chatgpt: 'ChatGPT export',
-  claude: 'Claude export',
-  whatsapp: 'WhatsApp chat',
-  telegram: 'Telegram export',
-  notes: 'Markdown notes',
-  jsonl: 'JSON Lines of messages',
-  strata: 'Strata export',
-  locomo: 'LoCoMo JSON',
-  messages: 'JSON array of messages',
-  text: 'Plain text (Speaker: line)',
-};
-
 const FORMATS: { value: ChosenFormat; label: string }[] = [
   { value: '', label: 'Detect from the content' },
-  ...(Object.keys(FORMAT_LABELS) as ImportFormat[])
+  ...(Object.keys(IMPORT_FORMAT_LABELS) as ImportFormat[])
     .filter((f): f is Exclude<ImportFormat, 'strata'> => f !== 'strata')
-    .map((f) => ({ value: f, label: FORMAT_LABELS[f] })),
+    .map((f) => ({ value: f, label: IMPORT_FORMAT_LABELS[f] })),
 ];
 
 /** A picked file: its text, or its bytes as base64 when it is a ZIP. Never shown raw in the content box. */
@@ -243,7 +235,7 @@ function PreviewCard({ preview: p, stale }: { preview: ImportPreview; stale: boo
   return (
     <section className="job" data-testid="import-preview" aria-label="Import preview" aria-busy={stale}>
       <div className="job-head">
-        <b data-testid="preview-format">{FORMAT_LABELS[p.format]}</b> ·{' '}
+        <b data-testid="preview-format">{IMPORT_FORMAT_LABELS[p.format]}</b> ·{' '}
         <span data-testid="preview-counts">
           {plural(p.sessions, 'session')}, {plural(p.messages, 'message')}
         </span>
@@ -312,7 +304,7 @@ function JobRow({ job }: { job: ImportJob }) {
   return (
     <li className="job" data-testid="import-job" data-state={job.state} data-removed={job.removed ? 'true' : 'false'}>
       <div className="job-head">
-        <b>{job.name}</b> <span className="muted">{FORMAT_LABELS[job.format] ?? job.format}</span> ·{' '}
+        <b>{job.name}</b> <span className="muted">{IMPORT_FORMAT_LABELS[job.format] ?? job.format}</span> ·{' '}
         {plural(job.sessions, 'session')} · {plural(job.messages, 'message')}
         {job.duplicates > 0 && <span className="muted"> · {plural(job.duplicates, 'duplicate')} skipped</span>} ·{' '}
         <span className={`state state-${job.state}`}>{stateText}</span>
