@@ -172,48 +172,52 @@ export class IvfReader {
 /** Each layer's active index as stats() reports it, read in one snapshot. */
 export function annStatus(db: DB): AnnLayerStatus[] {
   const run = db.transaction(() =>
-    db
-      .prepare<
-        [],
-        {
-          layer: string;
-          gen: number;
-          nlist: number;
-          nprobe: number;
-          recall: number | null;
-          trained_rows: number;
-          train_ms: number;
-        }
-      >(
-        "SELECT layer, gen, nlist, nprobe, recall, trained_rows, train_ms FROM ann_gens WHERE state = 'active' ORDER BY layer",
-      )
-      .all()
-      .map((g): AnnLayerStatus => {
-        const one = <T>(sql: string, ...args: unknown[]) => db.prepare<unknown[], T>(sql).get(...args) as T;
-        const delta = one<{ n: number; b: number | null }>(
-          'SELECT count(*) AS n, sum(length(vector)) AS b FROM ann_delta WHERE gen = ?',
-          g.gen,
-        );
-        const cells = one<{ b: number | null }>(
-          'SELECT sum(length(vectors) + length(rowids)) AS b FROM ann_cells WHERE gen = ?',
-          g.gen,
-        );
-        return {
-          layer: g.layer,
-          rows: one<{ n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?', g.layer).n,
-          generation: g.gen,
-          nlist: g.nlist,
-          nprobe: g.nprobe,
-          recall: g.recall,
-          trainedRows: g.trained_rows,
-          trainMs: g.train_ms,
-          deltaRows: delta.n,
-          bytes: (cells.b ?? 0) + (delta.b ?? 0),
-          rebuilding:
-            one<{ n: number }>("SELECT count(*) AS n FROM ann_gens WHERE layer = ? AND state = 'building'", g.layer).n >
-            0,
-        };
-      }),
+    activeGenerations(db).map((g): AnnLayerStatus => {
+      const one = <T>(sql: string, ...args: unknown[]) => db.prepare<unknown[], T>(sql).get(...args) as T;
+      const delta = one<{ n: number; b: number | null }>(
+        'SELECT count(*) AS n, sum(length(vector)) AS b FROM ann_delta WHERE gen = ?',
+        g.gen,
+      );
+      const cells = one<{ b: number | null }>(
+        'SELECT sum(length(vectors) + length(rowids)) AS b FROM ann_cells WHERE gen = ?',
+        g.gen,
+      );
+      return {
+        layer: g.layer,
+        rows: one<{ n: number }>('SELECT count(*) AS n FROM vec_ids WHERE layer = ?', g.layer).n,
+        generation: g.gen,
+        nlist: g.nlist,
+        nprobe: g.nprobe,
+        recall: g.recall,
+        trainedRows: g.trained_rows,
+        trainMs: g.train_ms,
+        deltaRows: delta.n,
+        bytes: (cells.b ?? 0) + (delta.b ?? 0),
+        rebuilding:
+          one<{ n: number }>("SELECT count(*) AS n FROM ann_gens WHERE layer = ? AND state = 'building'", g.layer).n >
+          0,
+      };
+    }),
   );
   return run();
+}
+
+/** A layer's active generation as `ann_gens` records it. */
+export interface ActiveGeneration {
+  layer: string;
+  gen: number;
+  nlist: number;
+  nprobe: number;
+  recall: number | null;
+  trained_rows: number;
+  train_ms: number;
+}
+
+/** Every layer's active generation, by layer: what stats() reports, and the writer's own view of its index. */
+export function activeGenerations(db: DB): ActiveGeneration[] {
+  return db
+    .prepare<[], ActiveGeneration>(
+      "SELECT layer, gen, nlist, nprobe, recall, trained_rows, train_ms FROM ann_gens WHERE state = 'active' ORDER BY layer",
+    )
+    .all();
 }

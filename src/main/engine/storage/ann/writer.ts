@@ -13,6 +13,7 @@ import type { DB } from '../sqlite';
 import { blobOf, floatsOf, nearest, rowidsOf, unitCopy } from './kernel';
 import { listsFor } from './kmeans';
 import { type AnnTrainInit, CELL_ROWS, type RecallCheck, type TrainerMessage, type WriterMessage } from './protocol';
+import { activeGenerations } from './search';
 
 export interface AnnOptions {
   /** A layer is served by exact search below this many vectors. */
@@ -621,20 +622,7 @@ export class AnnWriter {
   }
 
   states(): AnnLayerState[] {
-    const rows = this.db
-      .prepare<
-        [],
-        {
-          layer: string;
-          gen: number;
-          nlist: number;
-          nprobe: number;
-          recall: number | null;
-          trained_rows: number;
-          train_ms: number;
-        }
-      >("SELECT layer, gen, nlist, nprobe, recall, trained_rows, train_ms FROM ann_gens WHERE state = 'active'")
-      .all();
+    const rows = activeGenerations(this.db);
     const byLayer = new Map(rows.map((r) => [r.layer, r]));
     return [...this.rows.keys()].sort().map((layer) => {
       const r = byLayer.get(layer);
