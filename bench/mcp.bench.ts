@@ -16,8 +16,7 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Engine } from '../src/main/engine/engine';
-import { rng } from '../src/shared/rng';
-import { loadLocomo } from '../test/support/locomo';
+import { locomoQuestions, recombinedTurns } from './locomo-corpus';
 import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
@@ -28,21 +27,8 @@ const K = 10;
 const ROOT = resolve(import.meta.dirname, '..');
 const r2 = (x: number) => Number(x.toFixed(2));
 
-const convs = loadLocomo();
-const turns = convs.flatMap((c) => c.sessions.flatMap((s) => s.messages.map((m) => `${m.speaker}: ${m.text}`)));
-const questions = convs.flatMap((c) => c.qa.map((q) => q.question)).slice(0, QUERIES);
-
-function corpus(n: number): string[] {
-  const next = rng(7);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const parts = 2 + Math.floor(next() * 2);
-    const picked: string[] = [];
-    for (let p = 0; p < parts; p++) picked.push(turns[Math.floor(next() * turns.length)] as string);
-    out.push(picked.join(' '));
-  }
-  return out;
-}
+const questions = locomoQuestions(QUERIES);
+const corpus = recombinedTurns;
 
 const stats = (lat: number[]) => {
   const s = [...lat].sort((a, b) => a - b);

@@ -18,10 +18,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashEmbed } from '../src/main/engine/embed/hashing';
 import { Engine } from '../src/main/engine/engine';
-import { rng } from '../src/shared/rng';
 import type { QueryInput } from '../src/shared/schema';
 import type { AnnLayerStatus } from '../src/shared/types';
-import { loadLocomo } from '../test/support/locomo';
+import { locomoQuestions, recombinedTurns } from './locomo-corpus';
 import { machineInfo, parseArgs, percentile } from './synthetic';
 
 const args = parseArgs(process.argv.slice(2));
@@ -33,21 +32,8 @@ const QUERIES = Number(args.get('queries') ?? 200);
 const BATCH = 1000;
 const r2 = (x: number) => Number(x.toFixed(2));
 
-const convs = loadLocomo();
-const turns = convs.flatMap((c) => c.sessions.flatMap((s) => s.messages.map((m) => `${m.speaker}: ${m.text}`)));
-const questions = convs.flatMap((c) => c.qa.map((q) => q.question)).slice(0, QUERIES);
-
-function corpus(n: number): string[] {
-  const next = rng(7);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const parts = 2 + Math.floor(next() * 2);
-    const picked: string[] = [];
-    for (let p = 0; p < parts; p++) picked.push(turns[Math.floor(next() * turns.length)] as string);
-    out.push(picked.join(' '));
-  }
-  return out;
-}
+const questions = locomoQuestions(QUERIES);
+const corpus = recombinedTurns;
 
 /** The true top 10 message ids per question, by cosine over the same hashing vectors the engine stored. */
 function bruteForceTop10(texts: string[], dim: number): string[][] {
