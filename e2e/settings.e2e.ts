@@ -147,6 +147,15 @@ test("an import's progress shows on another view, with an ETA and Cancel", async
   await expect(bar).toBeVisible();
   await expect(bar).toHaveAttribute('data-total', /\d+/);
   await snapshot(page, 'progress-strip');
+  // Timings draws the same import's throughput over time (uPlot: a canvas, axes, a legend naming the colours).
+  await openView(page, 'timings');
+  const chart = page.getByTestId('throughput-chart');
+  await expect(chart.locator('canvas')).toHaveCount(1);
+  await expect(chart.locator('.u-legend')).toContainText('messages written / s');
+  await expect(chart.locator('.u-legend')).toContainText('M2 facts %');
+  await expect.poll(async () => Number(await chart.getAttribute('data-samples'))).toBeGreaterThan(1);
+  await snapshot(page, 'timings-throughput');
+  await openView(page, 'settings');
   await bar.getByRole('button', { name: 'Cancel' }).click();
   await expect(bar).toHaveCount(0);
   const { value } = (await (await started).json()) as { value: { id: string } };

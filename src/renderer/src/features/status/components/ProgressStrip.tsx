@@ -9,6 +9,7 @@ import type { ReembedJob } from '../../../../../shared/settings-schema';
 import { api } from '../../../lib/api';
 import { useStrataEvent } from '../../../lib/events';
 import { ms, plural } from '../../../lib/format';
+import { recordImport } from '../../timings/throughput';
 
 /** Time left at the rate so far; null until there is a rate. */
 export function eta(done: number, total: number, startedAt: number, now = Date.now()): number | null {
@@ -51,7 +52,10 @@ export function ProgressStrip() {
   const initial = useQuery({ queryKey: ['reembed', 'status'], queryFn: () => api.reembedStatus(), retry: false });
   const [reembed, setReembed] = useState<ReembedJob | null | undefined>(undefined);
   useStrataEvent((e) => {
-    if (e.type === 'import') setImports((m) => ({ ...m, [e.job.id]: e.job }));
+    if (e.type === 'import') {
+      recordImport(e.job);
+      setImports((m) => ({ ...m, [e.job.id]: e.job }));
+    }
     if (e.type === 'reembed') setReembed(e.job);
   });
   const re = reembed === undefined ? initial.data : reembed;
