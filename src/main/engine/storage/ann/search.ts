@@ -6,7 +6,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { AnnLayerStatus } from '../../../../shared/types';
 import type { DB } from '../sqlite';
-import { dot, floatsOf, nearestLists, rowidsOf, TopK } from './kernel';
+import { dot, floatsOf, nearestLists, RowScorer, rowidsOf, TopK } from './kernel';
 
 export interface ActiveIndex {
   gen: number;
@@ -14,6 +14,8 @@ export interface ActiveIndex {
   dim: number;
   nprobe: number;
   centroids: Float32Array;
+  /** The centroids loaded in a scorer of their own, for ranking lists. */
+  centroidScorer: RowScorer;
 }
 
 export interface AnnHit {
@@ -39,7 +41,9 @@ export class IvfReader {
   private readonly delta: Statement<[number, number], { rowid: number; vector: Buffer }>;
   private readonly tombs: Statement<[number, number], { rowid: number }>;
   private cache: { gen: number; centroids: Float32Array } | null = null;
-  private readonly cacheByGen = new Map<number, Float32Array>();
+  private readonly cacheByGen = new Map<number, { centroids: Float32Array; scorer: RowScorer }>();
+  /** Scores one cell at a time (the WASM kernel's memory holds the query and the cell being scanned). */
+  private readonly cellScorer = new RowScorer();
 
   constructor(
     private readonly db: DB,
@@ -64,19 +68,28 @@ export class IvfReader {
   index(layer: string): ActiveIndex | null {
     const row = this.active.get(layer);
     if (!row) return null;
-    return { ...row, centroids: this.centroids(row.gen) };
+    const { centroids, scorer } = this.centroids(row.gen, row.nlist, row.dim);
+    return { ...row, centroids, centroidScorer: scorer };
   }
 
-  private centroids(gen: number): Float32Array {
+  private centroids(gen: number, nlist: number, dim: number): { centroids: Float32Array; scorer: RowScorer } {
     const hit = this.cacheByGen.get(gen);
     if (hit) return hit;
     const blob = this.centroidsOf.get(gen)?.centroids;
     const c = blob ? floatsOf(Buffer.from(blob)) : new Float32Array(0);
+    const scorer = new RowScorer();
+    scorer.load(c, 0, Math.min(nlist, Math.floor(c.length / Math.max(1, dim))), dim);
     // Only the generations in use stay cached: one per layer, plus the one being replaced during a swap.
     if (this.cacheByGen.size > 8) this.cacheByGen.clear();
-    this.cacheByGen.set(gen, c);
+    this.cacheByGen.set(gen, { centroids: c, scorer });
     this.cache = { gen, centroids: c };
-    return c;
+    return { centroids: c, scorer };
+  }
+
+  /** Which kernel scores the cells: 'wasm-simd' or 'js' (the fallback). */
+  kernel(dim: number): 'wasm-simd' | 'js' {
+    this.cellScorer.load(new Float32Array(dim), 0, 1, dim);
+    return this.cellScorer.kind;
   }
 
   /**
@@ -101,9 +114,11 @@ export class IvfReader {
         const cell = this.cell(id);
         if (!cell) continue;
         const { rowids, vectors } = cell;
+        this.cellScorer.load(vectors, 0, rowids.length, dim);
+        const scores = this.cellScorer.score(q, 0);
         for (let j = 0; j < rowids.length; j++) {
           const rowid = rowids[j] as number;
-          const s = dot(vectors, j * dim, q, 0, dim);
+          const s = scores[j] as number;
           if (s < top.floor) continue;
           if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
           seen.add(rowid);
@@ -135,7 +150,7 @@ export class IvfReader {
     const run = this.db.transaction(() => {
       const ix = this.index(layer);
       if (!ix) return null;
-      const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe);
+      const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe, ix.centroidScorer);
       return this.scan(ix, q, lists, k, opts.keep).sorted();
     });
     return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;

@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { rng } from '../../../../shared/rng';
 import { openDatabase } from '../sqlite';
-import { floatsOf, nearest, nearestLists, normalizeInPlace, unitCopy } from './kernel';
+import { floatsOf, nearestLists, nearestVia, normalizeInPlace, RowScorer, unitCopy } from './kernel';
 import { listsFor, trainCentroids } from './kmeans';
 import {
   type AnnTrainInit,
@@ -106,10 +106,12 @@ export function runTrainer(init: AnnTrainInit): void {
         const lists: number[] = [];
         const sizes = new Int32Array(nlist);
         const scratch = new Float32Array(dim);
+        const scorer = new RowScorer();
+        scorer.load(mine, 0, nlist, dim);
         for (const r of scan.iterate(layer)) {
           scratch.set(floatsOf(r.embedding).subarray(0, dim));
           normalizeInPlace(scratch, 0, dim);
-          const l = nearest(mine, nlist, scratch, 0, dim);
+          const l = nearestVia(scorer, mine, nlist, scratch, 0, dim);
           ids.push(r.rowid);
           lists.push(l);
           sizes[l] = (sizes[l] as number) + 1;
@@ -237,7 +239,7 @@ export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainIni
       total += exact.length;
       const truth = new Set(exact);
       const maxProbe = steps[steps.length - 1] as number;
-      const lists = nearestLists(ix.centroids, ix.nlist, q, dim, maxProbe);
+      const lists = nearestLists(ix.centroids, ix.nlist, q, dim, maxProbe, ix.centroidScorer);
       let si = 0;
       reader.scan(
         ix,
