@@ -28,9 +28,13 @@ async function main(): Promise<void> {
     onEvent: (e) => say(`EV ${e}`),
   });
   let seq = store.handlers.open({}).appliedSeq;
-  const vecs = clusteredVectors(first + count, ANN_CHILD_DIM, 40, 11);
-  for (let at = first; at < first + count; at += 50) {
-    const n = Math.min(50, first + count - at);
+  // After the first `count` rows it keeps writing, slowly, until killed: however long a training takes on a loaded
+  // machine, writes land after its swap, so the delta fills and a fold follows.
+  const tail = 20_000;
+  const vecs = clusteredVectors(first + count + tail, ANN_CHILD_DIM, 40, 11);
+  for (let at = first; at < first + count + tail; ) {
+    const slow = at >= first + count;
+    const n = slow ? 10 : Math.min(50, first + count - at);
     const op: StoreOp = {
       kind: 'upsert',
       seq: seq + 1,
@@ -50,14 +54,15 @@ async function main(): Promise<void> {
     store.handlers.apply({ op });
     seq++;
     say(`ACK ${at} ${at + n - 1}`);
-    if ((at - first) % 500 === 450) {
+    if (!slow && (at - first) % 500 === 450) {
       const victim = at - 200;
       store.handlers.apply({ op: { kind: 'delete', seq: seq + 1, prevSeq: seq, itemRowids: [victim], nodeIds: [] } });
       seq++;
       say(`DEL ${victim}`);
     }
+    at += n;
     // Let the trainer's messages and idle folding interleave with the writes, as in the writer worker.
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, slow ? 200 : 5));
   }
   // Written everything: keep serving maintenance until killed.
   setInterval(() => undefined, 1000);

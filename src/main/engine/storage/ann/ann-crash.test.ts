@@ -105,7 +105,8 @@ describe('IVF index kill tests', () => {
       expect(db.prepare("SELECT count(*) AS n FROM ann_gens WHERE state = 'building'").get()).toEqual({ n: 0 });
       const dead = new Set(run.deleted);
       const live = run.acked.filter((r) => !dead.has(r));
-      const vecs = clusteredVectors(4001, DIM, 40, 11);
+      // The child's vectors, the same seeded stream it drew from (it keeps writing past its first 4,000 rows).
+      const vecs = clusteredVectors(Math.max(...run.acked) + 1, DIM, 40, 11);
       const stored = new Set(db.prepare('SELECT rowid FROM vec_ids').pluck().all() as number[]);
       for (const r of live) expect(stored.has(r), `acknowledged row ${r}`).toBe(true);
       for (const r of dead) expect(stored.has(r), `deleted row ${r}`).toBe(false);
