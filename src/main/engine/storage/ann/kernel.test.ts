@@ -20,7 +20,8 @@ describe('WASM SIMD dot kernel', () => {
   it('is a valid module of a few hundred bytes, and this runtime runs it', () => {
     const bytes = dotModuleBytes();
     expect(bytes.length).toBeLessThan(1024);
-    expect(WebAssembly.validate(bytes)).toBe(true);
+    const api = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    expect(api.validate(bytes)).toBe(true);
     const s = new RowScorer();
     s.load(new Float32Array(64), 0, 4, 16);
     expect(s.kind).toBe('wasm-simd');

@@ -43,12 +43,15 @@ export class IvfReader {
   private cache: { gen: number; centroids: Float32Array } | null = null;
   private readonly cacheByGen = new Map<number, { centroids: Float32Array; scorer: RowScorer }>();
   /** Scores one cell at a time (the WASM kernel's memory holds the query and the cell being scanned). */
-  private readonly cellScorer = new RowScorer();
+  private readonly cellScorer: RowScorer;
 
   constructor(
     private readonly db: DB,
     private readonly cacheBytes = cellCacheBytes(),
+    /** 'js' forces the JS loop (the benchmark's comparison); the WASM kernel otherwise, where available. */
+    private readonly prefer: 'wasm-simd' | 'js' = 'wasm-simd',
   ) {
+    this.cellScorer = new RowScorer(prefer);
     this.active = db.prepare(
       "SELECT gen, nlist, dim, nprobe FROM ann_gens WHERE layer = ? AND state = 'active' LIMIT 1",
     );
@@ -77,7 +80,7 @@ export class IvfReader {
     if (hit) return hit;
     const blob = this.centroidsOf.get(gen)?.centroids;
     const c = blob ? floatsOf(Buffer.from(blob)) : new Float32Array(0);
-    const scorer = new RowScorer();
+    const scorer = new RowScorer(this.prefer);
     scorer.load(c, 0, Math.min(nlist, Math.floor(c.length / Math.max(1, dim))), dim);
     // Only the generations in use stay cached: one per layer, plus the one being replaced during a swap.
     if (this.cacheByGen.size > 8) this.cacheByGen.clear();

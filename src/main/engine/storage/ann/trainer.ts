@@ -203,7 +203,7 @@ function ladder(nlist: number): number[] {
 
 /**
  * Recall@10 of the index against exact search, each query a stored vector (itself left out of both lists), at
- * every nprobe of the ladder; returns the smallest nprobe reaching the target (or the largest tried).
+ * every nprobe of the ladder; returns the rung above the smallest nprobe reaching the target (or the largest tried).
  */
 export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainInit, gen: number): RecallCheck {
   const { dim, layer } = init;
@@ -264,8 +264,10 @@ export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainIni
       nprobe: s,
       recall: total ? Number(((found.get(s) ?? 0) / total).toFixed(4)) : 0,
     }));
-    const pick = curve.find((c) => c.recall >= init.targetRecall) ??
-      curve[curve.length - 1] ?? { nprobe: 1, recall: 0 };
+    // The smallest nprobe reaching the target, then one rung up: stored vectors as queries overstate the recall of
+    // queries unlike any stored row (bench:query's questions at 100k: 0.945 where this check measured 0.9775).
+    const at = curve.findIndex((c) => c.recall >= init.targetRecall);
+    const pick = curve[at < 0 ? curve.length - 1 : Math.min(at + 1, curve.length - 1)] ?? { nprobe: 1, recall: 0 };
     return { nprobe: pick.nprobe, recall: pick.recall, queries: picks.size, curve };
   });
   return run();
