@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusteredVectors } from '../../../../../test/support/vectors';
+import { CellArena } from './cell-arena';
 import { dot, nearest, nearestVia, RowScorer, TopK } from './kernel';
 import { dotModuleBytes } from './wasm-dot';
 
@@ -90,5 +91,29 @@ describe('WASM SIMD dot kernel', () => {
     }
     expect(mismatches).toBe(0);
     expect(nearestVia(scorer, centroids, nlist, vectors, 0, dim)).toBe(10);
+  });
+
+  it('keeps cells in bounded arena slots, scored in place like the JS loop, and refuses a cell when full', () => {
+    const dim = 64;
+    const cells = [0, 1, 2].map((i) => clusteredVectors(128, dim, 4, 20 + i));
+    const q = clusteredVectors(1, dim, 4, 30);
+    for (const prefer of ['wasm-simd', 'js'] as const) {
+      const arena = new CellArena(dim, 128, 2, prefer);
+      expect(arena.kind).toBe(prefer);
+      const a = arena.put(cells[0] as Float32Array, 128) as number;
+      const b = arena.put(cells[1] as Float32Array, 100) as number;
+      expect(arena.put(cells[2] as Float32Array, 128)).toBeNull();
+      arena.release(a);
+      const c = arena.put(cells[2] as Float32Array, 128) as number;
+      arena.setQuery(q);
+      for (const [slot, cell, n] of [
+        [b, cells[1], 100],
+        [c, cells[2], 128],
+      ] as const) {
+        const s = Float32Array.from(arena.score(slot, n));
+        expect(s.length).toBe(n);
+        for (let i = 0; i < n; i += 9) expect(Math.abs((s[i] as number) - dot(cell, i * dim, q, 0, dim))).toBeLessThan(1e-5);
+      }
+    }
   });
 });
