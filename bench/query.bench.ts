@@ -18,9 +18,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { hashEmbed } from '../src/main/engine/embed/hashing';
+import { Engine } from '../src/main/engine/engine';
 import { unitCopy } from '../src/main/engine/storage/ann/kernel';
 import { IvfReader } from '../src/main/engine/storage/ann/search';
-import { Engine } from '../src/main/engine/engine';
 import type { QueryInput } from '../src/shared/schema';
 import type { AnnLayerStatus } from '../src/shared/types';
 import { locomoQuestions, recombinedTurns } from './locomo-corpus';
@@ -93,12 +93,19 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
         reader.search('m0', q, 50);
         lat.push(performance.now() - t0);
       }
-      ms[kernel] = r2(percentile(lat.sort((a, b) => a - b), 50));
+      ms[kernel] = r2(
+        percentile(
+          lat.sort((a, b) => a - b),
+          50,
+        ),
+      );
     }
     const reader = new IvfReader(vdb);
     const nlist = reader.index('m0')?.nlist ?? 0;
     const curve: { nprobe: number; recall_at_10: number }[] = [];
-    for (const p of [...new Set([8, 16, 32, 48, 64, 96, 128, 192, nprobe])].filter((p) => p <= nlist).sort((a, b) => a - b)) {
+    for (const p of [...new Set([8, 16, 32, 48, 64, 96, 128, 192, nprobe])]
+      .filter((p) => p <= nlist)
+      .sort((a, b) => a - b)) {
       let agree = 0;
       units.forEach((q, i) => {
         const got = new Set(
@@ -157,7 +164,15 @@ async function timed(
   }
   const s = lat.sort((a, b) => a - b);
   const stages = Object.fromEntries(
-    [...per].map(([k, v]) => [k, r2(percentile(v.sort((a, b) => a - b), 50))]),
+    [...per].map(([k, v]) => [
+      k,
+      r2(
+        percentile(
+          v.sort((a, b) => a - b),
+          50,
+        ),
+      ),
+    ]),
   );
   return { p50: r2(percentile(s, 50)), p95: r2(percentile(s, 95)), ids, stages };
 }

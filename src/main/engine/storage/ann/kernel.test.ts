@@ -86,7 +86,9 @@ describe('WASM SIMD dot kernel', () => {
     scorer.load(centroids, 0, nlist, dim);
     let mismatches = 0;
     for (let i = 0; i < 2000; i++) {
-      if (nearestVia(scorer, centroids, nlist, vectors, i * dim, dim) !== nearest(centroids, nlist, vectors, i * dim, dim))
+      if (
+        nearestVia(scorer, centroids, nlist, vectors, i * dim, dim) !== nearest(centroids, nlist, vectors, i * dim, dim)
+      )
         mismatches++;
     }
     expect(mismatches).toBe(0);
@@ -112,7 +114,8 @@ describe('WASM SIMD dot kernel', () => {
       ] as const) {
         const s = Float32Array.from(arena.score(slot, n));
         expect(s.length).toBe(n);
-        for (let i = 0; i < n; i += 9) expect(Math.abs((s[i] as number) - dot(cell, i * dim, q, 0, dim))).toBeLessThan(1e-5);
+        for (let i = 0; i < n; i += 9)
+          expect(Math.abs((s[i] as number) - dot(cell as Float32Array, i * dim, q, 0, dim))).toBeLessThan(1e-5);
       }
     }
   });
