@@ -17,7 +17,7 @@ import type {
 } from '../workers/protocol';
 import { createJournalDeletes } from './journal-deletes';
 import { compact, type DB, truncateWal, walPages } from './sqlite';
-import { createOpBuilder, type UpsertPayload } from './store-op';
+import { assembleUpsert, createOpBuilder, type UpsertPayload, type UpsertRows } from './store-op';
 
 export function createJournal(
   db: DB,
@@ -161,10 +161,13 @@ export function createJournal(
     q.insertOutbox.run(p.writeId, 'upsert', '{}', Date.now());
     const seq = journalSeq();
     const payload: UpsertPayload = { items: [], messages: [], sessions: [], stores: p.stores };
+    // The rows as this transaction leaves them, for the op: the live op is assembled from them, not read back.
+    const rows: UpsertRows = { sessions: [], messages: [], items: [], itemLinks: [] };
 
     for (const s of p.sessions) {
       q.upsertSession.run({ ...s, participants: JSON.stringify(s.participants) });
       payload.sessions.push(s.id);
+      rows.sessions.push({ id: s.id, title: s.title });
     }
 
     const lastBySession = new Map<string, { id: string; seq: number } | undefined>();
@@ -187,7 +190,12 @@ export function createJournal(
       payload.messages.push(row.rowid);
       messageSeqs.push(mseq);
       q.insertLink.run(m.id, m.sessionId, 'in_session');
-      if (prev) q.insertLink.run(prev.id, m.id, 'next');
+      const links = [{ src: m.id, dst: m.sessionId, kind: 'in_session' }];
+      if (prev) {
+        q.insertLink.run(prev.id, m.id, 'next');
+        links.push({ src: prev.id, dst: m.id, kind: 'next' });
+      }
+      rows.messages.push({ id: m.id, sessionId: m.sessionId, speaker: m.speaker, text: m.text, links });
       lastBySession.set(m.sessionId, { id: m.id, seq: mseq });
     });
 
@@ -209,14 +217,26 @@ export function createJournal(
       ) as { rowid: number };
       q.clearOutgoing.run(it.id);
       payload.items.push(row.rowid);
+      rows.items.push({
+        rowid: row.rowid,
+        id: it.id,
+        layer: it.layer,
+        kind: it.kind,
+        sessionId: it.sessionId,
+        text: it.text,
+      });
       return row.rowid;
     });
-    for (const l of p.links) q.insertLink.run(l.src, l.dst, l.kind);
+    const itemIds = new Set(p.items.map((it) => it.id));
+    for (const l of p.links) {
+      q.insertLink.run(l.src, l.dst, l.kind);
+      if (itemIds.has(l.src)) rows.itemLinks.push(l);
+    }
     const at = Date.now();
     // A decision restored from an export keeps its own time.
     for (const d of p.decisions) q.insertDecision.run({ at, ...d });
     q.setPayload.run(JSON.stringify(payload), seq);
-    return { seq, rowids, messageSeqs, op: build.upsert(seq, payload, p.vectors) };
+    return { seq, rowids, messageSeqs, op: assembleUpsert(seq, rows, p.vectors) };
   });
 
   const readOps = ({ afterSeq, maxRows }: { afterSeq: number; maxRows: number }): JournalOp[] => {

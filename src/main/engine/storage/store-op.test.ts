@@ -59,6 +59,8 @@ function directory(): { dir: string; core: Handlers<CoreMethods>; stores: Record
   };
   cleanups.push(t.cleanup);
   cleanups.push(() => {
+    // The vector store's close stops its index maintenance timer before its connection goes.
+    if (dbs.vector.open) stores.vector.close({});
     for (const db of [dbs.core, dbs.vector, dbs.keyword, graph]) if (db.open) db.close();
   });
   return { dir: t.dir, core, stores };
@@ -196,13 +198,17 @@ function script(): ((c: Handlers<CoreMethods>) => { seq: number; op: StoreOp })[
           300,
         ),
       ),
-    // M2 update: a fact restated.
+    // M2 update: a fact restated, its edges given out of order, one twice, and two whose order differs between
+    // UTF-16 and SQLite's byte order (U+FFFD before U+1F600): the live op must sort and dedupe as the table does.
     (c) =>
       c.append(
         append(
           {
             items: [item('fact:2', 'm2', 'fact', 'Ann lived in Lisbon')],
             links: [
+              { src: 'fact:2', dst: 'entity:\u{1F600}', kind: 'about' },
+              { src: 'fact:2', dst: 'entity:ann', kind: 'about' },
+              { src: 'fact:2', dst: 'entity:\uFFFD', kind: 'about' },
               { src: 'fact:2', dst: 'episode:s1:0', kind: 'derived_from' },
               { src: 'fact:2', dst: 'entity:ann', kind: 'about' },
             ],
