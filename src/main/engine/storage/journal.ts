@@ -164,6 +164,16 @@ export function createJournal(
     // The rows as this transaction leaves them, for the op: the live op is assembled from them, not read back.
     const rows: UpsertRows = { sessions: [], messages: [], items: [], itemLinks: [] };
 
+    const fresh = new Set<string>();
+    p.sessions.forEach((s, i) => {
+      if (!p.newSessions) return;
+      if (q.sessionExists.get(s.id)) {
+        throw new StrataError('INVALID_INPUT', `sessions[${i}].id: a session "${s.id}" already exists`, {
+          field: `sessions[${i}].id`,
+        });
+      }
+      fresh.add(s.id);
+    });
     for (const s of p.sessions) {
       q.upsertSession.run({ ...s, participants: JSON.stringify(s.participants) });
       payload.sessions.push(s.id);
@@ -172,21 +182,31 @@ export function createJournal(
 
     const lastBySession = new Map<string, { id: string; seq: number } | undefined>();
     const messageSeqs: number[] = [];
+    const exists = (i: number, id: string) =>
+      new StrataError('INVALID_INPUT', `messages[${i}].id: a message "${id}" already exists`, {
+        field: `messages[${i}].id`,
+      });
     p.messages.forEach((m, i) => {
-      if (q.messageExists.get(m.id)) {
-        throw new StrataError('INVALID_INPUT', `messages[${i}].id: a message "${m.id}" already exists`, {
-          field: `messages[${i}].id`,
-        });
+      // A message of a new session has no earlier one to look up; a repeated id is caught by the unique key.
+      const isFresh = fresh.has(m.sessionId);
+      if (!isFresh && q.messageExists.get(m.id)) throw exists(i, m.id);
+      if (!lastBySession.has(m.sessionId)) {
+        lastBySession.set(m.sessionId, isFresh ? undefined : q.lastMessage.get(m.sessionId));
       }
-      if (!lastBySession.has(m.sessionId)) lastBySession.set(m.sessionId, q.lastMessage.get(m.sessionId));
       const prev = lastBySession.get(m.sessionId);
       const mseq = (prev?.seq ?? 0) + 1;
-      const row = q.insertMessage.get({
-        ...m,
-        seq: mseq,
-        metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
-        journalSeq: seq,
-      }) as { rowid: number };
+      let row: { rowid: number };
+      try {
+        row = q.insertMessage.get({
+          ...m,
+          seq: mseq,
+          metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
+          journalSeq: seq,
+        }) as { rowid: number };
+      } catch (err) {
+        if (isFresh && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw exists(i, m.id);
+        throw err;
+      }
       payload.messages.push(row.rowid);
       messageSeqs.push(mseq);
       q.insertLink.run(m.id, m.sessionId, 'in_session');
