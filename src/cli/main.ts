@@ -13,7 +13,7 @@ import { StrataApp } from '../main/app/app';
 import { backupDataDir, restoreBackup } from '../main/app/backup';
 import { defaultDataDir } from '../main/app/data-dir';
 import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
-import { ImportJobs, planImport } from '../main/app/import';
+import { BULK, ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
 import { loadSettings, runOptions, saveSettings, storedEmbedder } from '../main/app/settings';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
@@ -185,12 +185,16 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
     const b1 = layers ? multi?.create(plan.sessions.length, 0, { layer: 'M1', unit: 'sessions' }) : undefined;
     const b2 = layers ? multi?.create(plan.sessions.length, 0, { layer: 'M2', unit: 'sessions' }) : undefined;
     let m0Ms: number | null = null;
-    const jobs = new ImportJobs(engine, (job) => {
-      b0?.update(job.progress.m0.done);
-      b1?.update(job.progress.m1.done);
-      b2?.update(job.progress.m2.done);
-      if (m0Ms === null && job.progress.m0.done === job.progress.m0.total) m0Ms = performance.now() - started;
-    });
+    const jobs = new ImportJobs(
+      engine,
+      (job) => {
+        b0?.update(job.progress.m0.done);
+        b1?.update(job.progress.m1.done);
+        b2?.update(job.progress.m2.done);
+        if (m0Ms === null && job.progress.m0.done === job.progress.m0.total) m0Ms = performance.now() - started;
+      },
+      BULK,
+    );
     engine.watch({ built: (sessionId, layer) => jobs.onBuilt(sessionId, layer) });
     const job = jobs.startPlan(plan);
     let interrupts = 0;

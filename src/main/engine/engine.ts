@@ -259,6 +259,7 @@ export class Engine {
       items: chunks,
       vectors,
       kind: 'm0.addSessions',
+      newSessions: true,
       layer: 'm0',
       before: [{ stage: 'embed', start: embedStart, end: nowMs(), rows: chunks.length }],
     });

@@ -204,6 +204,7 @@ export class StorageManager extends StorageReads {
         vectors,
         links: itemLinks(batch.items),
         requireSessions: batch.requireSessions ?? [],
+        ...(batch.newSessions && { newSessions: true }),
         stores: [...targets],
       });
       const { seq, rowids, messageSeqs, op } = appended.result;
