@@ -1,12 +1,19 @@
 /**
  * The graph source of a search: the entities the query names (by name or alias), what the graph reaches from them
- * within two hops, ranked. Runs on a reader worker beside the other sources (storage/search-reads.ts).
+ * within two hops, ranked by how many of the query's other words each shares and how many of its entities reach
+ * it, then by hops. Runs on a reader worker beside the other sources (storage/search-reads.ts).
  */
 import type { Layer } from '../../../shared/types';
 import { entityIdForKey } from '../ids';
 import { normalizeKey, STOP_WORDS } from '../text';
 import type { Handlers, SearchMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
+
+/** A crude stem, so "paint", "painted", "painting" and "paints" meet; short words are kept whole. */
+export function stem(w: string): string {
+  const cut = w.replace(/(?:ing|ed|es|s)$/, '');
+  return cut.length >= 3 ? cut : w;
+}
 
 export function createGraphSearch(dbs: { core: DB; graph: DB }): Pick<Handlers<SearchMethods>, 'graphSearch'> {
   const entityById = dbs.core.prepare<[string], { id: string; name: string }>(
@@ -65,7 +72,14 @@ export function createGraphSearch(dbs: { core: DB; graph: DB }): Pick<Handlers<S
 
       const wanted = new Set(layers);
       const sessions = sessionIds ? new Set(sessionIds) : null;
-      const queryWords = new Set(keys);
+      // The query's other words: what it asks about the entities it names ("What did Melanie paint?" -> paint).
+      const named = new Set([...entities.values()].flatMap((n) => normalizeKey(n).split(' ')));
+      const asked = new Set(
+        words
+          .map((w) => normalizeKey(w))
+          .filter((w) => w.length > 1 && !STOP_WORDS.has(w) && !named.has(w))
+          .map(stem),
+      );
       const hits: { id: string; layer: Layer; hops: number; entities: number; overlap: number }[] = [];
       for (const [id, r] of reach) {
         if (r.hops === 0) continue;
@@ -73,16 +87,16 @@ export function createGraphSearch(dbs: { core: DB; graph: DB }): Pick<Handlers<S
         if (!node?.layer || !wanted.has(node.layer)) continue;
         if (node.kind === 'session' || node.kind === 'message' || node.kind === 'entity') continue;
         if (sessions && !(node.session_id && sessions.has(node.session_id))) continue;
-        const overlap = normalizeKey(node.label)
-          .split(' ')
-          .filter((w) => queryWords.has(w)).length;
+        const said = new Set(normalizeKey(node.label).split(' ').map(stem));
+        let overlap = 0;
+        for (const w of asked) if (said.has(w)) overlap++;
         hits.push({ id, layer: node.layer, hops: r.hops, entities: r.from.size, overlap });
       }
-      // Nearest first; then reached from more of the query's entities; then sharing more of its words.
+      // What shares more of the query's other words, or is reached from more of its entities, first; then nearest.
       hits.sort(
         (a, b) =>
+          b.overlap + b.entities - (a.overlap + a.entities) ||
           a.hops - b.hops ||
-          b.entities - a.entities ||
           b.overlap - a.overlap ||
           (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
       );
