@@ -59,6 +59,8 @@ function directory(): { dir: string; core: Handlers<CoreMethods>; stores: Record
   };
   cleanups.push(t.cleanup);
   cleanups.push(() => {
+    // The vector store's own close stops its IVF maintenance timers, which would otherwise fire on a closed file.
+    if (dbs.vector.open) stores.vector.close({});
     for (const db of [dbs.core, dbs.vector, dbs.keyword, graph]) if (db.open) db.close();
   });
   return { dir: t.dir, core, stores };
