@@ -14,10 +14,14 @@ import type {
   AuditQuery,
   CorrectInput,
   CorrectResult,
+  EntityEditResult,
   FactHistory,
   ForgetInput,
   ForgetPlan,
   HistoryInput,
+  MergeEntitiesInput,
+  RenameEntityInput,
+  UndoInput,
 } from '../../shared/edit-schema';
 import { StrataError } from '../../shared/errors';
 import {
@@ -46,6 +50,7 @@ import type {
 import { auditLog, correctFact, type EditContext, factHistory, forget } from './edits';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
 import { EmbedderPool } from './embed/pool';
+import { mergeEntities, renameEntity, undoEdit } from './entity-edits';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
@@ -446,6 +451,21 @@ export class Engine {
    */
   forget(input: ForgetInput): Promise<ForgetPlan> {
     return this.writing(() => forget(this.edits(), input));
+  }
+
+  /** Merges one entity into another: every link moves to the kept one, which takes the other's names (entity-edits.ts). */
+  mergeEntities(input: MergeEntitiesInput): Promise<EntityEditResult> {
+    return this.writing(() => mergeEntities(this.edits(), input));
+  }
+
+  /** Renames an entity: its label, aliases and the relationships that spell its name (entity-edits.ts). */
+  renameEntity(input: RenameEntityInput): Promise<EntityEditResult> {
+    return this.writing(() => renameEntity(this.edits(), input));
+  }
+
+  /** Undoes a merge or a rename from its audit record. */
+  undoEdit(input: UndoInput): Promise<EntityEditResult> {
+    return this.writing(() => undoEdit(this.edits(), input));
   }
 
   /** Every version of a fact, or of what is held about a subject (and predicate), with the decision behind each. */
