@@ -94,6 +94,17 @@ export interface EntityEditResult {
   auditId: number;
 }
 
+/** An entity's hub: what it is called, what is held about it, who and what it relates to, where it came up. */
+export interface EntityHub {
+  entity: Item;
+  /** The facts that mention it, oldest first by when they hold; `validTo` set means superseded. */
+  facts: Item[];
+  /** Its relationships, each with the entity at the other end. */
+  relationships: { item: Item; direction: 'from' | 'to'; other: { id: string; name: string } | null }[];
+  /** The episodes its facts and relationships were extracted from, oldest first. */
+  episodes: Item[];
+}
+
 export interface CorrectResult {
   /** The corrected fact (new). */
   factId: string;

@@ -353,6 +353,12 @@ export class Engine {
     return this.storage.read('itemsByKind', { kind });
   }
 
+  /** Items by id (those that exist, in the order asked), without their vectors. */
+  async itemsById(ids: string[]): Promise<Item[]> {
+    if (ids.length === 0) return [];
+    return (await this.storage.read('items', { ids, withVectors: false })).items;
+  }
+
   /** The items of `kind` that link to `dst` with `link` (an entity's facts: `'fact'` items linking by `'mentions'`). */
   async itemsLinkingTo(dst: string, link: string, kind: string): Promise<Item[]> {
     const ids = await this.storage.read('linkedFrom', { dst, kind: link });

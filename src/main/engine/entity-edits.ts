@@ -294,6 +294,43 @@ export async function undoEdit(ctx: EditContext, input: UndoInput): Promise<Enti
   return { entityId: restored, rewritten, auditId };
 }
 
+/**
+ * The kept entity without what the merge gave it: exactly as it was when nothing touched it since; otherwise (renamed
+ * since, say) it keeps the later edit and loses only the merged entity's names and links.
+ */
+function keptAfterUndo(keep: Item, rec: MergeRecord): ItemInput {
+  const before = rec.keptBefore;
+  const beforeAliases = (before.data?.aliases as string[] | undefined) ?? [];
+  const hadAlias = new Set(beforeAliases.map(normalizeKey));
+  const mergedNames = [
+    String(rec.merged.data?.name ?? rec.merged.text),
+    ...((rec.merged.data?.aliases as string[]) ?? []),
+  ];
+  const added = new Set(mergedNames.map(normalizeKey).filter((k) => !hadAlias.has(k)));
+  const aliases = aliasesOf(keep).filter((a) => !added.has(normalizeKey(a)));
+  const untouched =
+    nameOf(keep) === String(before.data?.name ?? before.text) &&
+    aliases.length === beforeAliases.length &&
+    aliases.every((a, i) => a === beforeAliases[i]);
+  if (untouched) {
+    return {
+      ...asInput(keep),
+      text: before.text,
+      links: before.links,
+      ...(before.data !== null && { data: before.data }),
+    };
+  }
+  const key = (l: Link) => `${l.kind}\u0000${l.dst}`;
+  const had = new Set(before.links.map(key));
+  const fromMerged = new Set((rec.merged.links ?? []).map(key));
+  return {
+    ...asInput(keep),
+    text: entityLabel(nameOf(keep), aliases),
+    links: keep.links.filter((l) => had.has(key(l)) || !fromMerged.has(key(l))),
+    data: { ...(keep.data ?? {}), aliases },
+  };
+}
+
 async function undoMerge(ctx: EditContext, target: { keepId: string }, rec: MergeRecord) {
   const { items: present } = await ctx.storage.read('items', { ids: [rec.merged.id], withVectors: false });
   if (present[0]) {
@@ -310,12 +347,7 @@ async function undoMerge(ctx: EditContext, target: { keepId: string }, rec: Merg
   const out: ItemInput[] = [rec.merged];
   const stored: (Item | null)[] = [null];
   if (keep) {
-    out.push({
-      ...asInput(keep),
-      text: rec.keptBefore.text,
-      links: rec.keptBefore.links,
-      ...(rec.keptBefore.data !== null && { data: rec.keptBefore.data }),
-    });
+    out.push(keptAfterUndo(keep, rec));
     stored.push(keep);
   }
   for (const mv of rec.moved) {
