@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import { STRATA_METHODS } from './src/shared/api';
 
 export default defineConfig({
   main: {
@@ -9,9 +10,10 @@ export default defineConfig({
     },
   },
   preload: {
+    // A sandboxed preload can require no package: it gets the API table's method names as a constant instead of the
+    // table itself (whose schemas would bundle zod into it).
+    define: { __STRATA_METHODS__: JSON.stringify(STRATA_METHODS) },
     build: {
-      // A sandboxed preload can require no package: zod (the API table's schemas) is bundled into it.
-      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: { index: 'src/preload/index.ts' },
         // A sandboxed preload must be CommonJS.

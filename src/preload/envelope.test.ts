@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/fixtures';
 import { callApi } from '../main/app/api';
@@ -26,7 +28,7 @@ beforeAll(async () => {
   const t = tempDir('strata-envelope-');
   cleanup = t.cleanup;
   app = await StrataApp.open({ dataDir: t.dir, embedder: 'hashing', embedWorkers: 1, layers: false });
-  const exposed = preloadApi(ipc);
+  const exposed = preloadApi(ipc, STRATA_METHODS);
   bridge = Object.fromEntries(
     Object.entries(exposed).map(([name, fn]) => [
       name,
@@ -59,9 +61,40 @@ async function failure(run: () => Promise<unknown>): Promise<ApiError> {
   throw new Error('expected the call to fail');
 }
 
+/** The modules a file loads at run time, transitively (type-only imports are erased and do not count). */
+function runtimeImports(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const [, spec = ''] of text.matchAll(/^import (?!type )[^'"]*?from ['"]([^'"]+)['"]/gm)) {
+    if (!spec.startsWith('.')) {
+      seen.add(spec);
+      continue;
+    }
+    const base = resolve(dirname(file), spec);
+    const found = [`${base}.ts`, `${base}.tsx`, resolve(base, 'index.ts')].find((c) =>
+      statSync(c, { throwIfNoEntry: false })?.isFile(),
+    );
+    if (found) runtimeImports(found, seen);
+  }
+  return seen;
+}
+
 describe('the error envelope through the preload', () => {
+  it('the sandboxed preload loads nothing but electron and the channel names (no API schemas, no zod)', () => {
+    const loaded = [...runtimeImports(resolve(import.meta.dirname, 'index.ts'))].map((f) =>
+      f.startsWith('/') ? f.slice(resolve(import.meta.dirname, '..', '..').length + 1) : f,
+    );
+    expect(loaded.sort()).toEqual([
+      'electron',
+      'src/preload/expose.ts',
+      'src/preload/index.ts',
+      'src/shared/channels.ts',
+    ]);
+  });
+
   it('exposes every method of the API table and subscribe, nothing else', () => {
-    expect(Object.keys(preloadApi(ipc)).sort()).toEqual([...STRATA_METHODS, 'subscribe'].sort());
+    expect(Object.keys(preloadApi(ipc, STRATA_METHODS)).sort()).toEqual([...STRATA_METHODS, 'subscribe'].sort());
   });
 
   it('answers the ApiResult unchanged: a StrataError keeps code, message and details across the bridge', async () => {

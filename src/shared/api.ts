@@ -162,11 +162,7 @@ export interface StrataClient extends StrataApi {
   subscribe(listener: (event: StrataEvent) => void): () => void;
 }
 
-/** The IPC channel of one method. */
-export const ipcChannel = (m: StrataMethod): string => `strata:${m}`;
-
-/** The channel engine events travel on, over IPC (`webContents.send`) and as the SSE event name. */
-export const STRATA_EVENT_CHANNEL = 'strata:event';
+export { ipcChannel, STRATA_EVENT_CHANNEL } from './channels';
 
 /**
  * Checks a call's arguments against its table entry: the one check at the edge (IPC, HTTP, CLI, MCP). Throws

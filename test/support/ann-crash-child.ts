@@ -1,7 +1,7 @@
 /**
  * The writer half of the IVF kill test (storage/ann/ann-crash.test.ts): run as a child process
  * (`node --import tsx ann-crash-child.ts <dataDir> <firstRowid> <count>`), it opens vector.db with the IVF index at a
- * low threshold and writes seeded clustered vectors in batches until killed. Lines on stdout (written synchronously,
+ * low threshold and writes seeded clustered vectors in batches, then rewrites them in small batches, until killed. Lines on stdout (written synchronously,
  * so a SIGKILL never loses one already printed):
  *
  *   ACK <first> <last>   rows first..last are committed (the store's apply returned)
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     onEvent: (e) => say(`EV ${e}`),
   });
   let seq = store.handlers.open({}).appliedSeq;
+  const deleted = new Set<number>();
   const vecs = clusteredVectors(first + count, ANN_CHILD_DIM, 40, 11);
   for (let at = first; at < first + count; at += 50) {
     const n = Math.min(50, first + count - at);
@@ -54,13 +55,32 @@ async function main(): Promise<void> {
       const victim = at - 200;
       store.handlers.apply({ op: { kind: 'delete', seq: seq + 1, prevSeq: seq, itemRowids: [victim], nodeIds: [] } });
       seq++;
+      deleted.add(victim);
       say(`DEL ${victim}`);
     }
     // Let the trainer's messages and idle folding interleave with the writes, as in the writer worker.
     await new Promise((r) => setTimeout(r, 5));
   }
-  // Written everything: keep serving maintenance until killed.
-  setInterval(() => undefined, 1000);
+  // Written everything. On a slow machine the first training may end only now, with no write left to fill the
+  // delta that a fold needs: keep rewriting acknowledged rows (same ids, same vectors, so the test's expectations
+  // hold) in small batches until killed, so every phase, the fold included, comes round however slow the machine.
+  for (let round = 0; ; round++) {
+    const start = first + ((round * 20) % Math.max(1, count - 20));
+    const rows = Array.from({ length: 20 }, (_, i) => start + i).filter((r) => !deleted.has(r));
+    const op: StoreOp = {
+      kind: 'upsert',
+      seq: seq + 1,
+      prevSeq: seq,
+      items: rows.map((rowid) => ({ rowid, id: `c${rowid}`, layer: 'm0', kind: 'chunk', sessionId: 's', text: '' })),
+      vectors: Float32Array.from(rows.flatMap((r) => [...vecs.slice((r - 1) * ANN_CHILD_DIM, r * ANN_CHILD_DIM)])),
+      nodes: [],
+      links: [],
+    };
+    store.handlers.apply({ op });
+    seq++;
+    for (const r of rows) say(`ACK ${r} ${r}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 void main();

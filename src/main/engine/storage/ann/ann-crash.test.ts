@@ -96,7 +96,7 @@ describe('IVF index kill tests', () => {
     it(`a SIGKILL at "${phase}" leaves an index that answers or is rebuilt, and every acknowledged vector findable`, async () => {
       const t = tempDir();
       cleanups.push(t.cleanup);
-      const run = await runChild(t.dir, phase, 120_000);
+      const run = await runChild(t.dir, phase, 200_000);
       expect(run.killedAt, `events seen: ${run.events.slice(-10).join(', ')}`).not.toBeNull();
       expect(run.acked.length).toBeGreaterThan(0);
 
@@ -131,6 +131,6 @@ describe('IVF index kill tests', () => {
         expect(top[0]?.rowid, `row ${r} through the index`).toBe(r);
         for (const h of top) expect(dead.has(h.rowid)).toBe(false);
       }
-    }, 300_000);
+    }, 500_000);
   }
 });

@@ -313,7 +313,9 @@ export class AnnWriter {
 
   /** One slice of maintenance; reschedules itself while work remains, so writes interleave with it. */
   private maintain(idle: boolean): void {
-    if (this.closed) return;
+    // The connection may be closed under a timer already queued (a store closed without close() here, a test's
+    // teardown): maintenance then simply stops.
+    if (this.closed || !this.db.open) return;
     let more = false;
     for (const g of this.active.values()) {
       const delta = this.deltaSince.get(g.gen) ?? 0;
