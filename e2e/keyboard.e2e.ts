@@ -14,22 +14,32 @@ const CONVERSATION = [
   'Jon: Dance has always been my passion, I won a competition last year.',
 ].join('\n');
 
+interface Focused {
+  body: boolean;
+  visible: boolean;
+  outline: string;
+  tag: string;
+  label: string;
+}
+
+// Runs in the page (e2e files compile without the DOM library, so the page-side code is a string).
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  const label = el ? el.tagName + (el.dataset && el.dataset.testid ? '[' + el.dataset.testid + ']' : '') + ':' +
+    (el.textContent || '').slice(0, 20) : 'none';
+  if (!el || el === document.body) return { body: true, visible: false, outline: 'none', tag: 'BODY', label };
+  const s = getComputedStyle(el);
+  return { body: false, visible: el.matches(':focus-visible'), outline: s.outlineStyle + ' ' + s.outlineWidth,
+    tag: el.tagName, label };
+})()`;
+
 /** The focused element shows a focus ring: it matches :focus-visible and draws an outline. */
-async function expectVisibleFocus(page: Page): Promise<void> {
-  const f = await page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el || el === document.body) return { body: true, visible: false, outline: 'none', tag: el?.tagName };
-    const s = getComputedStyle(el);
-    return {
-      body: false,
-      visible: el.matches(':focus-visible'),
-      outline: `${s.outlineStyle} ${s.outlineWidth}`,
-      tag: el.tagName,
-    };
-  });
+async function expectVisibleFocus(page: Page): Promise<Focused> {
+  const f = await page.evaluate<Focused>(FOCUSED);
   expect(f.body, 'focus on the page body').toBe(false);
   expect(f.visible, `${f.tag} focused without :focus-visible`).toBe(true);
   expect(f.outline, `${f.tag} has no focus outline`).not.toMatch(/^none|0px$/);
+  return f;
 }
 
 /** Presses Tab (or Shift+Tab) until `target` has focus (at most `max` presses), checking the ring at every stop. */
@@ -37,18 +47,18 @@ async function tabTo(page: Page, target: Locator, max = 40, key: 'Tab' | 'Shift+
   const trail: string[] = [];
   for (let i = 0; i < max; i++) {
     await page.keyboard.press(key);
-    trail.push(
-      await page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        return `${el?.tagName}${el?.dataset.testid ? `[${el.dataset.testid}]` : ''}:${(el?.textContent ?? '').slice(0, 20)}`;
-      }),
-    );
+    trail.push((await page.evaluate<Focused>(FOCUSED)).label);
     await expectVisibleFocus(page).catch((e: Error) => {
-      throw new Error(`${e.message}\nafter Tab ×${i + 1}: ${trail.join(' → ')}`);
+      throw new Error(`${e.message}\nafter ${key} ×${i + 1}: ${trail.join(' → ')}`);
     });
-    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    try {
+      await expect(target).toBeFocused({ timeout: 50 });
+      return;
+    } catch {
+      // not there yet
+    }
   }
-  throw new Error(`Tab did not reach ${target} in ${max} presses`);
+  throw new Error(`${key} did not reach ${target} in ${max} presses: ${trail.join(' → ')}`);
 }
 
 for (const scheme of ['light', 'dark'] as const) {
