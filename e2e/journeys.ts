@@ -16,7 +16,10 @@ async function engineCounts(strata: Engine): Promise<Record<Layer, number>> {
   return out;
 }
 
-export async function openView(page: Page, view: 'layers' | 'graph' | 'timings' | 'query' | 'ingest'): Promise<void> {
+export async function openView(
+  page: Page,
+  view: 'layers' | 'graph' | 'timings' | 'query' | 'ingest' | 'settings',
+): Promise<void> {
   await page.getByTestId(`nav-${view}`).click();
   await expect(page.getByTestId(`nav-${view}`)).toHaveAttribute('aria-selected', 'true');
 }

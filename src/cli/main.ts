@@ -7,7 +7,6 @@
  */
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { StrataApp } from '../main/app/app';
@@ -16,6 +15,7 @@ import { defaultDataDir } from '../main/app/data-dir';
 import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
 import { ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
+import { loadSettings, runOptions, saveSettings, storedEmbedder } from '../main/app/settings';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
 import { Engine, type EngineOptions } from '../main/engine/engine';
 import { runMcp } from '../mcp/run';
@@ -30,6 +30,9 @@ interface Globals {
   dataDir?: string;
   json?: boolean;
   embedder?: string;
+  llmUrl?: string;
+  llmModel?: string;
+  llmApiKey?: string;
 }
 
 function globalsOf(cmd: Command): { dataDir: string; out: Output; embedder: EmbedderKind | undefined } {
@@ -51,25 +54,16 @@ function globalsOf(cmd: Command): { dataDir: string; out: Output; embedder: Embe
   };
 }
 
-/**
- * The embedder a data folder was written with (its journal's `embedder` key, e.g. `hashing-512`), so the CLI opens
- * the app's data with the app's embedder without being told; null for a new folder.
- */
-function storedEmbedder(dataDir: string): EmbedderKind | null {
-  const file = join(dataDir, 'core.db');
-  if (!existsSync(file)) return null;
-  try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'embedder'").get() as { value: string } | undefined;
-      return EMBEDDER_KINDS.find((k) => row?.value.startsWith(k)) ?? null;
-    } finally {
-      db.close();
-    }
-  } catch {
-    // The engine's own open names what is wrong with the file.
-    return null;
-  }
+/** The LLM endpoint of this run: `--llm-url`/`--llm-model`/`--llm-api-key`, else the settings file's if it is on. */
+function llmOf(cmd: Command, dataDir: string): Partial<EngineOptions> {
+  const g = cmd.optsWithGlobals<Globals>();
+  const flags = {
+    ...(g.llmUrl !== undefined && { llmUrl: g.llmUrl }),
+    ...(g.llmModel !== undefined && { llmModel: g.llmModel }),
+    ...(g.llmApiKey !== undefined && { llmApiKey: g.llmApiKey }),
+  };
+  const { llm } = runOptions(dataDir, loadSettings(dataDir).settings, flags);
+  return llm ? { llm } : {};
 }
 
 async function withEngine<T>(
@@ -79,7 +73,7 @@ async function withEngine<T>(
 ): Promise<T> {
   const { dataDir, out, embedder: chosen } = globalsOf(cmd);
   const embedder = chosen ?? storedEmbedder(dataDir);
-  const engine = await Engine.open({ dataDir, ...(embedder && { embedder }), ...extra });
+  const engine = await Engine.open({ dataDir, ...(embedder && { embedder }), ...llmOf(cmd, dataDir), ...extra });
   try {
     return await work(engine, out);
   } finally {
@@ -251,6 +245,9 @@ export function buildProgram(done: (code: number) => void): Command {
         'the embedder to open the data with (default: STRATA_EMBEDDER or the built-in one)',
       ).choices([...EMBEDDER_KINDS]),
     )
+    .option('--llm-url <url>', 'an OpenAI-compatible endpoint for fact extraction (default: the settings file, if on)')
+    .option('--llm-model <model>', 'the model to ask at --llm-url')
+    .option('--llm-api-key <key>', 'sent as a bearer token to --llm-url (prefer the settings file: flags show in ps)')
     .version(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)
     .showHelpAfterError()
     .exitOverride();
@@ -427,6 +424,8 @@ export function buildProgram(done: (code: number) => void): Command {
         bar?.stop();
         const id = engine.embedder.id;
         await engine.close();
+        // The app's Settings shows and keeps the same choice.
+        saveSettings(dataDir, { embedder: o.to as EmbedderKind });
         out.result({ embedder: id, items: total }, () =>
           total ? `Re-embedded ${plural(total, 'item')} with ${id}.` : `Already embedded with ${id}: nothing to do.`,
         );
@@ -536,10 +535,12 @@ export function buildProgram(done: (code: number) => void): Command {
         const app = await StrataApp.open({
           dataDir,
           ...(embedder && { embedder }),
+          ...llmOf(cmd, dataDir),
           ...(!o.layers && { layers: false }),
         });
         const bridge = await startBridge({
           api: app.api,
+          dataDir,
           subscribe: (l) => app.subscribe(l),
           rendererDir,
           port: o.port,

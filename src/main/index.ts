@@ -25,7 +25,11 @@ if (!process.env.STRATA_SQLITE_BINDING && existsSync(electronBinding)) {
 
 let strata: StrataApp | null = null;
 // STRATA_DATA_DIR points a run elsewhere (the Electron end-to-end tests give each test a fresh folder).
-const ready = StrataApp.open({ dataDir: process.env.STRATA_DATA_DIR || join(app.getPath('userData'), 'data') });
+const ready = StrataApp.open({
+  dataDir: process.env.STRATA_DATA_DIR || join(app.getPath('userData'), 'data'),
+  // Settings → "Open in file manager": answers '' when it opened, else why not.
+  openPath: (path) => shell.openPath(path),
+});
 ready.then(
   (s) => {
     strata = s;

@@ -6,17 +6,20 @@
  * (no DNS rebinding). A POST must say `Content-Type: application/json` (415) and, when a browser sends an Origin,
  * come from this bridge's own (403): together a leaked token is not enough for another page to write (CSRF).
  * A malformed address (a bad `%` escape) is 400. No CORS headers are sent, so other origins cannot read answers.
+ * `GET /api/download?file=exports/…` streams an export or backup from the data folder (token-checked like every
+ * call; only files inside its `exports/` and `backups/` folders, see app/settings-actions.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { basename, extname, join, normalize, sep } from 'node:path';
 import { callApi } from '../main/app/api';
+import { downloadable } from '../main/app/settings-actions';
 import type { ApiResult, StrataApi } from '../shared/api';
 import { MAX_IMPORT_CHARS } from '../shared/app-schema';
 import type { StrataEvent } from '../shared/app-types';
-import type { ErrorCode } from '../shared/errors';
+import { type ErrorCode, StrataError, toWireError } from '../shared/errors';
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
@@ -42,11 +45,14 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
   ENGINE_CLOSED: 503,
+  REEMBEDDING: 503,
 };
 
 export interface BridgeOptions {
   api: StrataApi;
   subscribe(listener: (e: StrataEvent) => void): () => void;
+  /** The data folder, for downloads of its exports and backups (none without it). */
+  dataDir?: string;
   /** The built renderer (electron-vite's out/renderer). */
   rendererDir: string;
   /** 0 picks a free port. */
@@ -153,6 +159,28 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     });
   };
 
+  const download = (res: ServerResponse, name: string): void => {
+    let file: string;
+    try {
+      if (!opts.dataDir) throw new StrataError('NOT_FOUND', 'download: this bridge serves no data folder');
+      file = downloadable(opts.dataDir, name);
+    } catch (err) {
+      const wire = toWireError(err);
+      fail(res, 404, wire.code, wire.message);
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': statSync(file).size,
+      'Content-Disposition': `attachment; filename="${basename(file).replace(/[^\w.-]/g, '_')}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
+
   const server = createServer((req, res) => {
     void (async () => {
       if (!hostOk(req.headers.host)) {
@@ -189,6 +217,14 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           return;
         }
         events(res);
+        return;
+      }
+      if (method === 'download') {
+        if (req.method !== 'GET') {
+          fail(res, 405, 'INVALID_INPUT', 'download: use GET');
+          return;
+        }
+        download(res, url.searchParams.get('file') ?? '');
         return;
       }
       if (req.method !== 'POST') {

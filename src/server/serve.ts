@@ -1,5 +1,6 @@
 /**
- * `npm run serve -- [--data-dir D] [--port P] [--no-layers] [--reembed]`: browser mode. Opens the engine on D (default ./.strata-data),
+ * `npm run serve -- [--data-dir D] [--port P] [--no-layers] [--reembed] [--embedder K] [--llm-url U --llm-model M
+ * [--llm-api-key K]]`: browser mode (the embedder and LLM flags override the data folder's settings file for this run). Opens the engine on D (default ./.strata-data),
  * serves the built renderer and the API on 127.0.0.1:P (default 5174; 0 picks a free port), prints the address
  * to open with its token, and on Ctrl-C stops the background layers (they resume on the next start) and closes the engine.
  */
@@ -21,6 +22,10 @@ async function main(): Promise<void> {
       'no-layers': { type: 'boolean' },
       /** Re-embed a directory written by another embedder with the current one, printing progress. */
       reembed: { type: 'boolean' },
+      embedder: { type: 'string' },
+      'llm-url': { type: 'string' },
+      'llm-model': { type: 'string' },
+      'llm-api-key': { type: 'string' },
     },
     strict: true,
   });
@@ -33,8 +38,15 @@ async function main(): Promise<void> {
     throw new Error(`no built renderer at ${rendererDir}; run "npm run build" first`);
   }
   const dataDir = resolve(values['data-dir'] ?? '.strata-data');
+  console.log(`[strata] opening ${dataDir}…`);
   const app = await StrataApp.open({
     dataDir,
+    flags: {
+      ...(values.embedder !== undefined && { embedder: values.embedder }),
+      ...(values['llm-url'] !== undefined && { llmUrl: values['llm-url'] }),
+      ...(values['llm-model'] !== undefined && { llmModel: values['llm-model'] }),
+      ...(values['llm-api-key'] !== undefined && { llmApiKey: values['llm-api-key'] }),
+    },
     ...(values['no-layers'] && { layers: false }),
     ...(values.reembed && {
       reembed: {
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
   });
   const bridge = await startBridge({
     api: app.api,
+    dataDir,
     subscribe: (l) => app.subscribe(l),
     rendererDir,
     port,

@@ -33,6 +33,17 @@ import {
 import type { WireError } from './errors';
 import { StrataError } from './errors';
 import { markChecked, messagesInputSchema, parseInput, queryInputSchema, sessionInputSchema } from './schema';
+import {
+  folderInputSchema,
+  type LlmTestResult,
+  llmTestInputSchema,
+  type ReembedJob,
+  type ReembedPlan,
+  reembedInputSchema,
+  type SettingsView,
+  settingsPatchSchema,
+  type WrittenFile,
+} from './settings-schema';
 import type {
   Decision,
   EngineStatus,
@@ -121,6 +132,25 @@ export const API = {
   renameEntity: method<EntityEditResult>()(arg('input', renameEntityInputSchema)),
   /** Undoes a merge or a rename from its audit entry (a forget is final). */
   undoEdit: method<EntityEditResult>()(arg('input', undoInputSchema)),
+  /** The settings file (the API key only as whether one is set), the data folder, the embedder in use, a re-embed. */
+  settings: method<SettingsView>()(),
+  /** Merges a change into the settings file (validated; `llm.apiKey: ''` clears the key). */
+  saveSettings: method<SettingsView>()(arg('patch', settingsPatchSchema)),
+  /** `GET <url>/models` with a timeout: the models listed, or LLM_UNREACHABLE / LLM_BAD_RESPONSE. Never throws. */
+  testLlm: method<LlmTestResult>()(arg('input', llmTestInputSchema)),
+  /** Opens the data folder in the file manager (desktop); browser mode answers `opened: false` and the path. */
+  openDataFolder: method<{ opened: boolean; path: string }>()(),
+  /** JSONL and Markdown of the whole memory into a folder (default: `exports/` in the data folder). */
+  exportData: method<WrittenFile[]>()(opt('input', folderInputSchema)),
+  /** One consistent backup file into a folder (default: `backups/` in the data folder). */
+  backupData: method<WrittenFile>()(opt('input', folderInputSchema)),
+  /** How many vectors a switch of embedder re-embeds, and a rough time. Changes nothing. */
+  reembedPlan: method<ReembedPlan>()(arg('input', reembedInputSchema)),
+  /** Switches the embedder: re-embeds every item in the background (progress as `reembed` events). */
+  startReembed: method<ReembedJob>()(arg('input', reembedInputSchema)),
+  reembedStatus: method<ReembedJob | null>()(),
+  /** Stops a re-embed and goes back to the previous embedder (what was done is re-embedded back). */
+  cancelReembed: method<ReembedJob | null>()(),
 } as const satisfies Record<string, MethodSpec>;
 
 type Table = typeof API;

@@ -1,4 +1,5 @@
 /** Plain data types of the app's own API (inspector, graph, import, profile, events), and the profile's trace tags. */
+import type { ReembedJob } from './settings-schema';
 import type { AnnLayerStatus, EmbedderStatus, EngineStatus, Layer, StoreName, WriteMode, WriteTrace } from './types';
 
 export interface StoreRows {
@@ -164,4 +165,5 @@ export function isProfileTrace(trace: Pick<WriteTrace, 'kind'>): boolean {
 export type StrataEvent =
   | { type: 'trace'; trace: WriteTrace }
   | { type: 'import'; job: ImportJob }
-  | { type: 'status'; status: EngineStatus; queue: EngineStats['queue'] };
+  | { type: 'status'; status: EngineStatus; queue: EngineStats['queue'] }
+  | { type: 'reembed'; job: ReembedJob };

@@ -10,8 +10,23 @@ import type { ImportJobs } from './import';
 import { entityFacts, entityHub, graphData, listItems } from './inspector';
 import { profileWrites } from './profile';
 
+type Bound<M extends keyof StrataApi> = StrataApi[M];
+
 export interface AppServices {
   imports: ImportJobs;
+  /** Settings, export, backup and the embedder switch: the app's, not the engine's (src/main/app/app.ts). */
+  settings: {
+    view: Bound<'settings'>;
+    save: Bound<'saveSettings'>;
+    testLlm: Bound<'testLlm'>;
+    openDataFolder: Bound<'openDataFolder'>;
+    exportData: Bound<'exportData'>;
+    backupData: Bound<'backupData'>;
+    reembedPlan: Bound<'reembedPlan'>;
+    startReembed: Bound<'startReembed'>;
+    reembedStatus: Bound<'reembedStatus'>;
+    cancelReembed: Bound<'cancelReembed'>;
+  };
 }
 
 /** To add a method: its entry in `API` (shared/api.ts), then its binding here; the type requires both. */
@@ -50,6 +65,16 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     mergeEntities: (input) => engine.mergeEntities({ actor: 'app', ...input }),
     renameEntity: (input) => engine.renameEntity({ actor: 'app', ...input }),
     undoEdit: (input) => engine.undoEdit({ actor: 'app', ...input }),
+    settings: () => app.settings.view(),
+    saveSettings: (patch) => app.settings.save(patch),
+    testLlm: (input) => app.settings.testLlm(input),
+    openDataFolder: () => app.settings.openDataFolder(),
+    exportData: (input) => app.settings.exportData(input),
+    backupData: (input) => app.settings.backupData(input),
+    reembedPlan: (input) => app.settings.reembedPlan(input),
+    startReembed: (input) => app.settings.startReembed(input),
+    reembedStatus: () => app.settings.reembedStatus(),
+    cancelReembed: () => app.settings.cancelReembed(),
   };
 }
 

@@ -12,7 +12,13 @@ export class EngineEvents {
   private timer: NodeJS.Timeout | null = null;
   private lastStatus = '';
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private engine: Engine) {}
+
+  /** The engine to report on from now (a re-embed reopens it). */
+  use(engine: Engine): void {
+    this.engine = engine;
+    this.lastStatus = '';
+  }
 
   emit(event: StrataEvent): void {
     for (const l of this.listeners) {
@@ -38,7 +44,12 @@ export class EngineEvents {
 
   /** Sends the status if it changed since the last one sent. */
   emitStatus(force = false): void {
-    const status = this.engine.status();
+    let status: ReturnType<Engine['status']>;
+    try {
+      status = this.engine.status();
+    } catch {
+      return;
+    }
     if (!status.open) return;
     const queue = this.engine.queueStatus();
     const key = JSON.stringify([status, queue]);

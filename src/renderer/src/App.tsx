@@ -1,6 +1,7 @@
 /**
- * The app shell: views as tabs (one tab stop, arrow keys between them; Alt+1…5 by physical key), the command
- * palette (Ctrl/Cmd+K or `/`), the item detail panel and the status bar. Browser mode without its key shows how to
+ * The app shell: views as tabs (one tab stop, arrow keys between them; Alt+1…6 by physical key), the command
+ * palette (Ctrl/Cmd+K or `/`), Settings (also Ctrl/Cmd+,), the item detail panel, the progress strip of running
+ * imports and re-embeds (every view), and the status bar. Browser mode without its key shows how to
  * get in, not an empty store.
  */
 import { useQuery } from '@tanstack/react-query';
@@ -13,6 +14,9 @@ import { itemQueries, statsQueries } from './features/layers/queries';
 import { FirstRun } from './features/onboarding/components/FirstRun';
 import { Palette, type PaletteCommand } from './features/palette/components/Palette';
 import { QueryView } from './features/query/components/QueryView';
+import { SettingsView } from './features/settings/components/SettingsView';
+import { useThemeFromSettings } from './features/settings/queries';
+import { ProgressStrip } from './features/status/components/ProgressStrip';
 import { StatusBar } from './features/status/components/StatusBar';
 import { TimingsView } from './features/timings/components/TimingsView';
 import { api, toApiError } from './lib/api';
@@ -26,6 +30,7 @@ const VIEWS = [
   { id: 'timings', label: 'Timings', render: () => <TimingsView /> },
   { id: 'query', label: 'Query', render: () => <QueryView /> },
   { id: 'ingest', label: 'Ingest', render: () => <IngestView /> },
+  { id: 'settings', label: 'Settings', render: () => <SettingsView /> },
 ] as const;
 type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -59,8 +64,14 @@ function Shell() {
     if (focus) tabs.current[VIEWS.findIndex((v) => v.id === id)]?.focus();
   }, []);
 
+  useThemeFromSettings();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key === ',') {
+        e.preventDefault();
+        setView('settings');
+        return;
+      }
       if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         setPalette((p) => !p);
@@ -94,6 +105,12 @@ function Shell() {
         run: () => go(v.id, true),
       })),
       { id: 'action:import', label: 'Import a chat export or conversation…', run: () => go('ingest', true) },
+      {
+        id: 'action:settings',
+        label: 'Settings: embedder, LLM, theme, export, backup…',
+        hint: 'Ctrl+,',
+        run: () => go('settings', true),
+      },
       { id: 'action:flush', label: 'Build M1 and M2 now (flush the background queue)', run: () => void api.flush() },
     ],
     [go],
@@ -157,6 +174,7 @@ function Shell() {
           Search <kbd>Ctrl K</kbd>
         </button>
       </nav>
+      <ProgressStrip />
       <main className="main">
         <div className="content" id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} tabIndex={-1}>
           {view === 'layers' && empty ? <FirstRun onImport={() => go('ingest', true)} /> : current.render()}

@@ -105,6 +105,9 @@ function ipcClient(strata: StrataBridge): StrataClient {
   return { ...api, subscribe: strata.subscribe };
 }
 
+/** The bridge token for a download (browser mode's `GET /api/download`, which a plain link could not authorise). */
+export const downloadToken = (): string => sessionStorage.getItem(TOKEN_KEY) ?? '';
+
 export const api: StrataClient = window.strata ? ipcClient(window.strata) : httpClient();
 export const transport: 'ipc' | 'http' = window.strata ? 'ipc' : 'http';
 export type { StrataApi };

@@ -1,6 +1,6 @@
 /**
  * Timings: the live list of writes, the waterfall of the selected one, percentiles per stage and store over
- * recent writes, and the profile action (one synthetic batch, sequential then parallel, side by side).
+ * recent writes, the throughput of the latest import over time (uPlot), and the profile action (one synthetic batch, sequential then parallel, side by side).
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -9,7 +9,9 @@ import { useStrataEvent } from '../../../lib/events';
 import { clock, ms } from '../../../lib/format';
 import { timeSentence } from '../insight';
 import { prependTrace, traceQueries, useProfile } from '../queries';
+import { useImportRuns } from '../throughput';
 import { Percentiles } from './Percentiles';
+import { Throughput } from './Throughput';
 import { Legend, Waterfall } from './Waterfall';
 
 export function TimingsView() {
@@ -18,6 +20,7 @@ export function TimingsView() {
   const [selected, setSelected] = useState<string | null>(null);
   const [rows, setRows] = useState(500);
   const profile = useProfile();
+  const [run] = useImportRuns();
   useStrataEvent((e) => {
     if (e.type === 'trace') qc.setQueryData(traceQueries.recent().queryKey, (l) => prependTrace(l, e.trace));
   });
@@ -60,6 +63,14 @@ export function TimingsView() {
         <p className="insight" data-testid="time-insight">
           {sentence}
         </p>
+      )}
+      {run && (
+        <div className="card" data-testid="import-throughput">
+          <h3>
+            Import throughput: {run.name} ({run.totals.m0.toLocaleString()} messages)
+          </h3>
+          <Throughput run={run} />
+        </div>
       )}
       {profile.error && <ErrorBox error={profile.error} title="Profile" />}
       {profile.data && (
