@@ -476,6 +476,52 @@ export function buildProgram(done: (code: number) => void): Command {
       }) as never),
     );
 
+  const entity = program.command('entity').description('merge, rename and undo edits of M2 entities (audited)');
+  const entityResult = (verb: string) => (r: { entityId: string; rewritten: number; auditId: number }) =>
+    `${verb} ${r.entityId} (${plural(r.rewritten, 'item')} rewritten; audit entry ${r.auditId}: undo with "strata entity undo ${r.auditId}").`;
+  entity
+    .command('merge <keep> <merge>')
+    .description('merge entity MERGE into KEEP: every link moves to KEEP, which takes its names; MERGE is removed')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (keepId: string, mergeId: string, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.mergeEntities({
+            keepId,
+            mergeId,
+            actor: 'cli',
+            ...(o.reason && { reason: o.reason }),
+          });
+          out.result(r, () => entityResult('Merged into')(r));
+          return EXIT.ok;
+        })) as never),
+    );
+  entity
+    .command('rename <id> <name>')
+    .description('rename an entity: its label, aliases (the old name is kept as one) and its relationships')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (id: string, name: string, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.renameEntity({ id, name, actor: 'cli', ...(o.reason && { reason: o.reason }) });
+          out.result(r, () => entityResult('Renamed')(r));
+          return EXIT.ok;
+        })) as never),
+    );
+  entity
+    .command('undo')
+    .argument('<auditId>', 'the audit entry of the merge or rename', intArg('auditId', 1, Number.MAX_SAFE_INTEGER))
+    .description('undo a merge or a rename by its audit entry (a forget is final)')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (auditId: number, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.undoEdit({ auditId, actor: 'cli', ...(o.reason && { reason: o.reason }) });
+          out.result(r, () => `Undid audit entry ${auditId}: ${r.entityId} is as it was (entry ${r.auditId}).`);
+          return EXIT.ok;
+        })) as never),
+    );
+
   program
     .command('serve')
     .description('browser mode: serve the app and its API on 127.0.0.1 until Ctrl-C')
