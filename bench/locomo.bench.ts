@@ -1,13 +1,14 @@
 /**
  * npm run bench:locomo -- [--data PATH] [--conversations N] [--skip N] [--embedder static|use-lite|hashing]
- *                          [--keep DIR]
+ *                          [--keep DIR] [--only "graph only,fused"]
  *
  * Retrieval recall on LoCoMo: each conversation goes into a fresh data directory through all three layers with
  * the default embedder; every question with evidence is asked in several configurations; the ranked results
  * become a ranked list of source turns (dia_id) through provenance; recall@k is the share of a question's
  * evidence turns in the top k. Prints tables (overall, and per category for the fused configuration) beside the
  * LoCoMo paper's DRAGON figures and the baselines measured here, and writes bench/results/locomo.json.
- * `--keep DIR` keeps (and on later runs reuses) the ingested directories, for tuning retrieval alone.
+ * `--keep DIR` keeps (and on later runs reuses) the ingested directories, for tuning retrieval alone; `--only`
+ * asks only the named configurations and writes no JSON (a partial run is not a result).
  * `--skip N` leaves out the first N conversations (tune on some, report on the others). A run with the default
  * embedder keeps the last USE-lite run's figures beside its own in the JSON (under `use_lite`), for comparison.
  */
@@ -39,7 +40,7 @@ const CATEGORY: Record<number, string> = {
 };
 
 type Config = { name: string; input: Partial<QueryInput>; fromItems?: boolean };
-const CONFIGS: Config[] = [
+const ALL_CONFIGS: Config[] = [
   { name: 'fused', input: { returns: 'messages' } },
   { name: 'fused, items in rank order', input: {}, fromItems: true },
   { name: 'vector only', input: { returns: 'messages', weights: { keyword: 0, graph: 0, time: 0 } } },
@@ -47,6 +48,9 @@ const CONFIGS: Config[] = [
   { name: 'graph only', input: { returns: 'messages', weights: { vector: 0, keyword: 0, time: 0 } } },
   { name: 'M0 only', input: { returns: 'messages', layers: ['m0'] } },
 ];
+
+const ONLY = args.get('only')?.split(',');
+const CONFIGS = ONLY ? ALL_CONFIGS.filter((c) => ONLY.includes(c.name)) : ALL_CONFIGS;
 
 const PAPER_DRAGON = { '5': 58.8, '10': 67.5, '25': 79.9, '50': 84.8 };
 const BASELINES: Record<string, Record<string, number>> = {
@@ -188,5 +192,8 @@ mkdirSync(new URL('./results', import.meta.url), { recursive: true });
 // A partial run (a subset of the conversations) must not overwrite the full run's record.
 const out =
   SKIP === 0 && LIMIT >= 7 ? RESULTS : new URL(`./results/locomo-${SKIP}-${SKIP + convs.length}.json`, import.meta.url);
-writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`wrote ${out.pathname}`);
+if (ONLY) console.log('--only: no JSON written');
+else {
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${out.pathname}`);
+}

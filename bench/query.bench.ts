@@ -16,8 +16,11 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { hashEmbed } from '../src/main/engine/embed/hashing';
 import { Engine } from '../src/main/engine/engine';
+import { unitCopy } from '../src/main/engine/storage/ann/kernel';
+import { IvfReader } from '../src/main/engine/storage/ann/search';
 import type { QueryInput } from '../src/shared/schema';
 import type { AnnLayerStatus } from '../src/shared/types';
 import { locomoQuestions, recombinedTurns } from './locomo-corpus';
@@ -36,14 +39,15 @@ const questions = locomoQuestions(QUERIES);
 const corpus = recombinedTurns;
 
 /** The true top 10 message ids per question, by cosine over the same hashing vectors the engine stored. */
-function bruteForceTop10(texts: string[], dim: number): string[][] {
+function bruteForceTop10(texts: string[], dim: number): { top: string[][]; queries: Float32Array[] } {
   const vecs = new Float32Array(texts.length * dim);
   // The engine embeds each chunk's text, which is the message prefixed with its speaker.
   for (let i = 0; i < texts.length; i++) hashEmbed(`bench: ${texts[i]}`, dim, vecs, i * dim);
-  const q = new Float32Array(dim);
-  return questions.map((text) => {
-    q.fill(0);
+  const queries: Float32Array[] = [];
+  const top = questions.map((text) => {
+    const q = new Float32Array(dim);
     hashEmbed(text, dim, q, 0);
+    queries.push(q);
     const best: [number, number][] = [];
     for (let i = 0; i < texts.length; i++) {
       let dot = 0;
@@ -56,22 +60,121 @@ function bruteForceTop10(texts: string[], dim: number): string[][] {
     }
     return best.map(([, i]) => `m${i}`);
   });
+  return { top, queries };
+}
+
+const STAGES = ['embed', 'vector', 'keyword', 'graph', 'provenance', 'fuse'] as const;
+
+/**
+ * The IVF search alone, in this process on vector.db after the engine closed: p50 per query with the WASM kernel
+ * and with the JS loop (same index, same queries), and recall@10 against exact along an nprobe ladder.
+ */
+function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], nprobe: number) {
+  const vdb = new Database(join(dir, 'vector.db'), { readonly: true });
+  const cdb = new Database(join(dir, 'core.db'), { readonly: true });
+  try {
+    const chunkOf = new Map<number, string>();
+    for (const r of vdb.prepare<[], { rowid: number; id: string }>('SELECT rowid, id FROM vec_ids').iterate())
+      chunkOf.set(r.rowid, r.id);
+    const messageOf = new Map<string, string>();
+    for (const r of cdb
+      .prepare<[], { src: string; dst: string }>("SELECT src, dst FROM links WHERE kind = 'derived_from'")
+      .iterate())
+      messageOf.set(r.src, r.dst);
+    const units = queries.map((q) => unitCopy(q, 0, q.length));
+    const ms: Record<string, number> = {};
+    for (const kernel of ['wasm-simd', 'js'] as const) {
+      const reader = new IvfReader(vdb, undefined, kernel);
+      if (!reader.hasIndex('m0')) return null;
+      for (const q of units) reader.search('m0', q, 50); // a full pass first: both kernels time a warm cell cache
+      const lat: number[] = [];
+      for (const q of units) {
+        const t0 = performance.now();
+        reader.search('m0', q, 50);
+        lat.push(performance.now() - t0);
+      }
+      ms[kernel] = r2(
+        percentile(
+          lat.sort((a, b) => a - b),
+          50,
+        ),
+      );
+    }
+    const reader = new IvfReader(vdb);
+    const nlist = reader.index('m0')?.nlist ?? 0;
+    const curve: { nprobe: number; recall_at_10: number }[] = [];
+    for (const p of [...new Set([8, 16, 32, 48, 64, 96, 128, 192, nprobe])]
+      .filter((p) => p <= nlist)
+      .sort((a, b) => a - b)) {
+      let agree = 0;
+      units.forEach((q, i) => {
+        const got = new Set(
+          (reader.search('m0', q, 50, { nprobe: p }) ?? [])
+            .slice(0, 10)
+            .map((h) => messageOf.get(chunkOf.get(h.rowid) ?? '') ?? ''),
+        );
+        agree += (want[i] ?? []).filter((id) => got.has(id)).length;
+      });
+      curve.push({ nprobe: p, recall_at_10: Number((agree / (10 * units.length)).toFixed(3)) });
+    }
+    return {
+      ivf_search_p50_ms_wasm: ms['wasm-simd'],
+      ivf_search_p50_ms_js: ms.js,
+      kernel: reader.kernel(512),
+      recall_by_nprobe: curve,
+    };
+  } finally {
+    vdb.close();
+    cdb.close();
+  }
 }
 
 async function timed(
   engine: Engine,
   input: Partial<QueryInput>,
-): Promise<{ p50: number; p95: number; ids: string[][] }> {
+): Promise<{ p50: number; p95: number; ids: string[][]; stages: Record<string, number> }> {
   const lat: number[] = [];
   const ids: string[][] = [];
+  // Per stage (the query trace's spans), p50 over the queries: each source, hydration (provenance), fusion, when
+  // the last source finished, what the engine did after it, and what the call cost beyond the engine's own trace.
+  const per = new Map<string, number[]>();
+  const add = (k: string, v: number) => {
+    const l = per.get(k) ?? [];
+    l.push(v);
+    per.set(k, l);
+  };
   for (const text of questions) {
     const t0 = performance.now();
     const r = await engine.query({ text, k: 10, ...input });
-    lat.push(performance.now() - t0);
+    const wall = performance.now() - t0;
+    lat.push(wall);
     ids.push(r.hits.map((h) => h.messageIds[0] ?? h.id));
+    const sums = new Map<string, number>();
+    let sourcesEnd = 0;
+    for (const sp of r.trace.spans) {
+      sums.set(sp.source, (sums.get(sp.source) ?? 0) + sp.durationMs);
+      if (sp.source === 'vector' || sp.source === 'keyword' || sp.source === 'graph')
+        sourcesEnd = Math.max(sourcesEnd, sp.start + sp.durationMs);
+    }
+    for (const st of STAGES) add(st, sums.get(st) ?? 0);
+    add('sources_done_at', sourcesEnd);
+    add('after_sources', r.trace.totalMs - sourcesEnd);
+    add('engine_total', r.trace.totalMs);
+    add('call_beyond_trace', wall - r.trace.totalMs);
   }
   const s = lat.sort((a, b) => a - b);
-  return { p50: r2(percentile(s, 50)), p95: r2(percentile(s, 95)), ids };
+  const stages = Object.fromEntries(
+    [...per].map(([k, v]) => [
+      k,
+      r2(
+        percentile(
+          v.sort((a, b) => a - b),
+          50,
+        ),
+      ),
+    ]),
+  );
+  return { p50: r2(percentile(s, 50)), p95: r2(percentile(s, 95)), ids, stages };
 }
 
 const uptime = (): string => {
@@ -153,7 +256,8 @@ for (const size of SIZES) {
   const keyword = await timed(engine, { weights: { vector: 0, graph: 0, time: 0 }, group: false });
   let agree = 0;
   let total = 0;
-  bruteForceTop10(texts, 512).forEach((want, i) => {
+  const exact = bruteForceTop10(texts, 512);
+  exact.top.forEach((want, i) => {
     const got = new Set(vector.ids[i]);
     agree += want.filter((id) => got.has(id)).length;
     total += want.length;
@@ -162,6 +266,7 @@ for (const size of SIZES) {
   const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await engine.close();
   const files = fileMb(dir);
+  const ivf = size >= ANN_MIN_ROWS ? kernelAndCurve(dir, exact.queries, exact.top, ann?.nprobe ?? 0) : null;
   if (!KEEP) rmSync(dir, { recursive: true, force: true });
   results[String(size)] = {
     chunks: size,
@@ -182,6 +287,12 @@ for (const size of SIZES) {
     ann_train_s: ann ? r2(ann.trainMs / 1000) : 0,
     ann_wait_after_ingest_s: r2(waitS),
     ann_index_mb: ann ? r2(ann.bytes / 2 ** 20) : 0,
+    hybrid_stages_p50_ms: hybrid.stages,
+    vector_stages_p50_ms: vector.stages,
+    ivf_search_p50_ms_wasm: ivf?.ivf_search_p50_ms_wasm ?? null,
+    ivf_search_p50_ms_js: ivf?.ivf_search_p50_ms_js ?? null,
+    kernel: ivf?.kernel ?? null,
+    recall_by_nprobe: ivf?.recall_by_nprobe ?? null,
     files_mb: files,
     rss_after_mb: rssMb,
     rss_peak_during_queries_mb: Math.round(peakRss / 2 ** 20),
@@ -227,6 +338,14 @@ console.table(
     ]),
   ),
 );
+console.log('hybrid query, p50 per stage (ms; trace spans):');
+console.table(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.hybrid_stages_p50_ms])));
+console.log('IVF search alone (this process) and recall@10 of the bench questions by nprobe:');
+for (const r of Object.values(results))
+  console.log(
+    `  ${r.chunks}: wasm ${r.ivf_search_p50_ms_wasm} ms, js ${r.ivf_search_p50_ms_js} ms;`,
+    JSON.stringify(r.recall_by_nprobe),
+  );
 console.log(
   'goals: hybrid p50 ≤ 10 ms / p95 ≤ 25 ms at 100k, ≤ 25 / 50 ms at 1M, ann_recall_at_10 ≥ 0.95; ' +
     Object.values(results)

@@ -79,6 +79,11 @@ async function main(): Promise<void> {
   result.detail.progress = undefined;
   Object.assign(result.detail, { ingest_ms: ms(ingestMs), finish_ms: ms(finishMs), read_ms: ms(readMs) });
   log(`ingested ${info.size} in ${ingestMs.toFixed(0)} ms (finish ${finishMs.toFixed(0)} ms)`);
+  if (system.settle) {
+    const s0 = performance.now();
+    Object.assign(result.detail, await system.settle(), { settle_ms: ms(performance.now() - s0) });
+    log(`settled in ${(performance.now() - s0).toFixed(0)} ms`);
+  }
 
   const counts = { vector: 0, keyword: 0, hybrid: 0 };
   const timed = async (

@@ -43,6 +43,8 @@ export interface PeerSystem {
   diskBytes(): Promise<number>;
   /** Anything else worth recording about the run (copied into the result's detail). */
   extra?(): Record<string, unknown>;
+  /** After ingest is timed and before the queries: wait for background work a query depends on (an index build). */
+  settle?(): Promise<Record<string, unknown>>;
 }
 
 /** What one child process measured for one system at one size. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../main/engine/engine';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'src', 'cli', 'bin.mjs');
@@ -31,6 +32,16 @@ function strata(args: string[]): Promise<{ code: number; stdout: string; stderr:
       },
     );
   });
+}
+
+/** Entity ids and names in a data folder, read by opening it (the CLI must not be running). */
+async function peekNames(dataDir: string): Promise<Record<string, string>> {
+  const engine = await Engine.open({ dataDir, embedder: 'hashing' });
+  try {
+    return Object.fromEntries((await engine.itemsOfKind('entity')).map((e) => [e.id, String(e.data?.name)]));
+  } finally {
+    await engine.close();
+  }
 }
 
 // Each run starts a process that transpiles the CLI and opens the engine: seconds apiece on a loaded machine.
@@ -171,6 +182,41 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(sessions.stores.core.rows).toBe(1);
     const none = await strata(['--data-dir', data, '--json', 'forget']);
     expect(none.code).toBe(3);
+  });
+
+  it('entity merge, rename and undo: audited, undone by the entry they print', async () => {
+    const data = temp();
+    expect((await strata(['--data-dir', data, 'import', join(FIXTURES, 'chatgpt-export.zip')])).code).toBe(0);
+    const entities = Object.keys(await peekNames(data));
+    expect(entities.length).toBeGreaterThanOrEqual(2);
+    const [keep, gone] = entities as [string, string];
+    const goneName = String((await peekNames(data))[gone]);
+    const merged = await strata(['--data-dir', data, '--json', 'entity', 'merge', keep, gone, '--reason', 'same']);
+    expect(merged.code).toBe(0);
+    const m = JSON.parse(merged.stdout);
+    expect(m).toMatchObject({ entityId: keep });
+    const renamed = await strata(['--data-dir', data, 'entity', 'rename', keep, 'Someone Else']);
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toMatch(/Renamed .* audit entry \d+: undo with "strata entity undo \d+"/);
+    const undo = await strata(['--data-dir', data, '--json', 'entity', 'undo', String(m.auditId)]);
+    expect(undo.code).toBe(0);
+    expect(JSON.parse(undo.stdout)).toMatchObject({ entityId: gone });
+    const again = await strata(['--data-dir', data, '--json', 'entity', 'undo', String(m.auditId)]);
+    expect(again.code).toBe(3);
+    expect(JSON.parse(again.stderr)).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'auditId' } });
+    const missing = await strata(['--data-dir', data, '--json', 'entity', 'rename', 'entity:nobody', 'X']);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ code: 'NOT_FOUND' });
+    const after = await Engine.open({ dataDir: data, embedder: 'hashing' });
+    const log = await after.auditLog();
+    const kept = (await after.itemsById([keep]))[0];
+    await after.close();
+    expect(log.map((e) => e.action)).toEqual(['undo', 'rename', 'merge']);
+    expect(log.every((e) => e.actor === 'cli')).toBe(true);
+    // Undoing the merge keeps the later rename and takes back only the merged entity's names.
+    expect(kept?.data?.name).toBe('Someone Else');
+    expect(kept?.data?.aliases).not.toContain(goneName);
+    expect(kept?.data?.aliases).toContain('User');
+    expect((await strata(['entity', 'merge', '--help'])).stdout).toMatch(/Usage: strata entity merge/);
   });
 });
 

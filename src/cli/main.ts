@@ -13,7 +13,7 @@ import { StrataApp } from '../main/app/app';
 import { backupDataDir, restoreBackup } from '../main/app/backup';
 import { defaultDataDir } from '../main/app/data-dir';
 import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
-import { ImportJobs, planImport } from '../main/app/import';
+import { BULK, ImportJobs, planImport } from '../main/app/import';
 import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
 import { loadSettings, runOptions, saveSettings, storedEmbedder } from '../main/app/settings';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
@@ -185,12 +185,16 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
     const b1 = layers ? multi?.create(plan.sessions.length, 0, { layer: 'M1', unit: 'sessions' }) : undefined;
     const b2 = layers ? multi?.create(plan.sessions.length, 0, { layer: 'M2', unit: 'sessions' }) : undefined;
     let m0Ms: number | null = null;
-    const jobs = new ImportJobs(engine, (job) => {
-      b0?.update(job.progress.m0.done);
-      b1?.update(job.progress.m1.done);
-      b2?.update(job.progress.m2.done);
-      if (m0Ms === null && job.progress.m0.done === job.progress.m0.total) m0Ms = performance.now() - started;
-    });
+    const jobs = new ImportJobs(
+      engine,
+      (job) => {
+        b0?.update(job.progress.m0.done);
+        b1?.update(job.progress.m1.done);
+        b2?.update(job.progress.m2.done);
+        if (m0Ms === null && job.progress.m0.done === job.progress.m0.total) m0Ms = performance.now() - started;
+      },
+      BULK,
+    );
     engine.watch({ built: (sessionId, layer) => jobs.onBuilt(sessionId, layer) });
     const job = jobs.startPlan(plan);
     let interrupts = 0;
@@ -470,6 +474,52 @@ export function buildProgram(done: (code: number) => void): Command {
           return EXIT.ok;
         });
       }) as never),
+    );
+
+  const entity = program.command('entity').description('merge, rename and undo edits of M2 entities (audited)');
+  const entityResult = (verb: string) => (r: { entityId: string; rewritten: number; auditId: number }) =>
+    `${verb} ${r.entityId} (${plural(r.rewritten, 'item')} rewritten; audit entry ${r.auditId}: undo with "strata entity undo ${r.auditId}").`;
+  entity
+    .command('merge <keep> <merge>')
+    .description('merge entity MERGE into KEEP: every link moves to KEEP, which takes its names; MERGE is removed')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (keepId: string, mergeId: string, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.mergeEntities({
+            keepId,
+            mergeId,
+            actor: 'cli',
+            ...(o.reason && { reason: o.reason }),
+          });
+          out.result(r, () => entityResult('Merged into')(r));
+          return EXIT.ok;
+        })) as never),
+    );
+  entity
+    .command('rename <id> <name>')
+    .description('rename an entity: its label, aliases (the old name is kept as one) and its relationships')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (id: string, name: string, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.renameEntity({ id, name, actor: 'cli', ...(o.reason && { reason: o.reason }) });
+          out.result(r, () => entityResult('Renamed')(r));
+          return EXIT.ok;
+        })) as never),
+    );
+  entity
+    .command('undo')
+    .argument('<auditId>', 'the audit entry of the merge or rename', intArg('auditId', 1, Number.MAX_SAFE_INTEGER))
+    .description('undo a merge or a rename by its audit entry (a forget is final)')
+    .option('--reason <text>', 'why, kept in the audit log')
+    .action(
+      wrap((async (auditId: number, o: { reason?: string }, cmd: Command) =>
+        withEngine(cmd, {}, async (engine, out) => {
+          const r = await engine.undoEdit({ auditId, actor: 'cli', ...(o.reason && { reason: o.reason }) });
+          out.result(r, () => `Undid audit entry ${auditId}: ${r.entityId} is as it was (entry ${r.auditId}).`);
+          return EXIT.ok;
+        })) as never),
     );
 
   program

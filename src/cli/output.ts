@@ -18,6 +18,7 @@ export function exitCodeOf(err: WireError): number {
     case 'DIR_NOT_WRITABLE':
       return EXIT.locked;
     case 'STORE_CORRUPT':
+    case 'STORE_UNAVAILABLE':
     case 'SCHEMA_TOO_NEW':
     case 'EMBEDDER_MISMATCH':
     case 'DIMENSION_MISMATCH':

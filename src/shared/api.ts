@@ -20,10 +20,15 @@ import {
   auditQuerySchema,
   type CorrectResult,
   correctInputSchema,
+  type EntityEditResult,
+  type EntityHub,
   type FactHistory,
   type ForgetPlan,
   forgetInputSchema,
   historyInputSchema,
+  mergeEntitiesInputSchema,
+  renameEntityInputSchema,
+  undoInputSchema,
 } from './edit-schema';
 import type { WireError } from './errors';
 import { StrataError } from './errors';
@@ -119,6 +124,14 @@ export const API = {
   history: method<FactHistory>()(arg('input', historyInputSchema)),
   /** Corrections and forgets, newest first: who, what, when, why. */
   auditLog: method<AuditEntry[]>()(opt('query', auditQuerySchema)),
+  /** An entity with the facts that mention it, its relationships and the episodes it came up in. */
+  entityHub: method<EntityHub>()(arg('entityId', idSchema)),
+  /** Merges one entity into another (links, names); recorded in the audit log and undoable (engine/entity-edits.ts). */
+  mergeEntities: method<EntityEditResult>()(arg('input', mergeEntitiesInputSchema)),
+  /** Renames an entity (label, aliases, its relationships' text); recorded and undoable. */
+  renameEntity: method<EntityEditResult>()(arg('input', renameEntityInputSchema)),
+  /** Undoes a merge or a rename from its audit entry (a forget is final). */
+  undoEdit: method<EntityEditResult>()(arg('input', undoInputSchema)),
   /** The settings file (the API key only as whether one is set), the data folder, the embedder in use, a re-embed. */
   settings: method<SettingsView>()(),
   /** Merges a change into the settings file (validated; `llm.apiKey: ''` clears the key). */

@@ -1,5 +1,5 @@
 /**
- * Correct, forget and history: the input schemas (applied at the engine's edge and by every caller above it: MCP,
+ * Correct, forget and history, and the entity edits (merge, rename, undo): the input schemas (applied at the engine's edge and by every caller above it: MCP,
  * CLI, app) and the plain result shapes, including the audit log's entries. No runtime code beyond the schemas.
  */
 import { z } from 'zod';
@@ -57,6 +57,54 @@ export const auditQuerySchema = z.strictObject({
 });
 export type AuditQuery = z.input<typeof auditQuerySchema>;
 
+/** An entity's name: what the app shows and keyword search finds. */
+export const MAX_ENTITY_NAME_CHARS = 200;
+
+export const mergeEntitiesInputSchema = z.strictObject({
+  /** The entity that stays: it takes the other's links, name and aliases. */
+  keepId: id,
+  /** The entity merged into it, then removed. */
+  mergeId: id,
+  reason: reason.optional(),
+  actor: actor.optional(),
+});
+export type MergeEntitiesInput = z.input<typeof mergeEntitiesInputSchema>;
+
+export const renameEntityInputSchema = z.strictObject({
+  id,
+  name: nonBlank(MAX_ENTITY_NAME_CHARS),
+  reason: reason.optional(),
+  actor: actor.optional(),
+});
+export type RenameEntityInput = z.input<typeof renameEntityInputSchema>;
+
+export const undoInputSchema = z.strictObject({
+  /** The audit entry of the merge or rename to undo. */
+  auditId: z.number().int().min(1),
+  reason: reason.optional(),
+  actor: actor.optional(),
+});
+export type UndoInput = z.input<typeof undoInputSchema>;
+
+export interface EntityEditResult {
+  /** The entity the edit leaves (the one kept by a merge, the renamed one, or the one an undo restored). */
+  entityId: string;
+  /** Items whose links or text the edit rewrote (the merged entity's facts and relationships, for a merge). */
+  rewritten: number;
+  auditId: number;
+}
+
+/** An entity's hub: what it is called, what is held about it, who and what it relates to, where it came up. */
+export interface EntityHub {
+  entity: Item;
+  /** The facts that mention it, oldest first by when they hold; `validTo` set means superseded. */
+  facts: Item[];
+  /** Its relationships, each with the entity at the other end. */
+  relationships: { item: Item; direction: 'from' | 'to'; other: { id: string; name: string } | null }[];
+  /** The episodes its facts and relationships were extracted from, oldest first. */
+  episodes: Item[];
+}
+
 export interface CorrectResult {
   /** The corrected fact (new). */
   factId: string;
@@ -99,7 +147,7 @@ export interface AuditEntry {
   id: number;
   at: number;
   actor: string;
-  action: 'correct' | 'forget';
+  action: 'correct' | 'forget' | 'merge' | 'rename' | 'undo';
   /** What the edit was applied to, by id (a forget query's words are not kept: `query: true`). */
   target: Record<string, unknown>;
   /** What it did: the new fact id, or counts per layer. */

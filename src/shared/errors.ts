@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'DIR_NOT_WRITABLE',
   'STORE_LOCKED',
   'STORE_CORRUPT',
+  /** A store file gone, unopenable or failing I/O while the engine runs (its reads are skipped, it is rebuilt). */
+  'STORE_UNAVAILABLE',
   'SCHEMA_TOO_NEW',
   'STORE_WRITE_FAILED',
   'WORKER_FAILED',

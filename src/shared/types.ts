@@ -82,6 +82,10 @@ export interface StoreStatus {
   workerRestarts: number;
   /** Times the store was rebuilt from the journal (it had lost rows, or the ops it needed were pruned). */
   rebuilds: number;
+  /** The store's file (absolute path). */
+  file: string;
+  /** Whether queries can read it now (false while its file is missing, damaged or being rebuilt). */
+  readable: boolean;
 }
 
 /** The IVF index over one layer of vector.db (exact search serves a layer without one). */
@@ -229,4 +233,14 @@ export interface QueryResult {
   /** Entities of the query that the graph source expanded from. */
   entities: string[];
   trace: { totalMs: number; spans: QuerySpan[] };
+  /** Sources that could not be read for this query (their store is unhealthy), and why; the others answered. */
+  skipped: SkippedSource[];
+}
+
+/** A search source left out of one query because its store file could not be read. */
+export interface SkippedSource {
+  source: Exclude<QuerySource, 'time'>;
+  code: string;
+  message: string;
+  file: string;
 }

@@ -7,7 +7,7 @@ import { type ApiResult, checkArgs, isStrataMethod, type StrataApi } from '../..
 import { StrataError, toWireError } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 import type { ImportJobs } from './import';
-import { entityFacts, graphData, listItems } from './inspector';
+import { entityFacts, entityHub, graphData, listItems } from './inspector';
 import { profileWrites } from './profile';
 
 type Bound<M extends keyof StrataApi> = StrataApi[M];
@@ -61,6 +61,10 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     forget: (input) => engine.forget({ actor: 'app', ...input }),
     history: (input) => engine.history(input),
     auditLog: (query) => engine.auditLog(query),
+    entityHub: (id) => entityHub(engine, id),
+    mergeEntities: (input) => engine.mergeEntities({ actor: 'app', ...input }),
+    renameEntity: (input) => engine.renameEntity({ actor: 'app', ...input }),
+    undoEdit: (input) => engine.undoEdit({ actor: 'app', ...input }),
     settings: () => app.settings.view(),
     saveSettings: (patch) => app.settings.save(patch),
     testLlm: (input) => app.settings.testLlm(input),

@@ -41,12 +41,13 @@ async function everything(engine: Engine) {
       }))
       .sort(byId),
     decisions: await engine.decisions(),
+    audit: await engine.auditLog({ limit: 1_000 }),
   };
 }
 
 // Builds M1/M2 for 19 sessions first: minutes on a loaded 2-core machine.
 describe('export → import round trip', { timeout: 600_000 }, () => {
-  it('gives back every session, message, item (all layers, provenance, validity) and decision', async () => {
+  it('gives back every session, message, item (all layers, provenance, validity), decision and audit entry', async () => {
     const app = await StrataApp.open({ dataDir: temp(), embedder: 'hashing' });
     const job = await app.api.startImport({ name: 'conv-30', content: LOCOMO, samples: ['conv-30'] });
     await new Promise<void>((resolve) => {
@@ -58,14 +59,27 @@ describe('export → import round trip', { timeout: 600_000 }, () => {
       });
     });
     await app.engine.flush();
+    // Edits go into the audit log, which the export carries: a correction and a forget of one message.
+    const fact = (await app.engine.list('m2', {}, { limit: 1000 })).items.find((i) => i.kind === 'fact');
+    await app.engine.correct({
+      id: fact?.id ?? '',
+      text: 'Corrected: this fact was wrong',
+      reason: 'test',
+      actor: 'me',
+    });
+    const session = (await app.engine.listSessions())[0]?.id ?? '';
+    const victim = (await app.engine.listMessages(session)).at(-1)?.id ?? '';
+    await app.engine.forget({ ids: [victim], dryRun: false, reason: 'private' });
+    await app.engine.flush();
     const before = await everything(app.engine);
+    expect(before.audit.map((a) => a.action)).toEqual(['forget', 'correct']);
     expect(before.items.some((i) => i.layer === 'm2' && i.kind === 'fact')).toBe(true);
     expect(before.decisions.length).toBeGreaterThan(0);
     const lines: string[] = [];
     const counts = await exportJsonl(app.engine, (l) => {
       lines.push(l);
     });
-    expect(counts).toMatchObject({ sessions: 19, messages: 369, items: before.items.length });
+    expect(counts).toMatchObject({ sessions: 19, messages: 368, items: before.items.length, audit: 2 });
     let md = '';
     await exportMarkdown(app.engine, (t) => {
       md += t;
@@ -81,15 +95,18 @@ describe('export → import round trip', { timeout: 600_000 }, () => {
       const r = await importExport(target, text);
       expect(r).toEqual({
         sessions: 19,
-        messages: 369,
+        messages: 368,
         items: before.items.length,
         decisions: before.decisions.length,
+        audit: 2,
       });
       const after = await everything(target);
       expect(after.sessions).toEqual(before.sessions);
       expect(after.messages).toEqual(before.messages);
       expect(after.items).toEqual(before.items);
       expect(after.decisions).toEqual(before.decisions);
+      // The audit log, entry by entry (ids are the target's own; time, actor, target, result and reason kept).
+      expect(after.audit).toEqual(before.audit);
       // The imported items are searchable: the stores were written too.
       const hit = await target.query({ text: before.messages[0]?.text ?? '', k: 5 });
       expect(hit.hits.length).toBeGreaterThan(0);

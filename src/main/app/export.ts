@@ -6,6 +6,7 @@
  *   {"type":"message", id, sessionId, seq, role, speaker, text, timestamp, externalId, metadata}
  *   {"type":"item", id, layer, kind, sessionId, text, data, validFrom, validTo, sources, links}
  *   {"type":"decision", id, episodeId, sessionId, candidate, action, factId, targetId, reason, at}
+ *   {"type":"audit", id, at, actor, action, target, result, reason}   (corrections and forgets, oldest first)
  *
  * Items come in layer order (M0 chunks, M1 episodes, M2 facts and entities) with their provenance (`sources`: what
  * they were derived from) and other edges (`links`: mentions, superseded_by …). Vectors are not exported: the
@@ -14,6 +15,7 @@
  * every row.
  */
 
+import type { AuditEntry } from '../../shared/edit-schema';
 import { StrataError } from '../../shared/errors';
 import type { Decision, Item, Message, Session } from '../../shared/types';
 import type { Engine } from '../engine/engine';
@@ -26,14 +28,15 @@ export type ExportRecord =
   | ({ type: 'session' } & Session)
   | ({ type: 'message' } & Message)
   | ({ type: 'item' } & Item)
-  | ({ type: 'decision' } & Decision);
+  | ({ type: 'decision' } & Decision)
+  | ({ type: 'audit' } & AuditEntry);
 
 export interface ExportHeader {
   type: typeof EXPORT_FORMAT;
   version: number;
   exportedAt: number;
   embedder: string;
-  counts: { sessions: number; messages: number; items: number; decisions: number };
+  counts: { sessions: number; messages: number; items: number; decisions: number; audit?: number };
 }
 
 const PAGE = 1000;
@@ -49,9 +52,24 @@ async function* itemsOf(engine: Engine): AsyncGenerator<Item> {
 }
 
 /** Writes the whole memory, line by line, through `write` (a file, stdout). Returns the counts. */
+/** The whole audit log, oldest first (it is read newest first, a page at a time). */
+async function auditOf(engine: Engine): Promise<AuditEntry[]> {
+  const all: AuditEntry[] = [];
+  let beforeId: number | undefined;
+  for (;;) {
+    const page = await engine.auditLog({ limit: 1_000, ...(beforeId !== undefined && { beforeId }) });
+    all.push(...page);
+    const last = page.at(-1);
+    if (!last || page.length < 1_000) break;
+    beforeId = last.id;
+  }
+  return all.reverse();
+}
+
 export async function exportJsonl(engine: Engine, write: (line: string) => void | Promise<void>) {
   const sessions = await engine.listSessions();
   const decisions = await engine.decisions();
+  const audit = await auditOf(engine);
   const stats = await engine.stats();
   const items = stats.layers.reduce((n, r) => n + r.n, 0);
   let messages = 0;
@@ -66,7 +84,7 @@ export async function exportJsonl(engine: Engine, write: (line: string) => void 
     version: EXPORT_VERSION,
     exportedAt: Date.now(),
     embedder: engine.embedder.id,
-    counts: { sessions: sessions.length, messages, items, decisions: decisions.length },
+    counts: { sessions: sessions.length, messages, items, decisions: decisions.length, audit: audit.length },
   };
   await write(JSON.stringify(header));
   for (const s of sessions) await write(JSON.stringify({ type: 'session', ...s }));
@@ -77,6 +95,7 @@ export async function exportJsonl(engine: Engine, write: (line: string) => void 
     await write(JSON.stringify({ type: 'item', ...it }));
   }
   for (const d of decisions) await write(JSON.stringify({ type: 'decision', ...d }));
+  for (const a of audit) await write(JSON.stringify({ type: 'audit', ...a }));
   return { ...header.counts, items: n };
 }
 
@@ -147,11 +166,20 @@ export function parseExport(text: string): { header: ExportHeader; records: Expo
       }
       return;
     }
-    if (type !== 'session' && type !== 'message' && type !== 'item' && type !== 'decision') {
+    if (type !== 'session' && type !== 'message' && type !== 'item' && type !== 'decision' && type !== 'audit') {
       throw bad(i + 1, `unknown record type ${JSON.stringify(type)}`);
     }
     const id = (r as { id?: unknown }).id;
-    if (type !== 'decision' && (typeof id !== 'string' || !id)) throw bad(i + 1, `${type} without an id`);
+    if (type === 'audit') {
+      const a = r as Partial<AuditEntry>;
+      if (
+        typeof a.at !== 'number' ||
+        typeof a.actor !== 'string' ||
+        (a.action !== 'correct' && a.action !== 'forget')
+      ) {
+        throw bad(i + 1, 'audit entry without a time, an actor or an action (correct or forget)');
+      }
+    } else if (type !== 'decision' && (typeof id !== 'string' || !id)) throw bad(i + 1, `${type} without an id`);
     records.push(r as ExportRecord);
   });
   if (header === null) throw bad(1, 'empty: no strata-export header');
@@ -171,6 +199,7 @@ export async function importExport(engine: Engine, text: string, onProgress?: (d
   const messages = records.filter((r): r is { type: 'message' } & Message => r.type === 'message');
   const items = records.filter((r): r is { type: 'item' } & Item => r.type === 'item');
   const decisions = records.filter((r): r is { type: 'decision' } & Decision => r.type === 'decision');
+  const audit = records.filter((r): r is { type: 'audit' } & AuditEntry => r.type === 'audit');
   const stored = new Set((await engine.listSessions()).map((s) => s.id));
   const clash = sessions.find((s) => stored.has(s.id));
   if (clash) {
@@ -241,5 +270,22 @@ export async function importExport(engine: Engine, text: string, onProgress?: (d
       kind: 'import.decisions',
     });
   }
-  return { sessions: sessions.length, messages: messages.length, items: items.length, decisions: decisions.length };
+  // The audit log in its order, each entry with its own time, actor, target, result and reason.
+  for (const { type: _t, id: _id, ...a } of audit) {
+    await storage.appendAudit({
+      at: a.at,
+      actor: a.actor,
+      action: a.action,
+      target: a.target ?? {},
+      result: a.result ?? {},
+      reason: a.reason ?? null,
+    });
+  }
+  return {
+    sessions: sessions.length,
+    messages: messages.length,
+    items: items.length,
+    decisions: decisions.length,
+    audit: audit.length,
+  };
 }

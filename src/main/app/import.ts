@@ -18,8 +18,15 @@ export type { ParsedSession } from './importers';
 export { parseLocomoDate } from './importers';
 
 const BATCH = 500;
-/** Messages per journal write when new sessions are grouped (small enough that a cancel stops soon). */
+/**
+ * The bulk path for new sessions: messages per journal write (one transaction and one fan-out each, however many
+ * sessions they span), and how many such writes are in flight at once. The next group is validated, chunked and
+ * embedded on this thread while the one before is journaled and applied by the workers; no more than `window`
+ * groups are ever held beyond the plan, so memory stays flat, and a cancel stops after at most `window` groups.
+ * The app keeps groups small and one in flight so a cancel stops soon; the CLI (and its benchmark) asks for BULK.
+ */
 const GROUP = 200;
+export const BULK = { group: 2_000, window: 2 };
 
 /** The input parsed and compared with the store: what would be written, and what is already there. */
 export interface ImportPlan {
@@ -148,10 +155,17 @@ interface Running {
 export class ImportJobs {
   private readonly jobs = new Map<string, Running>();
 
+  private readonly group: number;
+  private readonly window: number;
+
   constructor(
     private readonly engine: Engine,
     private readonly onChange: (job: ImportJob) => void,
-  ) {}
+    opts: { group?: number; window?: number } = {},
+  ) {
+    this.group = opts.group ?? GROUP;
+    this.window = Math.max(1, opts.window ?? 1);
+  }
 
   /** From the layer pipeline: a session's episodes or facts are built. */
   onBuilt(sessionId: string, layer: 'm1' | 'm2'): void {
@@ -245,31 +259,49 @@ export class ImportJobs {
       // session already stored gets its new messages appended in batches.
       let group: ImportPlan['sessions'] = [];
       let groupSize = 0;
+      const inFlight: Promise<void>[] = [];
+      let failed: { err: unknown } | null = null;
       const flushGroup = async (): Promise<void> => {
         if (group.length === 0) return;
         const g = group;
         group = [];
         groupSize = 0;
-        await this.engine.addSessions(g.map((s) => ({ session: s.session, messages: s.messages })));
-        for (const s of g) {
-          r.createdSessions.push(s.session.id);
-          r.written.add(s.session.id);
-          job.progress.m0.done += s.messages.length;
-        }
-        this.onChange(structuredClone(job));
+        const written = this.engine
+          .addSessions(g.map((s) => ({ session: s.session, messages: s.messages })))
+          .then(() => {
+            for (const s of g) {
+              r.createdSessions.push(s.session.id);
+              r.written.add(s.session.id);
+              job.progress.m0.done += s.messages.length;
+            }
+            this.onChange(structuredClone(job));
+          })
+          .catch((err: unknown) => {
+            failed ??= { err };
+          });
+        inFlight.push(written);
+        // Backpressure: wait for the oldest write once `window` are in flight.
+        if (inFlight.length >= this.window) await inFlight.shift();
+        if (failed) throw failed.err;
       };
-      for (const s of sessions) {
+      try {
+        for (const s of sessions) {
+          if (r.cancelled) return;
+          if (s.exists || s.messages.length > this.group) continue;
+          group.push(s);
+          groupSize += s.messages.length;
+          if (groupSize >= this.group) await flushGroup();
+        }
         if (r.cancelled) return;
-        if (s.exists || s.messages.length > GROUP) continue;
-        group.push(s);
-        groupSize += s.messages.length;
-        if (groupSize >= GROUP) await flushGroup();
+        await flushGroup();
+      } finally {
+        // Whatever is in flight lands before the job stops (a cancel or removal sees every write it made).
+        await Promise.all(inFlight);
       }
-      if (r.cancelled) return;
-      await flushGroup();
+      if (failed) throw (failed as { err: unknown }).err;
       for (const { session, messages, exists } of sessions) {
         if (r.cancelled) return;
-        if (!exists && messages.length <= GROUP) continue;
+        if (!exists && messages.length <= this.group) continue;
         if (!exists) {
           await this.engine.createSession(session);
           r.createdSessions.push(session.id);

@@ -1,9 +1,11 @@
 /**
  * The inspector's reads over the engine: paged and text-filtered layer listings, the entity graph and an entity's
- * facts. Everything goes through the engine's own read methods; nothing here touches storage or SQLite.
+ * facts, and an entity's hub (its facts, relationships and episodes). Everything goes through the engine's own read methods; nothing here touches storage or SQLite.
  */
 import type { ListInput } from '../../shared/app-schema';
 import type { GraphData, GraphEntity } from '../../shared/app-types';
+import type { EntityHub } from '../../shared/edit-schema';
+import { StrataError } from '../../shared/errors';
 import type { Item, ItemPage } from '../../shared/types';
 import type { Engine } from '../engine/engine';
 
@@ -46,5 +48,49 @@ export async function graphData(engine: Engine, limit = 300): Promise<GraphData>
     relationships: rels.filter((r) => keptIds.has(r.from) && keptIds.has(r.to)),
     totalEntities: all.length,
     totalRelationships: rels.length,
+  };
+}
+
+const byTime = (a: Item, b: Item) => (a.validFrom ?? 0) - (b.validFrom ?? 0) || (a.id < b.id ? -1 : 1);
+
+export async function entityHub(engine: Engine, entityId: string): Promise<EntityHub> {
+  const [entity] = await engine.itemsById([entityId]);
+  if (!entity) throw new StrataError('NOT_FOUND', `entityId: no entity "${entityId}"`, { field: 'entityId' });
+  if (entity.kind !== 'entity') {
+    throw new StrataError('INVALID_INPUT', `entityId: "${entityId}" is a ${entity.kind}, not an entity`, {
+      field: 'entityId',
+    });
+  }
+  const [facts, from, to] = await Promise.all([
+    engine.itemsLinkingTo(entityId, 'mentions', 'fact'),
+    engine.itemsLinkingTo(entityId, 'from', 'relationship'),
+    engine.itemsLinkingTo(entityId, 'to', 'relationship'),
+  ]);
+  const ends = [
+    ...from.map((item) => ({
+      item,
+      direction: 'from' as const,
+      otherId: item.links.find((l) => l.kind === 'to')?.dst,
+    })),
+    ...to.map((item) => ({ item, direction: 'to' as const, otherId: item.links.find((l) => l.kind === 'from')?.dst })),
+  ];
+  const episodeIds = new Set<string>();
+  for (const it of [...facts, ...from, ...to]) {
+    for (const s of it.sources) if (s.startsWith('episode:')) episodeIds.add(s);
+  }
+  const [others, episodes] = await Promise.all([
+    engine.itemsById([...new Set(ends.flatMap((e) => (e.otherId ? [e.otherId] : [])))]),
+    engine.itemsById([...episodeIds]),
+  ]);
+  const names = new Map(others.map((o) => [o.id, String(o.data?.name ?? o.text)]));
+  return {
+    entity,
+    facts: facts.sort(byTime),
+    relationships: ends.map(({ item, direction, otherId }) => ({
+      item,
+      direction,
+      other: otherId ? { id: otherId, name: names.get(otherId) ?? otherId } : null,
+    })),
+    episodes: episodes.sort(byTime),
   };
 }

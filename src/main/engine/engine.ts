@@ -14,10 +14,14 @@ import type {
   AuditQuery,
   CorrectInput,
   CorrectResult,
+  EntityEditResult,
   FactHistory,
   ForgetInput,
   ForgetPlan,
   HistoryInput,
+  MergeEntitiesInput,
+  RenameEntityInput,
+  UndoInput,
 } from '../../shared/edit-schema';
 import { StrataError } from '../../shared/errors';
 import {
@@ -46,6 +50,7 @@ import type {
 import { auditLog, correctFact, type EditContext, factHistory, forget } from './edits';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind, type EmbedderStatus } from './embed/embedder';
 import { EmbedderPool } from './embed/pool';
+import { mergeEntities, renameEntity, undoEdit } from './entity-edits';
 import { createLlmExtractor, type LlmExtractorConfig } from './extract/llm';
 import type { Extractor } from './extract/types';
 import { InFlight } from './in-flight';
@@ -259,6 +264,7 @@ export class Engine {
       items: chunks,
       vectors,
       kind: 'm0.addSessions',
+      newSessions: true,
       layer: 'm0',
       before: [{ stage: 'embed', start: embedStart, end: nowMs(), rows: chunks.length }],
     });
@@ -346,6 +352,12 @@ export class Engine {
   /** Every item of one kind, in write order (the graph view's entities and relationships). */
   itemsOfKind(kind: string): Promise<Item[]> {
     return this.storage.read('itemsByKind', { kind });
+  }
+
+  /** Items by id (those that exist, in the order asked), without their vectors. */
+  async itemsById(ids: string[]): Promise<Item[]> {
+    if (ids.length === 0) return [];
+    return (await this.storage.read('items', { ids, withVectors: false })).items;
   }
 
   /** The items of `kind` that link to `dst` with `link` (an entity's facts: `'fact'` items linking by `'mentions'`). */
@@ -446,6 +458,21 @@ export class Engine {
    */
   forget(input: ForgetInput): Promise<ForgetPlan> {
     return this.writing(() => forget(this.edits(), input));
+  }
+
+  /** Merges one entity into another: every link moves to the kept one, which takes the other's names (entity-edits.ts). */
+  mergeEntities(input: MergeEntitiesInput): Promise<EntityEditResult> {
+    return this.writing(() => mergeEntities(this.edits(), input));
+  }
+
+  /** Renames an entity: its label, aliases and the relationships that spell its name (entity-edits.ts). */
+  renameEntity(input: RenameEntityInput): Promise<EntityEditResult> {
+    return this.writing(() => renameEntity(this.edits(), input));
+  }
+
+  /** Undoes a merge or a rename from its audit record. */
+  undoEdit(input: UndoInput): Promise<EntityEditResult> {
+    return this.writing(() => undoEdit(this.edits(), input));
   }
 
   /** Every version of a fact, or of what is held about a subject (and predicate), with the decision behind each. */

@@ -22,6 +22,7 @@ import { TimingsView } from './features/timings/components/TimingsView';
 import { api, toApiError } from './lib/api';
 import { DetailProvider } from './lib/detail';
 import { useInvalidateOnWrites } from './lib/events';
+import { ToastProvider } from './lib/toast';
 
 const VIEWS = [
   { id: 'layers', label: 'Layers', render: () => <LayersView /> },
@@ -46,7 +47,9 @@ export function App() {
   if (access.error && toApiError(access.error).code === 'UNAUTHORIZED') return <NeedsKey />;
   return (
     <DetailProvider>
-      <Shell />
+      <ToastProvider>
+        <Shell />
+      </ToastProvider>
     </DetailProvider>
   );
 }

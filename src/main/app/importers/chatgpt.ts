@@ -5,6 +5,7 @@
  * its neighbours.
  */
 import { boundedId, fillTimes, isObject, messagesOf, participantsOf, plural, refuse } from './common';
+import { arrayElements } from './json-stream';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
 export const CHATGPT_ASSISTANT = 'ChatGPT';
@@ -64,6 +65,17 @@ function branch(mapping: Record<string, Node>, current: unknown, field: string):
   return path;
 }
 
+/** A file's conversations one at a time: streamed from its bytes, or from JSON already parsed (text input). */
+function* conversations(file: ImportFile): Generator<{ value: unknown; index: number }> {
+  if (file.json === undefined && file.bytes) {
+    yield* arrayElements(file.bytes, file.path, 'an array of conversations');
+    return;
+  }
+  const json = file.json;
+  if (!Array.isArray(json)) throw refuse(file.path, 'expected an array of conversations');
+  for (let index = 0; index < json.length; index++) yield { value: json[index], index };
+}
+
 export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): ImporterResult {
   const user = opts.user ?? 'User';
   const sessions: ParsedSession[] = [];
@@ -71,9 +83,7 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
   let tools = 0;
   let branches = 0;
   for (const file of files) {
-    const json = file.json;
-    if (!Array.isArray(json)) throw refuse(file.path, 'expected an array of conversations');
-    json.forEach((c: unknown, ci) => {
+    for (const { value: c, index: ci } of conversations(file)) {
       const f = `${file.path}[${ci}]`;
       if (!isObject(c)) throw refuse(f, 'expected a conversation object');
       const convId = c.conversation_id ?? c.id;
@@ -118,7 +128,7 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
           time: typeof m.create_time === 'number' && m.create_time > 0 ? m.create_time * 1000 : null,
         });
       }
-      if (picked.length === 0) return;
+      if (picked.length === 0) continue;
       const times = fillTimes(
         picked.map((p) => p.time),
         created ?? updated ?? Date.now(),
@@ -137,7 +147,7 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
           `${f}.mapping.${p.id}`,
         ),
       );
-      if (messages.length === 0) return;
+      if (messages.length === 0) continue;
       sessions.push({
         session: {
           id: sessionId,
@@ -148,7 +158,7 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
         },
         messages,
       });
-    });
+    }
   }
   const notes: string[] = [];
   if (branches > 0)

@@ -8,6 +8,7 @@ import { IMPORT_FORMAT_LABELS, IMPORT_FORMATS, type ImportFormat } from '../../.
 import { isChatGpt, parseChatGpt } from './chatgpt';
 import { isClaude, isClaudeProjects, parseClaude } from './claude';
 import { boundedId, isObject, parseJson, refuse } from './common';
+import { firstElement, headText, startsArray } from './json-stream';
 import { isJsonl, parseJsonl } from './jsonl';
 import { isLocomo, parseLocomo } from './locomo';
 import { isMarkdown, parseNotes } from './notes';
@@ -53,8 +54,55 @@ function decode(bytes: Uint8Array, path: string): string {
   }
 }
 
+/**
+ * A file as an import reads it. A JSON array is kept as bytes with its text decoded only if a parser asks for it:
+ * ChatGPT's conversations are read from the bytes one at a time (json-stream.ts), so a large export is never one
+ * string and one parsed tree at once.
+ */
+function importFile(path: string, bytes: Uint8Array, field: string, modifiedAt?: number): ImportFile {
+  const file: ImportFile = { path, text: '', ...(modifiedAt !== undefined && { modifiedAt }) };
+  if (!startsArray(bytes)) {
+    file.text = decode(bytes, field);
+    return file;
+  }
+  let text: string | undefined;
+  Object.defineProperty(file, 'text', {
+    enumerable: true,
+    get: () => {
+      text ??= decode(bytes, field);
+      return text;
+    },
+  });
+  file.bytes = bytes;
+  return file;
+}
+
+/** True when the file holds nothing but whitespace (a file kept as bytes starts with `[`, so it is not). */
+function isBlank(file: ImportFile): boolean {
+  return !file.bytes && !file.text.trim();
+}
+
+/** A ChatGPT export kept as bytes: judged by its first conversation alone, the rest is read when parsed. */
+function isChatGptBytes(file: ImportFile): boolean {
+  if (!file.bytes) return false;
+  const first = firstElement(file.bytes, file.path);
+  return first !== undefined && isChatGpt([first]);
+}
+
 /** What a file holds, judged by its content; null for a JSON file of no known shape inside a ZIP. */
 export function detectFormat(file: ImportFile): ImportFormatName | null {
+  if (file.bytes) {
+    // Before JSON: an iOS WhatsApp line starts with "[".
+    if (
+      isWhatsApp(
+        headText(file.bytes)
+          .trimStart()
+          .replace(/^\ufeff/, ''),
+      )
+    )
+      return 'whatsapp';
+    if (isChatGptBytes(file)) return 'chatgpt';
+  }
   const head = file.text.trimStart().replace(/^\ufeff/, '');
   // Before JSON: an iOS WhatsApp line starts with "[".
   if (isWhatsApp(head)) return 'whatsapp';
@@ -94,6 +142,9 @@ const PARSERS: Record<Exclude<ImportFormatName, 'strata'>, (f: ImportFile[], o: 
 
 const JSON_FORMATS = new Set<ImportFormatName>(['chatgpt', 'claude', 'telegram', 'locomo', 'messages']);
 
+/** A file its parser reads from the bytes, one record at a time, instead of one parse of the whole text. */
+const streamed = (format: ImportFormatName, file: ImportFile): boolean => format === 'chatgpt' && !!file.bytes;
+
 /** Opens ZIPs and decodes text: the files an import reads, in order. */
 export function expandInputs(inputs: RawInput[], limits = ZIP_LIMITS): { files: ImportFile[]; fromZip: boolean } {
   const files: ImportFile[] = [];
@@ -102,11 +153,16 @@ export function expandInputs(inputs: RawInput[], limits = ZIP_LIMITS): { files: 
     if (input.bytes && isZip(input.bytes)) {
       fromZip = true;
       for (const e of readZip(input.bytes, input.path, limits)) {
-        files.push({ path: `${input.path}/${e.path}`, text: decode(e.bytes, `${input.path}: ${e.path}`) });
+        files.push(importFile(`${input.path}/${e.path}`, e.bytes, `${input.path}: ${e.path}`));
       }
+    } else if (input.text !== undefined) {
+      files.push({
+        path: input.path,
+        text: input.text,
+        ...(input.modifiedAt !== undefined && { modifiedAt: input.modifiedAt }),
+      });
     } else {
-      const text = input.text ?? decode(input.bytes ?? new Uint8Array(0), input.path);
-      files.push({ path: input.path, text, ...(input.modifiedAt !== undefined && { modifiedAt: input.modifiedAt }) });
+      files.push(importFile(input.path, input.bytes ?? new Uint8Array(0), input.path, input.modifiedAt));
     }
   }
   return { files, fromZip };
@@ -125,12 +181,14 @@ export function parseFiles(
   const groups = new Map<ImportFormatName, ImportFile[]>();
   const ignored: string[] = [];
   for (const file of files) {
-    if (!file.text.trim()) {
+    if (isBlank(file)) {
       if (!fromZip) throw refuse(file.path, 'the file is empty');
       continue;
     }
     let format = opts.format ?? detectFormat(file);
-    if (format !== null && opts.format && JSON_FORMATS.has(format)) file.json = parseJson(file.text, file.path);
+    if (format !== null && opts.format && JSON_FORMATS.has(format) && !streamed(format, file)) {
+      file.json = parseJson(file.text, file.path);
+    }
     // A ZIP holds more than the conversations (user.json, feedback, HTML): what has no known shape is left out.
     if (format === null || (fromZip && !opts.format && (format === 'messages' || format === 'text'))) {
       if (!fromZip) format = 'messages';
@@ -155,7 +213,9 @@ export function parseFiles(
   let format: ImportFormatName | null = null;
   for (const [f, list] of groups) {
     for (const file of list) {
-      if (JSON_FORMATS.has(f) && file.json === undefined) file.json = parseJson(file.text, file.path);
+      if (JSON_FORMATS.has(f) && file.json === undefined && !streamed(f, file)) {
+        file.json = parseJson(file.text, file.path);
+      }
     }
     const r = PARSERS[f as Exclude<ImportFormatName, 'strata'>](list, opts);
     format ??= f;

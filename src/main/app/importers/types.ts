@@ -9,7 +9,10 @@ import type { MessageInput, SessionInput } from '../../../shared/schema';
 export interface ImportFile {
   /** The name as the user gave it, or the entry's path inside the ZIP. */
   path: string;
+  /** The text (for a file kept as bytes, decoded on first read: a streamed format never asks for it). */
   text: string;
+  /** The file's bytes, kept for a format read one record at a time (a JSON array: ChatGPT's conversations). */
+  bytes?: Uint8Array;
   /** The text parsed as JSON, once, by format detection (JSON formats only). */
   json?: unknown;
   /** Epoch ms the file was last changed, where known (notes take their date from it). */

@@ -6,6 +6,8 @@
  *
  * With the static embedder the vectors are computed right here, in the caller's thread (microseconds a text, so a
  * write or a query never queues behind background work); the workers then run only CPU-heavy tasks (extraction).
+ * A large call is embedded in slices with the event loop let through between them, so a query arriving during a
+ * 10,000-message write is answered between two slices instead of after the whole batch.
  */
 import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
@@ -14,6 +16,11 @@ import { WorkerClient, workerEntry } from '../workers/client';
 import type { EmbedMethods, Params, Result } from '../workers/protocol';
 import type { Embedder, EmbedderKind, EmbedderStatus, EmbedOptions } from './embedder';
 import { loadStaticModel, type StaticModel } from './static';
+
+/** Texts embedded in the caller's thread before other work (a query) gets a turn: a few milliseconds of work. */
+const LOCAL_SLICE = 128;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface PoolOptions {
   workers?: number;
@@ -120,7 +127,14 @@ export class EmbedderPool implements Embedder {
     if (this.local) {
       // Cheaper to embed again than to hash the text for a cache lookup and hold its vector.
       this.embedded += texts.length;
-      return this.local.embedSync(texts);
+      if (texts.length <= LOCAL_SLICE) return this.local.embedSync(texts);
+      const out = new Float32Array(texts.length * this.dim);
+      for (let at = 0; at < texts.length; at += LOCAL_SLICE) {
+        if (at > 0) await yieldToEventLoop();
+        if (this.closed) throw new StrataError('ENGINE_CLOSED', 'the embedder pool is closed');
+        out.set(this.local.embedSync(texts.slice(at, at + LOCAL_SLICE)), at * this.dim);
+      }
+      return out;
     }
     const dim = this.dim;
     const out = new Float32Array(texts.length * dim);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { StrataError } from '../../../shared/errors';
-import type { ExtractInput, Extraction, Extractor } from './types';
+import { ENTITY_KINDS, type ExtractInput, type Extraction, type Extractor } from './types';
 
 export interface LlmExtractorConfig {
   /** Base URL up to the API version, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended. */
@@ -44,7 +44,7 @@ Reply with one JSON object and nothing else, in exactly this shape:
     "entities": ["names of entities the fact mentions"],
     "sourceMessageIds": ["ids of the messages the fact comes from"]
   }],
-  "entities": [{"name": "display name", "kind": "person|place|organization|thing", "aliases": ["other names used"]}],
+  "entities": [{"name": "display name", "kind": "${ENTITY_KINDS.join('|')}", "aliases": ["other names used"]}],
   "relationships": [{"from": "entity name", "to": "entity name", "kind": "plain words, e.g. friend of, lives in, works at", "sourceMessageIds": ["message ids"]}]
 }
 
@@ -98,10 +98,7 @@ const validFrom = z.union([
     .refine((ms) => !Number.isNaN(ms), { message: 'not a parseable date' }),
 ]);
 // Models often capitalise enum values ("Person"); that is not worth a fallback.
-const entityKind = z.preprocess(
-  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.enum(['person', 'place', 'organization', 'thing']),
-);
+const entityKind = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(ENTITY_KINDS));
 
 // Not strict objects: extra keys a model adds (confidence, notes) are dropped, not treated as failure.
 // Missing lists that are merely empty (aliases, entities, relationships) default to []; missing fields

@@ -95,13 +95,15 @@ afterAll(async () => {
 
 describe(`extraction quality on LoCoMo ${CONVERSATION}`, () => {
   it('facts cover the gold observations, at a sane number of facts per observation', () => {
-    // Measured (bench:extraction, hashing): 0.403, 38.6 %, 9.8 % without a fact, 3.3 facts per observation.
+    // Measured (bench:extraction, hashing): 0.463, 47.8 %, 2.2 % without a fact, 3.35 facts per observation
+    // (before the framed sentences and joins: 0.403, 38.6 %, 9.8 %, 3.3).
     expect(facts.observations).toBe(184);
-    expect(facts.mean_best_f1).toBeGreaterThanOrEqual(0.38);
-    expect(facts.share_at_05).toBeGreaterThanOrEqual(0.36);
-    expect(facts.share_without_fact).toBeLessThanOrEqual(0.12);
+    expect(facts.mean_best_f1).toBeGreaterThanOrEqual(0.44);
+    expect(facts.share_at_05).toBeGreaterThanOrEqual(0.45);
+    expect(facts.share_without_fact).toBeLessThanOrEqual(0.04);
     expect(facts.facts_per_observation).toBeLessThanOrEqual(3.5);
-    // Well over the evidence turn itself on the share of observations a fact matches.
+    // Over the evidence turn itself, on the mean and on the share of observations a fact matches.
+    expect(facts.mean_best_f1).toBeGreaterThan(facts.baseline_turn_mean_f1);
     expect(facts.share_at_05).toBeGreaterThan(facts.baseline_turn_share_at_05);
   });
 

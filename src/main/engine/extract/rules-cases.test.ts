@@ -121,6 +121,94 @@ describe('what yields nothing', () => {
   });
 });
 
+describe('coverage: every informative sentence gives a fact', () => {
+  it("keeps a sentence whose subject the rules cannot name in the speaker's framing; reactions give nothing", async () => {
+    const out = await extractor.extract(
+      episode(
+        ['Melanie', 'They eat a combination of vegetables, fruits, and insects.'],
+        ['Caroline', "Wow, that's awesome! It's moments like these that bring love and joy."],
+        ['Melanie', 'That sounds great!'],
+      ),
+    );
+    expect(out.facts.map((f) => [f.text, f.subject, f.predicate, f.sourceMessageIds])).toEqual([
+      ['Melanie said they eat a combination of vegetables, fruits, and insects.', 'Melanie', 'say', ['m0']],
+      ['Caroline said it is moments like these that bring love and joy.', 'Caroline', 'say', ['m1']],
+    ]);
+  });
+
+  it("a sentence that drops its subject is the speaker's own news; an image caption is not speech", async () => {
+    expect(
+      await texts(
+        episode([
+          'Caroline',
+          'Just got back from a family road trip to the coast. [shares an image: a photo of a beach at sunset]',
+        ]),
+      ),
+    ).toEqual(['Caroline just got back from a family road trip to the coast.']);
+  });
+
+  it("joins a turn's neighbouring facts about one subject, never a single-valued attribute", async () => {
+    expect(
+      await texts(
+        episode(
+          ['Caroline', 'I went to a support group yesterday. I found the stories so inspiring.'],
+          ['Melanie', 'I moved to Lisbon. I love the food there.'],
+        ),
+      ),
+    ).toEqual([
+      'Caroline went to a support group on 4 December 2023 and found the stories so inspiring.',
+      'Melanie moved to Lisbon.',
+      'Melanie loves the food there.',
+    ]);
+  });
+
+  it("drops a fact that says little beside its turn's others, and keeps it when it is all the turn said", async () => {
+    expect(
+      await texts(
+        episode(
+          ['Caroline', 'The party was awesome. My brother baked a huge chocolate cake for everyone.'],
+          ['Melanie', 'The party was awesome.'],
+        ),
+      ),
+    ).toEqual(["Caroline's brother baked a huge chocolate cake for everyone.", 'The party was awesome.']);
+  });
+});
+
+describe('entity kinds', () => {
+  it('reads pets, works, events and products from the words around the name', async () => {
+    const out = await extractor.extract(
+      episode(
+        ['Caroline', 'My dog Max loves the beach. I finally read the book Becoming Nicole.'],
+        ['Melanie', "We adopted a pup named Oscar. I've been reading Charlotte's Web and playing Catan."],
+        ['Caroline', 'We went to the Pride Parade. I bought a Kindle and my new Nintendo Switch.'],
+      ),
+    );
+    expect(out.entities.map((e) => [e.name, e.kind]).sort()).toEqual([
+      ['Becoming Nicole', 'work'],
+      ['Caroline', 'person'],
+      ['Catan', 'work'],
+      ["Charlotte's Web", 'work'],
+      ['Kindle', 'product'],
+      ['Max', 'pet'],
+      ['Melanie', 'person'],
+      ['Nintendo Switch', 'product'],
+      ['Oscar', 'pet'],
+      ['Pride Parade', 'event'],
+    ]);
+  });
+
+  it('keeps people, places and organisations as compromise names them', async () => {
+    const out = await extractor.extract(episode(['Caroline', 'My friend Tom lives in Boston and works at Google.']));
+    expect(out.entities.map((e) => [e.name, e.kind]).sort()).toEqual([
+      ['Boston', 'place'],
+      ['Caroline', 'person'],
+      ['Google', 'organization'],
+      ['Melanie', 'person'],
+      ['Tom', 'person'],
+    ]);
+  });
+});
+
 describe('updates across sessions', () => {
   it('reads "moved to" as where one lives, "started a job at" as where one works, "single" as a status', () => {
     expect(attributeOf('move to', 'Lisbon')).toEqual({ predicate: 'live in', object: 'lisbon', state: true });

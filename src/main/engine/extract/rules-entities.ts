@@ -8,6 +8,7 @@
  * are never entities: a fact's text and its keywords already carry them.
  */
 
+import { kindFromCues } from './rules-kinds';
 import { cleanName, has, type NamedMention, type Term } from './rules-terms';
 import type { EntityKind, ExtractedEntity } from './types';
 import { normalizeKey } from './update';
@@ -28,6 +29,10 @@ export class EntityRegistry {
     if (existing) {
       // A name first seen as a thing and later recognised as a person or place is that.
       if (existing.kind === 'thing' && kind !== 'thing') existing.kind = kind;
+      // "my dog Max", "the book Becoming Nicole": a pet or a work compromise took for a person, once the episode says so.
+      else if ((kind === 'pet' || kind === 'work') && existing.kind === 'person' && !existing.participant) {
+        existing.kind = kind;
+      }
       if (participant && existing.kind !== 'person') existing.kind = 'person';
       existing.participant ||= participant;
       return existing.name;
@@ -124,8 +129,8 @@ export function midSentenceCapitals(texts: string[]): Set<string> {
 
 /**
  * The names in one sentence: runs of capitalised words (a sentence-initial word only when the episode capitalises
- * it elsewhere), each taking compromise's kind when compromise recognised exactly that run, else a "thing" (works,
- * products, pets, events); and compromise's own capitalised people, places and organisations outside any run.
+ * it elsewhere), each taking compromise's kind when compromise recognised exactly that run, else a "thing", unless
+ * the words around it say it is a work, a pet, an event or a product (rules-kinds.ts); and compromise's own capitalised people, places and organisations outside any run.
  */
 export function nameMentions(terms: Term[], recognised: NamedMention[], evidence: Set<string>): NamedMention[] {
   const inSentence = recognised.filter((r) => terms.some((t) => r.ids.has(t.id)));
@@ -159,7 +164,7 @@ export function nameMentions(terms: Term[], recognised: NamedMention[], evidence
     const ids = new Set(run.map((r) => r.id));
     const exact = inSentence.find((r) => r.ids.size >= ids.size && run.every((x) => r.ids.has(x.id)));
     // "Caroline Smith" stays a person; "Charlotte's Web" is a title that starts with one.
-    const kind = exact?.kind ?? (run.every((x) => has(x, 'Person')) ? 'person' : 'thing');
+    const kind = kindFromCues(terms, i, j, exact?.kind ?? (run.every((x) => has(x, 'Person')) ? 'person' : 'thing'));
     const name = cleanName(run.map((r) => r.text).join(' '));
     if (name) out.push({ ids: exact?.ids ?? ids, name, kind });
     for (const x of run) covered.add(x.id);

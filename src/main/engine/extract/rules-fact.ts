@@ -43,6 +43,8 @@ export interface Draft {
   relation: string;
   subjectEntities: string[];
   objectEntities: string[];
+  /** Kept in the speaker's framing ("Nate said …") because no clause gave a fact. */
+  framed?: boolean;
 }
 
 /**

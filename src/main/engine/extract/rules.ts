@@ -20,6 +20,8 @@ import { isQuestion, splitClauses } from './rules-clauses';
 import { type DateMention, NOT_A_DATE } from './rules-dates';
 import { EntityRegistry, midSentenceCapitals, nameMentions, rawJson } from './rules-entities';
 import { clauseFact, type Draft } from './rules-fact';
+import { framedFact, saysLittle } from './rules-framed';
+import { type JoinableFact, joinTurnFacts } from './rules-join';
 import type { Antecedents, MessageContext, Subject } from './rules-subject';
 import { type NamedMention, type RawSentence, type RawVerb, toTerm, type VerbPhrase } from './rules-terms';
 import type {
@@ -41,6 +43,8 @@ function analyseMessage(
   antecedents: Antecedents,
 ): Draft[] {
   const doc = nlp(msg.text, lexicon);
+  // "it" stands for a thing named in the same turn only: across turns it is mostly the event or the photo.
+  antecedents.thing = undefined;
   // compromise reads "like" after "don't" as a preposition; it is the verb being negated.
   const negatedLike = doc.match('(do|does|did) not like').match('like');
   if (negatedLike.found) {
@@ -112,10 +116,16 @@ function analyseMessage(
     }
     if (question) continue;
     let subject: Subject | undefined;
+    const before = drafts.length;
     for (const clause of splitClauses(terms)) {
       const draft = clauseFact(clause, terms, ctx, subject);
       if (draft) drafts.push(draft);
       subject = draft?.shareable ? draft.subject : undefined;
+    }
+    // A sentence that says something but whose clauses gave no fact is kept in the speaker's framing.
+    if (drafts.length === before) {
+      const framed = framedFact(terms, ctx);
+      if (framed) drafts.push(framed);
     }
   }
   return drafts;
@@ -159,6 +169,8 @@ function extract(input: ExtractInput): Extraction {
     else relationships.set(key, { from: a, to: b, kind, sourceMessageIds: [...ids] });
   };
 
+  const timeOf = new Map(input.messages.map((m) => [m.id, m.timestamp]));
+  const turnFacts: JoinableFact[] = [];
   for (const d of drafts) {
     // Only names are entities: a common-noun subject ("the support group") is in the fact's text, not the graph.
     const subjects = [...new Set(d.subjectEntities.filter((n) => registry.known(n)).map((n) => registry.canonical(n)))];
@@ -170,13 +182,16 @@ function extract(input: ExtractInput): Extraction {
       subject: registry.canonical(d.fact.subject),
       entities: [...subjects, ...objects],
     };
-    // Said twice in one episode is one fact with two sources.
-    const key = [fact.subject, fact.predicate, fact.object, String(fact.validFrom)].map(normalizeKey).join('|');
-    const existing = facts.get(key);
-    if (existing) existing.sourceMessageIds = [...new Set([...existing.sourceMessageIds, ...fact.sourceMessageIds])];
-    else facts.set(key, fact);
+    const dated = fact.validFrom !== timeOf.get(fact.sourceMessageIds[0] as string);
+    turnFacts.push({
+      fact,
+      subjectText: d.subject.text,
+      dated,
+      framed: d.framed === true,
+      little: !dated && saysLittle(fact.text, d.subject.text),
+    });
 
-    const ids = fact.sourceMessageIds;
+    const ids = d.fact.sourceMessageIds;
     const [primary, ...more] = objects;
     for (const s of subjects) {
       if (primary) relate(s, primary, d.relation, ids);
@@ -184,6 +199,18 @@ function extract(input: ExtractInput): Extraction {
     }
     const pairs = (list: string[]) => list.flatMap((a, i) => list.slice(i + 1).map((b) => [a, b] as const));
     for (const [a, b] of [...pairs(subjects), ...pairs(objects)]) relate(a, b, 'mentioned with', ids);
+  }
+
+  // A fact that says little beyond its subject ("Joanna was awesome.") is noise beside its turn's other facts;
+  // it stays when it is all the turn gave.
+  const informative = new Set(turnFacts.filter((t) => !t.little).map((t) => t.fact.sourceMessageIds.join()));
+  const kept = turnFacts.filter((t) => !t.little || !informative.has(t.fact.sourceMessageIds.join()));
+  for (const fact of joinTurnFacts(kept)) {
+    // Said twice in one episode is one fact with two sources.
+    const key = [fact.subject, fact.predicate, fact.object, String(fact.validFrom)].map(normalizeKey).join('|');
+    const existing = facts.get(key);
+    if (existing) existing.sourceMessageIds = [...new Set([...existing.sourceMessageIds, ...fact.sourceMessageIds])];
+    else facts.set(key, fact);
   }
 
   const participants = new Set(

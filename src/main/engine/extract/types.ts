@@ -20,7 +20,10 @@ export interface ExtractInput {
   messages: ExtractMessage[];
 }
 
-export type EntityKind = 'person' | 'place' | 'organization' | 'thing';
+/** What an entity is: a named person, place or organisation; a work (book, game, film, song), a pet, an event or a
+ *  product, read from the words around the name (extract/rules-kinds.ts); else a thing. */
+export const ENTITY_KINDS = ['person', 'place', 'organization', 'work', 'pet', 'event', 'product', 'thing'] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
 
 export interface ExtractedEntity {
   /** Display name as first seen ("Caroline", "Boston", "LGBTQ support group"). */

@@ -144,6 +144,7 @@ export async function repairChunks(
     vectors,
     kind: 'm0.repair',
     layer: 'm0',
+    requireSessions: [sessionId],
     before: [{ stage: 'embed', start, end: nowMs(), rows: items.length }],
   });
 }

@@ -125,6 +125,8 @@ export async function buildEpisodes(
       vectors: episodeVectors,
       kind: 'm1.episodes',
       layer: 'm1',
+      // Checked inside the journal transaction: a session deleted while it was cut gets no episodes back.
+      requireSessions: [sessionId],
       before: [
         ...(at === 0 ? [{ stage: 'segment', start: segmentStart, end: segmentEnd, rows: changed.length }] : []),
         { stage: 'embed', start: embedStart, end: nowMs(), rows: batch.length },

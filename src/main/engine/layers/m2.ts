@@ -200,6 +200,8 @@ export async function buildFacts(
     decisions,
     kind: 'm2.facts',
     layer: 'm2',
+    // Checked inside the journal transaction: a session deleted while this batch was extracted gets nothing back.
+    requireSessions: [sessionId],
     notes: [...notes],
     before: [
       { stage: 'extract', start: extractStart, end: embedStart, rows: list.length },

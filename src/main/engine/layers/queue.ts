@@ -96,6 +96,13 @@ export class LayerPipeline {
           // Not built yet: the next open finds it missing and builds it.
           continue;
         }
+        if (sessionId !== ORPHANS && (err as { code?: string }).code === 'UNKNOWN_SESSION') {
+          // Deleted while it built: its layer writes were refused inside the journal, so nothing is left to build.
+          // The entities its refused batch would have shared are collected with the orphans.
+          this.failed.delete(sessionId);
+          this.orphansDue = true;
+          continue;
+        }
         const e = err instanceof Error ? err : new Error(String(err));
         this.failed.set(sessionId, e);
         this.lastError = {

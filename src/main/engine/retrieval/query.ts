@@ -8,7 +8,15 @@
  */
 import { StrataError } from '../../../shared/errors';
 import { parseInput, type QueryInput, queryInputSchema, toEpochMs } from '../../../shared/schema';
-import type { Layer, QueryHit, QueryResult, QuerySource, QuerySpan, SourceScore } from '../../../shared/types';
+import type {
+  Layer,
+  QueryHit,
+  QueryResult,
+  QuerySource,
+  QuerySpan,
+  SkippedSource,
+  SourceScore,
+} from '../../../shared/types';
 import type { Embedder } from '../embed/embedder';
 import { idKind } from '../ids';
 import type { StorageManager } from '../storage/manager';
@@ -117,6 +125,7 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
   const started = nowMs();
   const o = options(raw);
   const spans: QuerySpan[] = [];
+  const skipped: SkippedSource[] = [];
   const span = (source: QuerySpan['source'], t0: number, rows: number, layer?: Layer) =>
     spans.push({ source, start: t0 - started, durationMs: nowMs() - t0, rows, ...(layer && { layer }) });
   const done = (hits: QueryHit[], entities: string[]): QueryResult => ({
@@ -124,6 +133,7 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
     time: o.time ? { ...o.time, mode: o.timeMode } : null,
     entities,
     trace: { totalMs: nowMs() - started, spans },
+    skipped,
   });
   if (o.layers.length === 0 || o.text.trim().length === 0) return done([], []);
 
@@ -161,7 +171,22 @@ export async function runQuery(deps: QueryDeps, raw: unknown): Promise<QueryResu
     for (const h of result.hits) layerOf.set(h.id, h.layer);
     return { hits: result.hits.map((h) => ({ id: h.id, raw: h.hops })), entities: result.entities };
   };
-  const [vector, keyword, graph] = await Promise.all([vectorList(), keywordList(), graphList()]);
+  // A source whose store cannot be read is left out (the result names it and why); the others still answer.
+  const orSkip = async <T>(source: SkippedSource['source'], run: () => Promise<T>, none: T): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      const skip = storage.skippedSource(source, err);
+      if (!skip) throw err;
+      skipped.push(skip);
+      return none;
+    }
+  };
+  const [vector, keyword, graph] = await Promise.all([
+    orSkip('vector', vectorList, []),
+    orSkip('keyword', keywordList, []),
+    orSkip('graph', graphList, { hits: [], entities: [] }),
+  ]);
   const lists: Partial<Record<QuerySource, RankedHit[]>> = { vector, keyword, graph: graph.hits };
 
   const info = new Map<string, Hydrated>();

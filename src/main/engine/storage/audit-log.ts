@@ -1,7 +1,8 @@
 /**
  * The journal's side of correct and forget (engine/edits.ts): the audit log's write (core worker) and the reads an
  * edit plans with (reader worker): what a forget would remove, found by the same derived_from closure the journal's
- * delete follows, what a literal text matches, the decisions behind facts, and the log itself.
+ * delete follows, what a literal text matches, the decisions behind facts, every link into an entity (a merge moves
+ * them), and the log itself, one entry of it and whether an undo has answered an entry.
  * Declares its own method types so that the protocol imports from here, never the reverse.
  */
 import type { AuditEntry } from '../../../shared/edit-schema';
@@ -51,6 +52,11 @@ export interface EditReadMethods {
   /** Message and item ids whose text contains `text` (case-insensitive for ASCII, literal), at most `limit` + 1. */
   textMatches: { params: { text: string; limit: number }; result: { messageIds: string[]; itemIds: string[] } };
   decisionsForFacts: { params: { factIds: string[] }; result: Decision[] };
+  /** Every link pointing at `dst`, whatever its kind, by source id. */
+  linksTo: { params: { dst: string }; result: { src: string; kind: string }[] };
+  auditEntry: { params: { id: number }; result: AuditEntry | null };
+  /** The undo entry that answered audit entry `id`, if one did. */
+  undoneBy: { params: { id: number }; result: number | null };
 }
 
 export function createAuditWriter(db: DB): Table<AuditMethods> {
@@ -72,6 +78,14 @@ export function createAuditWriter(db: DB): Table<AuditMethods> {
   };
 }
 
+type AuditRow = Omit<AuditEntry, 'target' | 'result'> & { target: string; result: string };
+
+const toEntry = (r: AuditRow): AuditEntry => ({
+  ...r,
+  target: JSON.parse(r.target) as Record<string, unknown>,
+  result: JSON.parse(r.result) as Record<string, unknown>,
+});
+
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function createEditReads(core: DB): Table<EditReadMethods> {
@@ -92,18 +106,33 @@ export function createEditReads(core: DB): Table<EditReadMethods> {
     "SELECT dst FROM links WHERE src = ? AND kind = 'derived_from'",
   );
 
+  const linksTo = core.prepare<[string], { src: string; kind: string }>(
+    'SELECT src, kind FROM links WHERE dst = ? ORDER BY src, kind',
+  );
+  const auditById = core.prepare<[number], AuditRow>(
+    'SELECT id, at, actor, action, target, result, reason FROM audit WHERE id = ?',
+  );
+  const undoOf = core.prepare<[number], { id: number }>(
+    "SELECT id FROM audit WHERE action = 'undo' AND json_extract(target, '$.auditId') = ? ORDER BY id LIMIT 1",
+  );
+
   return {
     auditLog: ({ limit, beforeId }) =>
       core
-        .prepare<[number, number], Omit<AuditEntry, 'target' | 'result'> & { target: string; result: string }>(
+        .prepare<[number, number], AuditRow>(
           'SELECT id, at, actor, action, target, result, reason FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?',
         )
         .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit)
-        .map((r) => ({
-          ...r,
-          target: JSON.parse(r.target) as Record<string, unknown>,
-          result: JSON.parse(r.result) as Record<string, unknown>,
-        })),
+        .map(toEntry),
+
+    auditEntry: ({ id }) => {
+      const row = auditById.get(id);
+      return row ? toEntry(row) : null;
+    },
+
+    undoneBy: ({ id }) => undoOf.get(id)?.id ?? null,
+
+    linksTo: ({ dst }) => linksTo.all(dst),
 
     deletePlan: ({ ids, sessionIds }) => {
       // One read transaction: the plan is one consistent snapshot of the journal.

@@ -6,7 +6,8 @@
  * every acknowledged delete is gone from all of them, writes and deletes cut off mid-flight are
  * all-or-nothing, the vector, keyword and graph stores hold exactly the journal's items, and the
  * graph's edges are exactly the journal's links. Odd rounds run the child with `durability: 'power'`,
- * even rounds with `'process'`; every third round times the kill from the start of a delete.
+ * even rounds with `'process'`; every third round times the kill from the start of a delete, and every sixth
+ * (from the second) from the first acknowledged delete.
  * The rounds are fixed in count and the seed is pinned (printed at the start; STRATA_CRASH_SEED varies it): the
  * random choices replay exactly, only the moment the kill lands in the child's stream varies with the machine.
  * Every wait is a budget for a machine five times slower than a loaded 2-core one (where a round takes ~8 s),
@@ -60,6 +61,8 @@ interface ChildRun {
  */
 interface KillPlan {
   afterDelete: boolean;
+  /** Time the kill from the first acknowledged delete instead, so some deletes are acknowledged however slow. */
+  afterDeleteAck?: boolean;
   delayMs: number;
 }
 
@@ -108,6 +111,7 @@ function runChild(
       }, ms);
     };
     let armedForDelete = false;
+    let armedForDeleteAck = false;
     const noAck = setTimeout(() => {
       child.kill('SIGKILL');
     }, FIRST_ACK_TIMEOUT_MS);
@@ -129,7 +133,8 @@ function runChild(
             firstAckAt = performance.now();
             clearTimeout(noAck);
             armedForDelete = plan.afterDelete;
-            killIn(plan.afterDelete ? DELETE_WAIT_MS : plan.delayMs);
+            armedForDeleteAck = plan.afterDeleteAck === true;
+            killIn(plan.afterDelete || plan.afterDeleteAck ? DELETE_WAIT_MS : plan.delayMs);
           }
           break;
         case 'D':
@@ -142,6 +147,10 @@ function runChild(
           break;
         case 'DEL':
           run.deleted.push(rest);
+          if (armedForDeleteAck) {
+            armedForDeleteAck = false;
+            killIn(plan.delayMs);
+          }
           break;
         default:
           throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
@@ -245,10 +254,13 @@ describe('crash safety (real processes, SIGKILL mid-write)', () => {
         // Two rounds in three: a kill at a random moment of the write stream (20–300 ms after the first ack).
         // Every third round: a kill 0–4 ms after a delete starts, to cut deletes off at every stage.
         const afterDelete = round % 3 === 0;
+        // On a loaded machine a delete can take longer than any fixed delay: a fixed share of the rounds waits for
+        // one to be acknowledged before the kill is timed, so acknowledged deletes are always put to the test.
+        const afterDeleteAck = round % 6 === 1;
         const delayMs = afterDelete ? Math.floor(rnd() * 5) : 20 + Math.floor(rnd() * 281);
         // Both durability settings promise that an acknowledged write survives the death of the process.
         const durability = round % 2 === 0 ? 'process' : 'power';
-        const run = await runChild(dataDir, round, seed + round, durability, { afterDelete, delayMs });
+        const run = await runChild(dataDir, round, seed + round, durability, { afterDelete, afterDeleteAck, delayMs });
         if (run.killedInDelete) killsInDelete++;
         if (run.signal !== 'SIGKILL' || run.killedAfterMs < 0) {
           throw new Error(

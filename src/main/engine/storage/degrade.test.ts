@@ -64,3 +64,92 @@ describe('degrade, do not die', () => {
     expect(await engine.storage.storeIds('keyword')).toEqual(['chunk:m1', 'chunk:m2', 'chunk:m3']);
   });
 });
+
+/** Polls until `ok()` holds, with a bound generous enough for a loaded machine (a bound, not a timing assertion). */
+async function until(ok: () => boolean | Promise<boolean>, what: string, boundMs = 90_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`still not ${what} after ${boundMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function running(): Promise<{ engine: Engine; dir: string }> {
+  const dir = await populated();
+  const engine = await Engine.open({ ...M0_ONLY, dataDir: dir });
+  cleanups.push(() => (engine.status().open ? engine.close() : undefined));
+  // Every reader has its connections open before the damage, as in a session that has been answering for a while.
+  expect((await engine.query({ text: 'umbrella' })).hits[0]?.id).toBe('chunk:m2');
+  return { engine, dir };
+}
+
+const storeOf = (engine: Engine, name: string) => engine.status().stores.find((s) => s.store === name);
+const VECTOR_ONLY = { weights: { keyword: 0, graph: 0 } } as const;
+const KEYWORD_ONLY = { weights: { vector: 0, graph: 0 } } as const;
+
+describe('degrade at run time: a store that breaks while the engine runs', () => {
+  it('keyword.db deleted: vector and hybrid queries answer, keyword is named as skipped, then rebuilt', async () => {
+    const { engine, dir } = await running();
+    const file = path.join(dir, 'keyword.db');
+    fs.rmSync(file);
+
+    const hybrid = engine.query({ text: 'when does the ferry to the island leave' });
+    const vectorOnly = engine.query({ text: 'when does the ferry to the island leave', ...VECTOR_ONLY });
+    // status() looks at the file itself: the deletion is noticed without waiting for a read to fail.
+    const during = storeOf(engine, 'keyword');
+    expect(during).toMatchObject({ healthy: false, readable: false, file, lastError: { code: 'STORE_UNAVAILABLE' } });
+    expect(during?.lastError?.message).toMatch(/keyword\.db is missing/);
+
+    const h = await hybrid;
+    expect(h.hits[0]?.id).toBe('chunk:m1');
+    expect(h.skipped).toEqual([
+      { source: 'keyword', code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/keyword\.db/), file },
+    ]);
+    const v = await vectorOnly;
+    expect(v.hits[0]?.id).toBe('chunk:m1');
+    expect(v.skipped).toEqual([]);
+
+    // Rebuilt from the journal automatically: healthy again, and keyword hits come back.
+    await until(() => storeOf(engine, 'keyword')?.healthy === true, 'healthy');
+    const after = storeOf(engine, 'keyword');
+    expect(after).toMatchObject({
+      readable: true,
+      pendingOps: 0,
+      rebuilds: 1,
+      lastError: { code: 'STORE_UNAVAILABLE' },
+    });
+    expect(after?.lastError?.message).toMatch(/rebuilt from the journal/);
+    const words = await engine.query({ text: 'umbrella', ...KEYWORD_ONLY });
+    expect(words.skipped).toEqual([]);
+    expect(words.hits.map((x) => x.id)).toEqual(['chunk:m2']);
+    expect(fs.existsSync(file)).toBe(true);
+
+    // And it keeps up with new writes, as any store does.
+    await engine.addMessages('s', [{ id: 'm4', text: 'The lighthouse keeper waves at every boat.' }]);
+    await until(async () => (await engine.query({ text: 'lighthouse', ...KEYWORD_ONLY })).hits.length === 1, 'found');
+  });
+
+  it('graph.db overwritten with garbage: queries answer without it, it is kept aside and rebuilt', async () => {
+    const { engine, dir } = await running();
+    const file = path.join(dir, 'graph.db');
+    const size = fs.statSync(file).size;
+    // Garbage over every page, in place (same inode): only the file's content says it is damaged.
+    fs.writeFileSync(file, Buffer.alloc(size, 0xa5), { flag: 'r+' });
+
+    const hybrid = engine.query({ text: 'when does the ferry to the island leave' });
+    const during = storeOf(engine, 'graph');
+    expect(during).toMatchObject({ healthy: false, readable: false, file, lastError: { code: 'STORE_CORRUPT' } });
+    expect(during?.lastError?.message).toMatch(/graph\.db is not a SQLite database/);
+    const h = await hybrid;
+    expect(h.hits[0]?.id).toBe('chunk:m1');
+    expect(h.skipped.map((s) => [s.source, s.code, s.file])).toEqual([['graph', 'STORE_CORRUPT', file]]);
+
+    await until(() => storeOf(engine, 'graph')?.healthy === true, 'healthy');
+    expect(storeOf(engine, 'graph')).toMatchObject({ readable: true, rebuilds: 1 });
+    expect((await engine.query({ text: 'ferry island' })).skipped).toEqual([]);
+    expect(await engine.storage.storeIds('graph')).toEqual(['chunk:m1', 'chunk:m2', 'chunk:m3']);
+    const kept = fs.readdirSync(dir).filter((f) => f.startsWith('graph.db.corrupt-') && !/-(wal|shm)$/.test(f));
+    expect(kept).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, kept[0] as string)).subarray(0, 4)).toEqual(Buffer.alloc(4, 0xa5));
+  });
+});

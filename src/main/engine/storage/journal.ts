@@ -17,7 +17,7 @@ import type {
 } from '../workers/protocol';
 import { createJournalDeletes } from './journal-deletes';
 import { compact, type DB, truncateWal, walPages } from './sqlite';
-import { createOpBuilder, type UpsertPayload } from './store-op';
+import { assembleUpsert, createOpBuilder, type UpsertPayload, type UpsertRows } from './store-op';
 
 export function createJournal(
   db: DB,
@@ -161,33 +161,61 @@ export function createJournal(
     q.insertOutbox.run(p.writeId, 'upsert', '{}', Date.now());
     const seq = journalSeq();
     const payload: UpsertPayload = { items: [], messages: [], sessions: [], stores: p.stores };
+    // The rows as this transaction leaves them, for the op: the live op is assembled from them, not read back.
+    const rows: UpsertRows = { sessions: [], messages: [], items: [], itemLinks: [] };
 
+    const fresh = new Set<string>();
+    p.sessions.forEach((s, i) => {
+      if (!p.newSessions) return;
+      if (q.sessionExists.get(s.id)) {
+        throw new StrataError('INVALID_INPUT', `sessions[${i}].id: a session "${s.id}" already exists`, {
+          field: `sessions[${i}].id`,
+        });
+      }
+      fresh.add(s.id);
+    });
     for (const s of p.sessions) {
       q.upsertSession.run({ ...s, participants: JSON.stringify(s.participants) });
       payload.sessions.push(s.id);
+      rows.sessions.push({ id: s.id, title: s.title });
     }
 
     const lastBySession = new Map<string, { id: string; seq: number } | undefined>();
     const messageSeqs: number[] = [];
+    const exists = (i: number, id: string) =>
+      new StrataError('INVALID_INPUT', `messages[${i}].id: a message "${id}" already exists`, {
+        field: `messages[${i}].id`,
+      });
     p.messages.forEach((m, i) => {
-      if (q.messageExists.get(m.id)) {
-        throw new StrataError('INVALID_INPUT', `messages[${i}].id: a message "${m.id}" already exists`, {
-          field: `messages[${i}].id`,
-        });
+      // A message of a new session has no earlier one to look up; a repeated id is caught by the unique key.
+      const isFresh = fresh.has(m.sessionId);
+      if (!isFresh && q.messageExists.get(m.id)) throw exists(i, m.id);
+      if (!lastBySession.has(m.sessionId)) {
+        lastBySession.set(m.sessionId, isFresh ? undefined : q.lastMessage.get(m.sessionId));
       }
-      if (!lastBySession.has(m.sessionId)) lastBySession.set(m.sessionId, q.lastMessage.get(m.sessionId));
       const prev = lastBySession.get(m.sessionId);
       const mseq = (prev?.seq ?? 0) + 1;
-      const row = q.insertMessage.get({
-        ...m,
-        seq: mseq,
-        metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
-        journalSeq: seq,
-      }) as { rowid: number };
+      let row: { rowid: number };
+      try {
+        row = q.insertMessage.get({
+          ...m,
+          seq: mseq,
+          metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
+          journalSeq: seq,
+        }) as { rowid: number };
+      } catch (err) {
+        if (isFresh && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw exists(i, m.id);
+        throw err;
+      }
       payload.messages.push(row.rowid);
       messageSeqs.push(mseq);
       q.insertLink.run(m.id, m.sessionId, 'in_session');
-      if (prev) q.insertLink.run(prev.id, m.id, 'next');
+      const links = [{ src: m.id, dst: m.sessionId, kind: 'in_session' }];
+      if (prev) {
+        q.insertLink.run(prev.id, m.id, 'next');
+        links.push({ src: prev.id, dst: m.id, kind: 'next' });
+      }
+      rows.messages.push({ id: m.id, sessionId: m.sessionId, speaker: m.speaker, text: m.text, links });
       lastBySession.set(m.sessionId, { id: m.id, seq: mseq });
     });
 
@@ -209,14 +237,26 @@ export function createJournal(
       ) as { rowid: number };
       q.clearOutgoing.run(it.id);
       payload.items.push(row.rowid);
+      rows.items.push({
+        rowid: row.rowid,
+        id: it.id,
+        layer: it.layer,
+        kind: it.kind,
+        sessionId: it.sessionId,
+        text: it.text,
+      });
       return row.rowid;
     });
-    for (const l of p.links) q.insertLink.run(l.src, l.dst, l.kind);
+    const itemIds = new Set(p.items.map((it) => it.id));
+    for (const l of p.links) {
+      q.insertLink.run(l.src, l.dst, l.kind);
+      if (itemIds.has(l.src)) rows.itemLinks.push(l);
+    }
     const at = Date.now();
     // A decision restored from an export keeps its own time.
     for (const d of p.decisions) q.insertDecision.run({ at, ...d });
     q.setPayload.run(JSON.stringify(payload), seq);
-    return { seq, rowids, messageSeqs, op: build.upsert(seq, payload, p.vectors) };
+    return { seq, rowids, messageSeqs, op: assembleUpsert(seq, rows, p.vectors) };
   });
 
   const readOps = ({ afterSeq, maxRows }: { afterSeq: number; maxRows: number }): JournalOp[] => {

@@ -34,6 +34,8 @@ export interface WriteBatch {
   vectors: Float32Array;
   /** Sessions that must already exist (checked inside the journal transaction). */
   requireSessions?: string[];
+  /** Every session in `sessions` is new (the bulk path): a stored one is refused, no per-message lookups. */
+  newSessions?: boolean;
   /** Names the write in its trace (for example `m0.addMessages`). */
   kind?: string;
   /** M2 update decisions, journaled in the same transaction as the facts. */

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../../../shared/edit-schema';
-import { StrataError } from '../../../shared/errors';
+import { StrataError, type WireError } from '../../../shared/errors';
 import {
   type Span,
   STORE_NAMES,
@@ -204,6 +204,7 @@ export class StorageManager extends StorageReads {
         vectors,
         links: itemLinks(batch.items),
         requireSessions: batch.requireSessions ?? [],
+        ...(batch.newSessions && { newSessions: true }),
         stores: [...targets],
       });
       const { seq, rowids, messageSeqs, op } = appended.result;
@@ -367,6 +368,14 @@ export class StorageManager extends StorageReads {
   /** Resolves once every store has applied everything journaled so far (or rejects with the first store's error). */
   async settle(): Promise<void> {
     await Promise.all(STORE_NAMES.map((s) => this.lanes[s].settled()));
+  }
+
+  protected override storeFault(store: StoreName): WireError | null {
+    return this.lanes[store].readableNow();
+  }
+
+  protected override storeFailed(store: StoreName, error: WireError): void {
+    this.lanes[store].faulted(error);
   }
 
   status(): StorageStatus {

@@ -1,6 +1,8 @@
 /**
- * Read-only connections to all four files, on their own worker: listings,
+ * Read-only connections to the four files, on their own worker: listings,
  * counts and traces never wait behind a writer (WAL readers see the last commit).
+ * Each file's connection is held on its own (read-conn.ts) and opened on first use, so one missing or damaged store
+ * fails only the reads of that store, with an error naming its file; the others keep answering.
  */
 import { join } from 'node:path';
 import type { Message, StoreName, WriteTrace } from '../../../shared/types';
@@ -10,17 +12,50 @@ import { createEditReads } from './audit-log';
 import { createInspectorReads } from './inspector-reads';
 import { createLayerReads } from './layer-reads';
 import { FILES } from './migrations';
+import { lazyDb, ReadConn } from './read-conn';
 import { createSearchReads } from './search-reads';
-import { type DB, openDatabase } from './sqlite';
+import type { DB } from './sqlite';
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
-  const open = (file: string, loadVec: boolean): DB =>
-    openDatabase(join(dataDir, file), { readonly: true, busyTimeoutMs, pageSize: 0, loadVec, synchronous: 'NORMAL' });
+  const conns = {
+    core: new ReadConn(join(dataDir, FILES.core), false, busyTimeoutMs),
+    vector: new ReadConn(join(dataDir, FILES.vector), true, busyTimeoutMs),
+    keyword: new ReadConn(join(dataDir, FILES.keyword), false, busyTimeoutMs),
+    graph: new ReadConn(join(dataDir, FILES.graph), false, busyTimeoutMs),
+  };
+  // The handler tables are rebuilt when a connection is reopened (a store rebuilt into a new file): their
+  // statements and caches (the IVF reader's centroids) then belong to the new file.
+  let built: { key: string; table: Handlers<ReaderMethods> } | null = null;
+  const generations = () =>
+    Object.values(conns)
+      .map((c) => c.generation)
+      .join(',');
+  const table = (): Handlers<ReaderMethods> => {
+    const key = generations();
+    if (built?.key !== key) built = { key, table: createTable(conns) };
+    return built.table;
+  };
+  const methods = Object.keys(createTable(conns)) as (keyof ReaderMethods)[];
+  const out = {} as Record<string, (params: never) => unknown>;
+  for (const m of methods) {
+    out[m] = (params: never) => {
+      for (const c of Object.values(conns)) c.newRequest();
+      return (table()[m] as (p: never) => unknown)(params);
+    };
+  }
+  out.close = () => {
+    for (const c of Object.values(conns)) c.close();
+    return { closed: true };
+  };
+  return out as unknown as Handlers<ReaderMethods>;
+}
+
+function createTable(conns: Record<'core' | StoreName, ReadConn>): Handlers<ReaderMethods> {
   const dbs = {
-    core: open(FILES.core, false),
-    vector: open(FILES.vector, true),
-    keyword: open(FILES.keyword, false),
-    graph: open(FILES.graph, false),
+    core: lazyDb(conns.core),
+    vector: lazyDb(conns.vector),
+    keyword: lazyDb(conns.keyword),
+    graph: lazyDb(conns.graph),
   };
 
   const idQueries: Record<StoreName | 'core', string> = {
@@ -100,9 +135,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
       ops: (dbs.core.prepare<[number], { n: number }>('SELECT count(*) AS n FROM outbox WHERE seq > ?').get(afterSeq)
         ?.n ?? 0) as number,
     }),
-    close: () => {
-      for (const db of Object.values(dbs)) db.close();
-      return { closed: true };
-    },
+    // Replaced by createReader's own close, which closes the connections themselves.
+    close: () => ({ closed: true }),
   };
 }

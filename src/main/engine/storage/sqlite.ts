@@ -41,6 +41,11 @@ export function sqliteError(err: unknown, file: string, action: string): StrataE
   return new StrataError('STORE_WRITE_FAILED', `${name}: ${action} failed: ${msg}`, { file, sqlite: code });
 }
 
+function readCacheKiB(): number {
+  const mb = Number(process.env.STRATA_READ_CACHE_MB);
+  return Math.round((Number.isFinite(mb) && mb > 0 ? mb : 8) * 1024);
+}
+
 export function openDatabase(file: string, opts: OpenOptions): DB {
   let db: DB | undefined;
   try {
@@ -65,9 +70,10 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
       db.pragma('wal_autocheckpoint = 0');
     }
     db.pragma(`synchronous = ${opts.synchronous}`);
-    // 32 MiB of page cache per connection (the default is 2 MiB): the journal's id and link indexes and FTS5's
-    // segments stay hot as a store grows past what 2 MiB holds.
-    db.pragma('cache_size = -32768');
+    // Page cache per connection, in KiB (SQLite's default is 2 MiB): a writer keeps 32 MiB, so the journal's id and
+    // link indexes and FTS5's segments stay hot as a store grows; a read connection 8 MiB (STRATA_READ_CACHE_MB),
+    // since the readers open all four files, mostly do point lookups, and the vector reader keeps its own cell cache.
+    db.pragma(`cache_size = -${opts.readonly ? readCacheKiB() : 32768}`);
     db.pragma('foreign_keys = ON');
     // Forces SQLite to read the header now, so a corrupt or locked file fails at open, naming the file.
     db.prepare('SELECT count(*) FROM sqlite_schema').get();

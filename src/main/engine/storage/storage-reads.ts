@@ -3,8 +3,8 @@
  * per parallel search source, and the reads other code makes through the manager. The write side (journal, lanes,
  * traces, maintenance) is `StorageManager`, which extends this.
  */
-import { StrataError } from '../../../shared/errors';
-import type { Message, StoreName } from '../../../shared/types';
+import { StrataError, toWireError, type WireError } from '../../../shared/errors';
+import type { Message, SkippedSource, StoreName } from '../../../shared/types';
 import { type CallTiming, WorkerClient } from '../workers/client';
 import type {
   Params,
@@ -15,6 +15,13 @@ import type {
   StoreCounts,
   StoreInit,
 } from '../workers/protocol';
+
+/** The store each search source reads (graph search also reads core.db's entities; hydration reads only core.db). */
+const SOURCE_STORE: Partial<Record<keyof SearchMethods & string, StoreName>> = {
+  vectorSearch: 'vector',
+  keywordSearch: 'keyword',
+  graphSearch: 'graph',
+};
 
 export class StorageReads {
   protected readonly reader: WorkerClient<'reader'>;
@@ -58,6 +65,10 @@ export class StorageReads {
     params: Params<ReaderMethods, K>,
   ): Promise<{ result: Result<ReaderMethods, K>; timing: CallTiming }> {
     this.assertOpen();
+    const store = SOURCE_STORE[method];
+    // A store known to be bad is not read at all: the query goes on without it (see skippedSource).
+    const bad = store ? this.storeFault(store) : null;
+    if (bad) throw StrataError.fromWire(bad);
     let client = this.reader;
     if (method === 'vectorSearch' || method === 'keywordSearch') {
       let own = this.searchers.get(method);
@@ -69,9 +80,35 @@ export class StorageReads {
       await own.opened;
       client = own.client;
     }
-    const { result, timing } = await client.call(method, params);
-    return { result: result as Result<ReaderMethods, K>, timing };
+    try {
+      const { result, timing } = await client.call(method, params);
+      return { result: result as Result<ReaderMethods, K>, timing };
+    } catch (err) {
+      if (store) this.storeFailed(store, toWireError(err));
+      throw err;
+    }
   }
+
+  /**
+   * Whether a search source's failure can be left out of a query (its store's file is bad, or being rebuilt, or
+   * busy): the source it was, with the typed reason naming the file. A failure of the journal (core.db) is not:
+   * the query fails.
+   */
+  skippedSource(source: StoreName, err: unknown): SkippedSource | null {
+    const wire = toWireError(err);
+    const file = (wire.details as { file?: unknown } | undefined)?.file;
+    const skippable = ['STORE_CORRUPT', 'STORE_UNAVAILABLE', 'STORE_LOCKED', 'STORE_WRITE_FAILED'].includes(wire.code);
+    if (!skippable || typeof file !== 'string' || !file.endsWith(`${source}.db`)) return null;
+    return { source, code: wire.code, message: wire.message, file };
+  }
+
+  /** The store's file is known to be bad right now (the manager's lanes know); null when it can be read. */
+  protected storeFault(_store: StoreName): WireError | null {
+    return null;
+  }
+
+  /** A read of the store failed: the manager marks a bad file and starts its rebuild. */
+  protected storeFailed(_store: StoreName, _error: WireError): void {}
 
   /** Any read of the journal and stores, on the reader worker. */
   async read<K extends keyof ReaderMethods & string>(

@@ -3,13 +3,14 @@
  * health, the retry with backoff after a failure, the catch-up from the journal's outbox, and the rebuild from the
  * journal's contents. The lane owns these invariants; the manager only fans ops out to its lanes and reports them.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { WireError } from '../../../shared/errors';
 import type { Span, StoreName, StoreStatus } from '../../../shared/types';
 import { WorkerClient } from '../workers/client';
 import type { JournalOp, SnapshotCursor, SnapshotPage, StoreInit, StoreOp } from '../workers/protocol';
 import { nowMs } from '../workers/protocol';
+import { type FileIdentity, fileFault, identityOf, isFileFault, keepCopy, setAside } from './file-watch';
 import { emptyOp, sliceOp, transferOf } from './store-op';
 import { skippedSpan, storeSpan, toWire } from './write-trace';
 
@@ -44,6 +45,13 @@ export class StoreLane {
   private rebuilds = 0;
   private forceRebuild = false;
   private stopped = false;
+  /** The file as the writer opened it: a different (or no) file at the path means it was deleted or replaced. */
+  private identity: FileIdentity | null = null;
+  /** Set while the file is known bad (missing, replaced, corrupt) until it has been set aside and rebuilt. */
+  private fault: WireError | null = null;
+  private recovering: Promise<void> | null = null;
+  private rebuilding = false;
+  readonly file: string;
 
   constructor(
     readonly name: StoreName,
@@ -54,6 +62,7 @@ export class StoreLane {
     private readonly dataDir: string = init.dataDir,
   ) {
     this.retryDelay = retryBaseMs;
+    this.file = join(dataDir, `${name}.db`);
     this.client = new WorkerClient(name, init, entry, () => this.onWorkerRestart());
   }
 
@@ -79,14 +88,93 @@ export class StoreLane {
       this.forceRebuild = true;
       result = (await this.client.call('open', {})).result;
     }
+    this.identity = identityOf(this.file);
     this.applied = result.appliedSeq;
     this.lastPosted = this.applied;
     return this.applied;
   }
 
+  /**
+   * Whether queries may read the store now; looks at the file itself (deleted, replaced, not a database any more),
+   * so a fault is noticed before any read fails. A fault found here starts the automatic rebuild.
+   */
+  readableNow(): WireError | null {
+    this.look();
+    if (this.fault) return this.fault;
+    if (this.rebuilding) {
+      return {
+        code: 'STORE_UNAVAILABLE',
+        message: `${this.name}.db is being rebuilt from the journal`,
+        details: { file: this.file },
+      };
+    }
+    return null;
+  }
+
+  private look(): void {
+    if (this.fault || this.recovering || this.stopped || !this.identity) return;
+    const found = fileFault(this.file, this.identity);
+    if (found) this.faulted(found);
+  }
+
+  /**
+   * The store's file is bad (a read or a write said so, or the file is gone or replaced): mark the store unhealthy
+   * with the typed error, then set the file aside and rebuild the store from the journal, in the background.
+   * Errors that are not about the file (a busy lock, a bad request) are ignored here.
+   */
+  faulted(error: WireError): void {
+    if (!isFileFault(error.code) || this.stopped) return;
+    const file = (error.details as { file?: string } | undefined)?.file;
+    if (file !== undefined && basename(file) !== basename(this.file)) return;
+    if (!this.fault) this.failures++;
+    const typed: WireError = { ...error, details: { ...(error.details ?? {}), file: this.file } };
+    this.fault = typed;
+    this.lastError = typed;
+    this.healthy = false;
+    if (!this.recovering) {
+      this.recovering = this.recover().finally(() => {
+        this.recovering = null;
+      });
+      void this.recovering.catch(() => undefined);
+    }
+  }
+
+  /** Sets the bad file aside (kept, never deleted), reopens a new one and rebuilds it; retried with backoff. */
+  private async recover(): Promise<void> {
+    let delay = this.retryBaseMs;
+    while (!this.stopped) {
+      try {
+        if (this.catchingUp) await this.catchingUp.catch(() => undefined);
+        // A copy as found, before the writer's close checkpoints into it; then the old files go and a new one opens.
+        const keptAs = keepCopy(this.file);
+        await this.client.call('close', {}).catch(() => undefined);
+        for (const ext of ['', '-wal', '-shm']) rmSync(`${this.file}${ext}`, { force: true });
+        const cause = this.fault;
+        await this.client.call('open', {});
+        this.identity = identityOf(this.file);
+        if (cause) {
+          this.lastError = {
+            ...cause,
+            message: `${cause.message}; ${keptAs ? `kept as ${basename(keptAs)}, ` : ''}rebuilt from the journal`,
+            details: { ...(cause.details ?? {}), ...(keptAs && { keptAs }) },
+          };
+        }
+        this.forceRebuild = true;
+        await this.catchUp();
+        this.fault = null;
+        return;
+      } catch (err) {
+        const wire = toWire(err);
+        this.lastError = wire;
+        await new Promise((r) => setTimeout(r, delay).unref());
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
   /** Ready for live ops: healthy and not replaying. */
   get current(): boolean {
-    return this.healthy && this.catchingUp === null;
+    return this.healthy && this.catchingUp === null && this.fault === null;
   }
 
   /**
@@ -120,6 +208,7 @@ export class StoreLane {
       const wire = toWire(err);
       const status = this.healthy ? 'failed' : 'deferred';
       this.markFailed(wire);
+      this.faulted(wire);
       return {
         outcome: { store: this.name, status, rows: 0, error: wire },
         span: skippedSpan(this.name, traceStart, this.client.threadId, rows, status, wire),
@@ -156,7 +245,8 @@ export class StoreLane {
   }
 
   private startCatchUp(): void {
-    if (this.stopped || this.catchingUp) return;
+    // While the file is being set aside and rebuilt, the recovery runs the catch-up itself.
+    if (this.stopped || this.catchingUp || this.recovering) return;
     void this.catchUp().catch(() => undefined);
   }
 
@@ -213,6 +303,15 @@ export class StoreLane {
    */
   private async rebuild(): Promise<void> {
     const upTo = this.journal.seq();
+    this.rebuilding = true;
+    try {
+      await this.rebuildFrom(upTo);
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  private async rebuildFrom(upTo: number): Promise<void> {
     await this.client.call('reset', {});
     this.applied = 0;
     let cursor: SnapshotCursor | null = null;
@@ -271,6 +370,7 @@ export class StoreLane {
   }
 
   status(journalSeq: number): StoreStatus {
+    this.look();
     return {
       store: this.name,
       appliedSeq: this.applied,
@@ -280,6 +380,8 @@ export class StoreLane {
       lastError: this.lastError,
       workerRestarts: this.client.restarts,
       rebuilds: this.rebuilds,
+      file: this.file,
+      readable: this.fault === null && !this.rebuilding,
     };
   }
 
@@ -294,13 +396,4 @@ export class StoreLane {
     this.stop();
     await this.client.close();
   }
-}
-
-/** Moves a damaged store file (with its WAL and shared-memory files) out of the way; returns where it went. */
-function setAside(file: string): string {
-  const to = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  for (const ext of ['', '-wal', '-shm']) {
-    if (existsSync(`${file}${ext}`)) renameSync(`${file}${ext}`, `${to}${ext}`);
-  }
-  return to;
 }

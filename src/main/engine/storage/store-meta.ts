@@ -59,8 +59,12 @@ export function storeHandlers(db: DB, file: string, body: StoreBody): Handlers<S
     compact: () => compact(db),
     close: () => {
       // Fold the WAL back into the file and truncate it, so a closed data directory is its true size on disk.
-      truncateWal(db);
-      db.close();
+      try {
+        truncateWal(db);
+      } finally {
+        // A damaged file may refuse the checkpoint; its connection is closed all the same.
+        db.close();
+      }
       return { closed: true };
     },
   };

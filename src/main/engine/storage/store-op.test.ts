@@ -59,6 +59,8 @@ function directory(): { dir: string; core: Handlers<CoreMethods>; stores: Record
   };
   cleanups.push(t.cleanup);
   cleanups.push(() => {
+    // The vector store's own close stops its IVF maintenance timers, which would otherwise fire on a closed file.
+    if (dbs.vector.open) stores.vector.close({});
     for (const db of [dbs.core, dbs.vector, dbs.keyword, graph]) if (db.open) db.close();
   });
   return { dir: t.dir, core, stores };
@@ -196,13 +198,17 @@ function script(): ((c: Handlers<CoreMethods>) => { seq: number; op: StoreOp })[
           300,
         ),
       ),
-    // M2 update: a fact restated.
+    // M2 update: a fact restated, its edges given out of order, one twice, and two whose order differs between
+    // UTF-16 and SQLite's byte order (U+FFFD before U+1F600): the live op must sort and dedupe as the table does.
     (c) =>
       c.append(
         append(
           {
             items: [item('fact:2', 'm2', 'fact', 'Ann lived in Lisbon')],
             links: [
+              { src: 'fact:2', dst: 'entity:\u{1F600}', kind: 'about' },
+              { src: 'fact:2', dst: 'entity:ann', kind: 'about' },
+              { src: 'fact:2', dst: 'entity:\uFFFD', kind: 'about' },
               { src: 'fact:2', dst: 'episode:s1:0', kind: 'derived_from' },
               { src: 'fact:2', dst: 'entity:ann', kind: 'about' },
             ],
@@ -218,6 +224,20 @@ function script(): ((c: Handlers<CoreMethods>) => { seq: number; op: StoreOp })[
     (c) => c.deleteItems({ itemIds: ['fact:1'] }),
     (c) => c.deleteSession({ sessionId: 's2' }),
     m0(20, 3, false),
+    // The bulk path: new sessions with their messages, no lookups of earlier messages.
+    (c) =>
+      c.append(
+        append(
+          {
+            sessions: [session('s3', 'Bulk')],
+            messages: ['b0', 'b1', 'b2'].map((id) => message(id, 's3', `bulk ${id}`)),
+            items: ['b0', 'b1', 'b2'].map((id) => item(`chunk:${id}`, 'm0', 'chunk', `Ann: bulk ${id}`, 's3')),
+            links: ['b0', 'b1', 'b2'].map((id) => ({ src: `chunk:${id}`, dst: id, kind: 'derived_from' })),
+            newSessions: true,
+          },
+          600,
+        ),
+      ),
   ];
 }
 
@@ -231,6 +251,28 @@ function applyTo(stores: Record<StoreName, Handlers<StoreMethods>>, jop: Journal
 }
 
 describe('one op builder', () => {
+  it('the bulk append refuses a stored session or a stored message id, naming it, and writes nothing', () => {
+    const d = directory();
+    d.core.append(append({ sessions: [session('s1', 'A')], messages: [message('m0', 's1', 'hi')], items: [] }, 1));
+    const again = append({ sessions: [session('s1', 'again')], items: [], newSessions: true }, 2);
+    expect(() => d.core.append(again)).toThrow(/^sessions\[0\]\.id: a session "s1" already exists/);
+    const dup = append(
+      {
+        sessions: [session('s9', 'New')],
+        messages: [message('x', 's9', 'a'), message('m0', 's9', 'dup')],
+        items: [item('chunk:x', 'm0', 'chunk', 'a', 's9')],
+        newSessions: true,
+      },
+      3,
+    );
+    expect(() => d.core.append(dup)).toThrow(/^messages\[1\]\.id: a message "m0" already exists/);
+    // Nothing of either write is in the journal: its seq did not move, s9 and its chunk are not there.
+    expect(d.core.open({}).journalSeq).toBe(1);
+    const page = d.core.readSnapshot({ cursor: null, maxRows: 100 });
+    expect(page.op.kind === 'upsert' && page.op.nodes.map((n) => [n.id, n.label])).toEqual([['s1', 'A']]);
+    expect(d.core.itemCounts({})).toMatchObject({ items: 0 });
+  });
+
   it('a live op equals its replay, and live, replayed and rebuilt stores hold identical rows', () => {
     const live = directory();
     const steps = script();

@@ -25,6 +25,11 @@ export interface DeletePayload {
 
 const LABEL_CHARS = 120;
 
+/** A journal vector blob as floats (a view, no copy). */
+function decodeVector(b: Buffer, dim: number): Float32Array {
+  return new Float32Array(b.buffer, b.byteOffset, dim);
+}
+
 function label(line: string): string {
   const flat = line.replace(/\s+/g, ' ');
   return flat.length > LABEL_CHARS ? `${flat.slice(0, LABEL_CHARS - 1)}…` : flat;
@@ -42,13 +47,75 @@ export function itemNode(item: Pick<ItemRow, 'id' | 'kind' | 'layer' | 'sessionI
   return { id: item.id, kind: item.kind, layer: item.layer, sessionId: item.sessionId, label: label(item.text) };
 }
 
+/**
+ * The rows an upsert op is made of, as the journal holds them after the write: what `assembleUpsert` turns into the
+ * op. Replay and rebuild read them back from core.db; the live write passes the rows it has just written, so the
+ * same function makes the op on every path and the live one costs no read-back.
+ */
+export interface UpsertRows {
+  sessions: { id: string; title: string }[];
+  /** Each message with the two kinds of edge its write created: its `in_session`, then the `next` edge into it. */
+  messages: { id: string; sessionId: string; speaker: string; text: string; links: LinkRow[] }[];
+  items: ItemRow[];
+  /** Every outgoing edge of the items, in any order (assembly sorts them as SQLite's BINARY order would). */
+  itemLinks: LinkRow[];
+}
+
+/** Code-point order, which is SQLite's BINARY (UTF-8 byte) order: JS's `<` compares UTF-16 units instead. */
+function cmpBinary(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+10000 and up) sort after U+E000–U+FFFF in code-point order.
+    if (x >= 0xd800 && x <= 0xdfff) x += 0x2000;
+    else if (x >= 0xe000) x -= 0x800;
+    if (y >= 0xd800 && y <= 0xdfff) y += 0x2000;
+    else if (y >= 0xe000) y -= 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const cmpLink = (a: LinkRow, b: LinkRow): number =>
+  cmpBinary(a.src, b.src) || cmpBinary(a.dst, b.dst) || cmpBinary(a.kind, b.kind);
+
+/** The one assembly of an upsert op from its rows (graph projection included), for live writes, replay and rebuild. */
+export function assembleUpsert(seq: number, rows: UpsertRows, vectors: Float32Array): StoreOp {
+  const nodes: GraphNodeRow[] = [];
+  const links: LinkRow[] = [];
+  for (const s of rows.sessions) nodes.push(sessionNode(s));
+  for (const m of rows.messages) {
+    nodes.push(messageNode(m));
+    for (const l of m.links) links.push(l);
+  }
+  const linksBySrc = new Map<string, LinkRow[]>();
+  for (const l of rows.itemLinks) {
+    const list = linksBySrc.get(l.src);
+    if (list) list.push(l);
+    else linksBySrc.set(l.src, [l]);
+  }
+  for (const item of rows.items) {
+    nodes.push(itemNode(item));
+    const own = linksBySrc.get(item.id);
+    if (!own) continue;
+    own.sort(cmpLink);
+    let last: LinkRow | undefined;
+    for (const l of own) {
+      // The links table has one row per (src, dst, kind): a repeated edge in the input is one edge.
+      if (last && last.dst === l.dst && last.kind === l.kind) continue;
+      links.push(l);
+      last = l;
+    }
+  }
+  return { kind: 'upsert', seq, prevSeq: 0, items: rows.items, vectors, nodes, links };
+}
+
 export interface OpBuilder {
-  /**
-   * The upsert op for a journaled write. `vectors`, when given, are the rows of the batch just journaled (byte for
-   * byte what the items' vector column now holds, in `payload.items` order): the live path passes them to spare a
-   * read-back; replay and rebuild read them from the journal.
-   */
-  upsert(seq: number, payload: UpsertPayload, vectors?: Float32Array): StoreOp;
+  /** The upsert op for a journaled write, read from the journal's rows (replay, rebuild, a re-sent append). */
+  upsert(seq: number, payload: UpsertPayload): StoreOp;
   delete(seq: number, payload: DeletePayload): StoreOp;
   /** An outbox row as the op it stands for, with the stores it was written for. */
   fromOutbox(row: { seq: number; kind: string; payload: string }): JournalOp;
@@ -60,8 +127,7 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     message: db.prepare<[number], { id: string; session_id: string; speaker: string; text: string }>(
       'SELECT id, session_id, speaker, text FROM messages WHERE rowid = ?',
     ),
-    // Whole pages in one statement each (rowids and ids as a JSON array): a live write reads back its own rows
-    // without a statement per row.
+    // Whole pages in one statement each (rowids and ids as a JSON array), not a statement per row.
     items: db.prepare<
       [string],
       { rowid: number; id: string; layer: ItemRow['layer']; kind: string; session_id: string | null; text: string }
@@ -70,7 +136,7 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
       'SELECT rowid, vector FROM items WHERE rowid IN (SELECT value FROM json_each(?))',
     ),
     itemLinks: db.prepare<[string], LinkRow>(
-      'SELECT src, dst, kind FROM links WHERE src IN (SELECT value FROM json_each(?)) ORDER BY src, dst, kind',
+      'SELECT src, dst, kind FROM links WHERE src IN (SELECT value FROM json_each(?))',
     ),
     // A message's write created exactly two kinds of edge: its own `in_session`, and the `next` edge into it from
     // the message before. The `next` edge out of it belongs to its successor's write.
@@ -80,26 +146,29 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     ),
   };
 
-  const upsert = (seq: number, u: UpsertPayload, given?: Float32Array): StoreOp => {
-    const items: ItemRow[] = [];
-    const nodes: GraphNodeRow[] = [];
-    const links: LinkRow[] = [];
+  const upsert = (seq: number, u: UpsertPayload): StoreOp => {
+    const rows: UpsertRows = { sessions: [], messages: [], items: [], itemLinks: [] };
     for (const id of u.sessions) {
       const s = q.session.get(id);
-      if (s) nodes.push(sessionNode(s));
+      if (s) rows.sessions.push(s);
     }
     for (const r of u.messages) {
       const m = q.message.get(r);
       if (!m) continue; // deleted later; the delete op that follows covers it
-      nodes.push(messageNode({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text }));
-      links.push(...q.messageLinks.all(m.id, m.id));
+      rows.messages.push({
+        id: m.id,
+        sessionId: m.session_id,
+        speaker: m.speaker,
+        text: m.text,
+        links: q.messageLinks.all(m.id, m.id),
+      });
     }
     if (u.items.length > 0) {
       const byRowid = new Map(q.items.all(JSON.stringify(u.items)).map((r) => [r.rowid, r]));
       for (const r of u.items) {
         const it = byRowid.get(r);
         if (!it) continue; // deleted later; the delete op that follows covers it
-        items.push({
+        rows.items.push({
           rowid: it.rowid,
           id: it.id,
           layer: it.layer,
@@ -108,32 +177,19 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
           text: it.text,
         });
       }
-      const linksBySrc = new Map<string, LinkRow[]>();
-      for (const l of q.itemLinks.all(JSON.stringify(items.map((i) => i.id)))) {
-        const list = linksBySrc.get(l.src);
-        if (list) list.push(l);
-        else linksBySrc.set(l.src, [l]);
-      }
-      for (const item of items) {
-        nodes.push(itemNode(item));
-        links.push(...(linksBySrc.get(item.id) ?? []));
-      }
+      rows.itemLinks = q.itemLinks.all(JSON.stringify(rows.items.map((i) => i.id)));
     }
-    let vectors: Float32Array;
-    if (given && items.length === u.items.length) {
-      // The batch just journaled: byte for byte what the items' vector column now holds, in the same order.
-      vectors = given;
-    } else {
-      vectors = new Float32Array(items.length * dim);
-      if (items.length > 0) {
-        const blobs = new Map(q.vectors.all(JSON.stringify(items.map((i) => i.rowid))).map((r) => [r.rowid, r.vector]));
-        items.forEach((it, i) => {
-          const b = blobs.get(it.rowid);
-          if (b) vectors.set(new Float32Array(b.buffer, b.byteOffset, dim), i * dim);
-        });
-      }
+    const vectors = new Float32Array(rows.items.length * dim);
+    if (rows.items.length > 0) {
+      const blobs = new Map(
+        q.vectors.all(JSON.stringify(rows.items.map((i) => i.rowid))).map((r) => [r.rowid, r.vector]),
+      );
+      rows.items.forEach((it, i) => {
+        const b = blobs.get(it.rowid);
+        if (b) vectors.set(decodeVector(b, dim), i * dim);
+      });
     }
-    return { kind: 'upsert', seq, prevSeq: 0, items, vectors, nodes, links };
+    return assembleUpsert(seq, rows, vectors);
   };
 
   const del = (seq: number, d: DeletePayload): StoreOp => ({

@@ -141,6 +141,11 @@ export interface AppendParams {
   links: LinkRow[];
   /** Sessions the messages must belong to; checked inside the transaction. */
   requireSessions: string[];
+  /**
+   * Every session in `sessions` is new (the bulk path: imports): one stored already is refused, and their messages
+   * need no lookup of earlier ones (a repeated message id is still refused, by the table's unique key).
+   */
+  newSessions?: boolean;
   /** Stores this op is for (all three for writeToAll, one for writeToStore). */
   stores: StoreName[];
 }

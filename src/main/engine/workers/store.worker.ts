@@ -93,6 +93,9 @@ function handle(req: Request): unknown {
     return fn(req.params as never);
   } catch (err) {
     throw file && !(err instanceof StrataError) ? sqliteError(err, file, req.method) : err;
+  } finally {
+    // After a close the next `open` opens the file afresh (a store whose file was set aside reopens a new one).
+    if (req.method === 'close') handlers = null;
   }
 }
 

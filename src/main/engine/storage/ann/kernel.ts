@@ -1,8 +1,10 @@
 /**
  * The inner loops of the IVF index: dot products over packed Float32Arrays, unit normalisation, nearest-centroid
  * assignment and a bounded top-k. Plain functions over typed arrays, shared by the writer (assignment on insert),
- * the trainer (k-means, packing) and the readers (probing cells).
+ * the trainer (k-means, packing) and the readers (probing cells); `RowScorer` runs the bulk dot products on the
+ * WebAssembly SIMD kernel (wasm-dot.ts) where it is available, else on the JS loop.
  */
+import { dotInstance } from './wasm-dot';
 
 /** Dot product of `a[ao..ao+dim)` and `b[bo..bo+dim)`; four accumulators so V8 keeps the loop pipelined. */
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
@@ -49,17 +51,113 @@ export function nearest(centroids: Float32Array, nlist: number, v: Float32Array,
   return best;
 }
 
-/** The `n` centroids nearest to `q`, best first. */
+/** The `n` centroids nearest to `q`, best first; `scorer`, when given, holds the same centroids. */
 export function nearestLists(
   centroids: Float32Array,
   nlist: number,
   q: Float32Array,
   dim: number,
   n: number,
+  scorer?: RowScorer,
 ): number[] {
   const top = new TopK(Math.min(n, nlist));
-  for (let c = 0; c < nlist; c++) top.push(dot(centroids, c * dim, q, 0, dim), c);
+  if (scorer) {
+    const s = scorer.score(q, 0);
+    for (let c = 0; c < nlist; c++) top.push(s[c] as number, c);
+  } else for (let c = 0; c < nlist; c++) top.push(dot(centroids, c * dim, q, 0, dim), c);
   return top.sorted().map((e) => e.id);
+}
+
+/**
+ * Dot products of a block of rows against one query at a time. `load` copies the rows where the kernel reads them
+ * (WebAssembly memory, grown as needed; the JS fallback keeps a reference), `score` returns one f32 per row, valid
+ * until the next call. The WASM kernel sums in f32 in another order than `dot` (which sums in f64), so its scores
+ * differ from `dot`'s in the last bits: it ranks candidates, while list assignment stays `nearest`'s (see
+ * `nearestVia`). Each scorer has its own instance, so one can keep centroids resident while another scores cells.
+ */
+export class RowScorer {
+  private readonly wasm: ReturnType<typeof dotInstance>;
+  private f32 = new Float32Array(0);
+  private n = 0;
+  private dim = 0;
+  private rows: Float32Array = new Float32Array(0);
+  private ro = 0;
+  private out = new Float32Array(0);
+  private useWasm = false;
+
+  /** `prefer: 'js'` forces the JS loop (the fallback, and the benchmark's comparison). */
+  constructor(prefer: 'wasm-simd' | 'js' = 'wasm-simd') {
+    this.wasm = prefer === 'js' ? null : dotInstance();
+  }
+
+  /** 'wasm-simd' when the rows loaded last are scored by the WebAssembly kernel, else 'js'. */
+  get kind(): 'wasm-simd' | 'js' {
+    return this.useWasm ? 'wasm-simd' : 'js';
+  }
+
+  load(rows: Float32Array, ro: number, n: number, dim: number): void {
+    this.n = n;
+    this.dim = dim;
+    // The kernel reads 16 floats per step: other dimensions take the JS loop.
+    this.useWasm = this.wasm !== null && dim % 16 === 0 && dim > 0;
+    if (!this.useWasm || !this.wasm) {
+      this.rows = rows;
+      this.ro = ro;
+      if (this.out.length < n) this.out = new Float32Array(n);
+      return;
+    }
+    // Layout (floats): the query [0, dim), the scores [dim, dim + n rounded to 4), then the rows.
+    const need = (this.rowsAt() + n * dim) * 4;
+    const mem = this.wasm.memory;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    if (this.f32.buffer !== mem.buffer) this.f32 = new Float32Array(mem.buffer);
+    this.f32.set(rows.subarray(ro, ro + n * dim), this.rowsAt());
+  }
+
+  private rowsAt(): number {
+    return this.dim + ((this.n + 3) & ~3);
+  }
+
+  score(q: Float32Array, qo: number): Float32Array {
+    const { n, dim } = this;
+    if (!this.useWasm || !this.wasm) {
+      for (let i = 0; i < n; i++) this.out[i] = dot(this.rows, this.ro + i * dim, q, qo, dim);
+      return this.out.subarray(0, n);
+    }
+    this.f32.set(q.subarray(qo, qo + dim), 0);
+    this.wasm.dots(this.rowsAt() * 4, n, 0, dim, dim * 4);
+    return this.f32.subarray(dim, dim + n);
+  }
+}
+
+/**
+ * The same list as `nearest(centroids, …)`, found through `scorer` (holding those centroids, unit length, as is
+ * `v`): when the best score leads the next by more than the kernels' rounding difference can bridge, both pick the
+ * same centroid; a closer race is settled by `nearest` itself. So assignment stays one deterministic function
+ * whichever kernel ran.
+ */
+export function nearestVia(
+  scorer: RowScorer,
+  centroids: Float32Array,
+  nlist: number,
+  v: Float32Array,
+  vo: number,
+  dim: number,
+): number {
+  const s = scorer.score(v, vo);
+  let best = 0;
+  let first = Number.NEGATIVE_INFINITY;
+  let second = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < nlist; c++) {
+    const x = s[c] as number;
+    if (x > first) {
+      second = first;
+      first = x;
+      best = c;
+    } else if (x > second) second = x;
+  }
+  // f32 sums of `dim` unit-vector products differ from f64 ones by at most ~dim·2⁻²⁴ each; 2⁻¹⁰ leaves a wide margin.
+  return first - second > 2 ** -10 ? best : nearest(centroids, nlist, v, vo, dim);
 }
 
 /**

@@ -3,7 +3,7 @@
  * Seeded, so the same sample always trains the same centroids.
  */
 import { rng } from '../../../../shared/rng';
-import { dot, nearest, normalizeInPlace } from './kernel';
+import { normalizeInPlace, RowScorer } from './kernel';
 
 export interface KMeansOptions {
   nlist: number;
@@ -39,15 +39,20 @@ export function trainCentroids(sample: Float32Array, n: number, o: KMeansOptions
   const fit = new Float32Array(n);
   const sums = new Float64Array(nlist * dim);
   const counts = new Int32Array(nlist);
+  const scorer = new RowScorer();
   for (let it = 0; it < o.iterations; it++) {
     sums.fill(0);
     counts.fill(0);
     let moved = 0;
+    // Training's assignments only shape the centroids, so the kernel's own argmax serves (no tie re-check).
+    scorer.load(centroids, 0, nlist, dim);
     for (let i = 0; i < n; i++) {
-      const c = nearest(centroids, nlist, sample, i * dim, dim);
+      const s = scorer.score(sample, i * dim);
+      let c = 0;
+      for (let j = 1; j < nlist; j++) if ((s[j] as number) > (s[c] as number)) c = j;
       if (c !== assign[i]) moved++;
       assign[i] = c;
-      fit[i] = dot(centroids, c * dim, sample, i * dim, dim);
+      fit[i] = s[c] as number;
       counts[c] = (counts[c] as number) + 1;
       const so = c * dim;
       const vo = i * dim;

@@ -6,7 +6,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { AnnLayerStatus } from '../../../../shared/types';
 import type { DB } from '../sqlite';
-import { dot, floatsOf, nearestLists, rowidsOf, TopK } from './kernel';
+import { CellArena } from './cell-arena';
+import { dot, floatsOf, nearestLists, RowScorer, rowidsOf, TopK } from './kernel';
+import { CELL_ROWS } from './protocol';
 
 export interface ActiveIndex {
   gen: number;
@@ -14,6 +16,8 @@ export interface ActiveIndex {
   dim: number;
   nprobe: number;
   centroids: Float32Array;
+  /** The centroids loaded in a scorer of their own, for ranking lists. */
+  centroidScorer: RowScorer;
 }
 
 export interface AnnHit {
@@ -33,17 +37,22 @@ export class IvfReader {
   private readonly centroidsOf: Statement<[number], { centroids: Buffer }>;
   private readonly cellIds: Statement<[number, number], { id: number }>;
   private readonly cellById: Statement<[number], { rowids: Buffer; vectors: Buffer }>;
-  /** Cells by id (ids are never reused, a cell never rewritten), least recently used first; bounded in bytes. */
-  private readonly cellCache = new Map<number, { rowids: Float64Array; vectors: Float32Array }>();
-  private cachedBytes = 0;
+  /**
+   * Cells by id (ids are never reused, a cell never rewritten), least recently used first: their rowids here, their
+   * vectors in a slot of the arena (the kernel's memory); bounded by the arena's slots.
+   */
+  private readonly cellCache = new Map<number, { rowids: Float64Array; slot: number }>();
+  private arena: CellArena | null = null;
   private readonly delta: Statement<[number, number], { rowid: number; vector: Buffer }>;
   private readonly tombs: Statement<[number, number], { rowid: number }>;
   private cache: { gen: number; centroids: Float32Array } | null = null;
-  private readonly cacheByGen = new Map<number, Float32Array>();
+  private readonly cacheByGen = new Map<number, { centroids: Float32Array; scorer: RowScorer }>();
 
   constructor(
     private readonly db: DB,
     private readonly cacheBytes = cellCacheBytes(),
+    /** 'js' forces the JS loop (the benchmark's comparison); the WASM kernel otherwise, where available. */
+    private readonly prefer: 'wasm-simd' | 'js' = 'wasm-simd',
   ) {
     this.active = db.prepare(
       "SELECT gen, nlist, dim, nprobe FROM ann_gens WHERE layer = ? AND state = 'active' LIMIT 1",
@@ -64,19 +73,36 @@ export class IvfReader {
   index(layer: string): ActiveIndex | null {
     const row = this.active.get(layer);
     if (!row) return null;
-    return { ...row, centroids: this.centroids(row.gen) };
+    const { centroids, scorer } = this.centroids(row.gen, row.nlist, row.dim);
+    return { ...row, centroids, centroidScorer: scorer };
   }
 
-  private centroids(gen: number): Float32Array {
+  private centroids(gen: number, nlist: number, dim: number): { centroids: Float32Array; scorer: RowScorer } {
     const hit = this.cacheByGen.get(gen);
     if (hit) return hit;
     const blob = this.centroidsOf.get(gen)?.centroids;
     const c = blob ? floatsOf(Buffer.from(blob)) : new Float32Array(0);
+    const scorer = new RowScorer(this.prefer);
+    scorer.load(c, 0, Math.min(nlist, Math.floor(c.length / Math.max(1, dim))), dim);
     // Only the generations in use stay cached: one per layer, plus the one being replaced during a swap.
     if (this.cacheByGen.size > 8) this.cacheByGen.clear();
-    this.cacheByGen.set(gen, c);
+    this.cacheByGen.set(gen, { centroids: c, scorer });
     this.cache = { gen, centroids: c };
-    return c;
+    return { centroids: c, scorer };
+  }
+
+  /** Which kernel scores the cells: 'wasm-simd' or 'js' (the fallback). */
+  kernel(dim: number): 'wasm-simd' | 'js' {
+    return this.arenaFor(dim).kind;
+  }
+
+  private arenaFor(dim: number): CellArena {
+    if (!this.arena || this.arena.dim !== dim) {
+      this.cellCache.clear();
+      const slots = Math.max(1, Math.floor(this.cacheBytes / (CELL_ROWS * dim * 4)));
+      this.arena = new CellArena(dim, CELL_ROWS, slots, this.prefer);
+    }
+    return this.arena;
   }
 
   /**
@@ -94,16 +120,23 @@ export class IvfReader {
     const { dim, gen } = ix;
     const top = new TopK(k);
     const seen = new Set<number>();
+    const arena = this.arenaFor(dim);
+    arena.setQuery(q);
     lists.forEach((list, i) => {
       const dead = new Set<number>();
       for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
       for (const { id } of this.cellIds.all(gen, list)) {
-        const cell = this.cell(id);
+        const cell = this.cell(arena, id);
         if (!cell) continue;
-        const { rowids, vectors } = cell;
+        const { rowids, slot } = cell;
+        const scores = arena.score(slot, rowids.length);
+        if (this.cacheBytes <= 0) {
+          this.cellCache.delete(id);
+          arena.release(slot);
+        }
         for (let j = 0; j < rowids.length; j++) {
           const rowid = rowids[j] as number;
-          const s = dot(vectors, j * dim, q, 0, dim);
+          const s = scores[j] as number;
           if (s < top.floor) continue;
           if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
           seen.add(rowid);
@@ -135,13 +168,13 @@ export class IvfReader {
     const run = this.db.transaction(() => {
       const ix = this.index(layer);
       if (!ix) return null;
-      const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe);
+      const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe, ix.centroidScorer);
       return this.scan(ix, q, lists, k, opts.keep).sorted();
     });
     return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;
   }
 
-  private cell(id: number): { rowids: Float64Array; vectors: Float32Array } | null {
+  private cell(arena: CellArena, id: number): { rowids: Float64Array; slot: number } | null {
     const hit = this.cellCache.get(id);
     if (hit) {
       this.cellCache.delete(id);
@@ -150,16 +183,18 @@ export class IvfReader {
     }
     const row = this.cellById.get(id);
     if (!row) return null;
-    const cell = { rowids: rowidsOf(row.rowids), vectors: floatsOf(row.vectors) };
-    if (this.cacheBytes > 0) {
-      this.cellCache.set(id, cell);
-      this.cachedBytes += cell.vectors.byteLength + cell.rowids.byteLength;
-      for (const [old, c] of this.cellCache) {
-        if (this.cachedBytes <= this.cacheBytes) break;
-        this.cellCache.delete(old);
-        this.cachedBytes -= c.vectors.byteLength + c.rowids.byteLength;
-      }
+    const vectors = floatsOf(row.vectors);
+    const rowids = rowidsOf(row.rowids);
+    let slot = arena.put(vectors, rowids.length);
+    while (slot === null) {
+      const oldest = this.cellCache.keys().next();
+      if (oldest.done) return null;
+      arena.release((this.cellCache.get(oldest.value) as { slot: number }).slot);
+      this.cellCache.delete(oldest.value);
+      slot = arena.put(vectors, rowids.length);
     }
+    const cell = { rowids: rowids.length > CELL_ROWS ? rowids.subarray(0, CELL_ROWS) : rowids, slot };
+    this.cellCache.set(id, cell);
     return cell;
   }
 

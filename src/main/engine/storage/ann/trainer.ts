@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { rng } from '../../../../shared/rng';
 import { openDatabase } from '../sqlite';
-import { floatsOf, nearest, nearestLists, normalizeInPlace, unitCopy } from './kernel';
+import { floatsOf, nearestLists, nearestVia, normalizeInPlace, RowScorer, unitCopy } from './kernel';
 import { listsFor, trainCentroids } from './kmeans';
 import {
   type AnnTrainInit,
@@ -106,10 +106,12 @@ export function runTrainer(init: AnnTrainInit): void {
         const lists: number[] = [];
         const sizes = new Int32Array(nlist);
         const scratch = new Float32Array(dim);
+        const scorer = new RowScorer();
+        scorer.load(mine, 0, nlist, dim);
         for (const r of scan.iterate(layer)) {
           scratch.set(floatsOf(r.embedding).subarray(0, dim));
           normalizeInPlace(scratch, 0, dim);
-          const l = nearest(mine, nlist, scratch, 0, dim);
+          const l = nearestVia(scorer, mine, nlist, scratch, 0, dim);
           ids.push(r.rowid);
           lists.push(l);
           sizes[l] = (sizes[l] as number) + 1;
@@ -201,7 +203,7 @@ function ladder(nlist: number): number[] {
 
 /**
  * Recall@10 of the index against exact search, each query a stored vector (itself left out of both lists), at
- * every nprobe of the ladder; returns the smallest nprobe reaching the target (or the largest tried).
+ * every nprobe of the ladder; returns the rung above the smallest nprobe reaching the target (or the largest tried).
  */
 export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainInit, gen: number): RecallCheck {
   const { dim, layer } = init;
@@ -237,7 +239,7 @@ export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainIni
       total += exact.length;
       const truth = new Set(exact);
       const maxProbe = steps[steps.length - 1] as number;
-      const lists = nearestLists(ix.centroids, ix.nlist, q, dim, maxProbe);
+      const lists = nearestLists(ix.centroids, ix.nlist, q, dim, maxProbe, ix.centroidScorer);
       let si = 0;
       reader.scan(
         ix,
@@ -262,8 +264,10 @@ export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainIni
       nprobe: s,
       recall: total ? Number(((found.get(s) ?? 0) / total).toFixed(4)) : 0,
     }));
-    const pick = curve.find((c) => c.recall >= init.targetRecall) ??
-      curve[curve.length - 1] ?? { nprobe: 1, recall: 0 };
+    // The smallest nprobe reaching the target, then one rung up: stored vectors as queries overstate the recall of
+    // queries unlike any stored row (bench:query's questions at 100k: 0.945 where this check measured 0.9775).
+    const at = curve.findIndex((c) => c.recall >= init.targetRecall);
+    const pick = curve[at < 0 ? curve.length - 1 : Math.min(at + 1, curve.length - 1)] ?? { nprobe: 1, recall: 0 };
     return { nprobe: pick.nprobe, recall: pick.recall, queries: picks.size, curve };
   });
   return run();

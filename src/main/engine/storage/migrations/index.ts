@@ -4,6 +4,7 @@ import { core0001Journal } from './core-0001-journal';
 import { core0002ItemData } from './core-0002-item-data';
 import { core0003DecisionLinks } from './core-0003-decision-links';
 import { core0004Audit } from './core-0004-audit';
+import { core0005AuditEntities } from './core-0005-audit-entities';
 import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import { keyword0002SecureDelete } from './keyword-0002-secure-delete';
@@ -13,7 +14,7 @@ import { vector0002Session } from './vector-0002-session';
 import { vector0003Ivf } from './vector-0003-ivf';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
-  core: [core0001Journal, core0002ItemData, core0003DecisionLinks, core0004Audit],
+  core: [core0001Journal, core0002ItemData, core0003DecisionLinks, core0004Audit, core0005AuditEntities],
   vector: [vector0001Vec0, vector0002Session, vector0003Ivf],
   keyword: [keyword0001Fts5, keyword0002SecureDelete],
   graph: [graph0001NodesEdges],

@@ -168,6 +168,26 @@ describe('migrations', () => {
     ).toThrow(/CHECK constraint/);
   });
 
+  it('core-0005-audit-entities keeps the audit rows and their ids, and admits merge, rename and undo only', () => {
+    const { db, file } = fresh('core');
+    migrate(db, file, MIGRATIONS.core.slice(0, 4), { dim: 8 });
+    db.prepare(
+      "INSERT INTO audit(at, actor, action, target, result) VALUES (1, 'a', 'correct', '{\"id\":1}', '{}')",
+    ).run();
+    db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (2, 'b', 'forget', '{}', '{}')").run();
+    const before = db.prepare('SELECT * FROM audit ORDER BY id').all();
+    expect(migrate(db, file, MIGRATIONS.core.slice(0, 5), { dim: 8 })).toBe(5);
+    expect(db.prepare('SELECT * FROM audit ORDER BY id').all()).toEqual(before);
+    for (const action of ['merge', 'rename', 'undo']) {
+      db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (3, 'c', ?, '{}', '{}')").run(action);
+    }
+    // Ids keep counting after the rebuild: none is reused.
+    expect(db.prepare('SELECT max(id) AS n FROM audit').get()).toEqual({ n: 5 });
+    expect(() =>
+      db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (1, 'test', 'pin', '{}', '{}')").run(),
+    ).toThrow(/CHECK constraint/);
+  });
+
   it('running migrations again on a current file changes nothing', () => {
     const { db, file } = fresh('core');
     migrate(db, file, MIGRATIONS.core, { dim: 8 });

@@ -57,3 +57,26 @@ export function layerCounts(rows: { layer: string; kind: string; n: number }[] |
   for (const r of rows ?? []) if (r.layer in out) out[r.layer as Layer] += r.n;
   return out;
 }
+
+/** Reads and writes of the edits (correct, forget, history); every write marks every cached read it can change stale. */
+export const editQueries = {
+  all: ['edits'] as const,
+  history: (factId: string) =>
+    queryOptions({
+      queryKey: [...editQueries.all, 'history', factId] as const,
+      queryFn: () => api.history({ factId }),
+      retry: false,
+    }),
+  audit: () =>
+    queryOptions({ queryKey: [...editQueries.all, 'audit'] as const, queryFn: () => api.auditLog({ limit: 200 }) }),
+};
+
+/** The query families an edit can change: items, counts, sessions, decisions, the graph, the edits themselves. */
+export const EDITED = [
+  itemQueries.all,
+  statsQueries.all,
+  sessionQueries.all,
+  decisionQueries.all,
+  ['graph'],
+  editQueries.all,
+] as const;

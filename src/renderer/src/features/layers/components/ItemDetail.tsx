@@ -1,24 +1,30 @@
 /**
- * The detail panel: an item's text and metadata, a fact's validity and what superseded it, provenance up
- * (episode → chunks → messages) and down (everything derived from it). Every linked item opens in place.
+ * The detail panel: an item's text and metadata, a fact's validity, history and what superseded it, provenance up
+ * (episode → chunks → messages) and down (everything derived from it), an entity's hub; Correct… on a fact and
+ * Forget… on anything (with the dry run first). Every linked item opens in place.
  */
 import { useQueries, useQuery } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Item, Message } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { humanDate } from '../../../lib/format';
-import { graphQueries } from '../../graph/queries';
+import { EntityHub } from '../../entity/components/EntityHub';
 import { decisionQueries, itemQueries } from '../queries';
+import { CorrectFact } from './CorrectFact';
+import { FactHistory } from './FactHistory';
+import { ForgetPreview, type ForgetTarget } from './ForgetPreview';
 
 export function ItemDetail() {
   const detail = useDetail();
   const id = detail.current;
   const q = useQuery({ ...itemQueries.detail(id ?? ''), enabled: id !== null });
   const panel = useRef<HTMLElement>(null);
+  const [editing, setEditing] = useState<'none' | 'correct' | 'forget' | 'forget-session'>('none');
 
   useEffect(() => {
     if (id) panel.current?.focus();
+    setEditing('none');
   }, [id]);
 
   if (!id) return null;
@@ -60,6 +66,15 @@ export function ItemDetail() {
           <p className="detail-text" data-testid="detail-text">
             {item.text}
           </p>
+          <EditBar
+            item={item}
+            editing={editing}
+            setEditing={setEditing}
+            onForgotten={() => {
+              setEditing('none');
+              detail.close();
+            }}
+          />
           <dl className="meta">
             <dt>Session</dt>
             <dd>{item.sessionId ?? '—'}</dd>
@@ -83,7 +98,10 @@ export function ItemDetail() {
                 </dd>
               </>
             )}
-            {item.data && Object.entries(item.data).map(([k, v]) => <DataRow key={k} name={k} value={v} />)}
+            {/* An entity's data (name, kind, aliases) is its hub, below. */}
+            {item.data &&
+              item.kind !== 'entity' &&
+              Object.entries(item.data).map(([k, v]) => <DataRow key={k} name={k} value={v} />)}
           </dl>
           {mentions.length > 0 && (
             <Section title={`Links (${mentions.length})`}>
@@ -94,7 +112,8 @@ export function ItemDetail() {
               ))}
             </Section>
           )}
-          {item.kind === 'entity' && <EntityMentions entityId={item.id} />}
+          {item.kind === 'entity' && <EntityHub entityId={item.id} />}
+          {item.kind === 'fact' && <FactHistory factId={item.id} />}
           {item.kind === 'fact' && (
             <FactDecisions factId={item.id} sessionId={item.sessionId} successors={supersededBy.map((l) => l.dst)} />
           )}
@@ -129,16 +148,64 @@ function DataRow({ name, value }: { name: string; value: unknown }) {
   );
 }
 
-/** The facts that mention an entity: their links point at it, so its own provenance (derived from/into) has none. */
-function EntityMentions({ entityId }: { entityId: string }) {
-  const facts = useQuery(graphQueries.facts(entityId));
-  if (facts.error) return <ErrorBox error={facts.error} title="Mentioned in" />;
+type Editing = 'none' | 'correct' | 'forget' | 'forget-session';
+
+/** Correct… (facts) and Forget… (this item or message, or its whole session), each opening its panel in place. */
+function EditBar({
+  item,
+  editing,
+  setEditing,
+  onForgotten,
+}: {
+  item: Item;
+  editing: Editing;
+  setEditing(e: Editing): void;
+  onForgotten(): void;
+}) {
+  const what = item.kind === 'message' ? 'this message' : `this ${item.kind}`;
+  // Back to the button that opened a panel once it closes (Cancel, Escape, Save), never to the page body.
+  const opener = useRef<HTMLButtonElement | null>(null);
+  useEffect(() => {
+    if (editing === 'none' && opener.current?.isConnected) opener.current.focus();
+  }, [editing]);
+  const open = (e: Editing) => (ev: React.MouseEvent<HTMLButtonElement>) => {
+    opener.current = ev.currentTarget;
+    setEditing(e);
+  };
+  const target: ForgetTarget | null =
+    editing === 'forget'
+      ? { ids: [item.id] }
+      : editing === 'forget-session' && item.sessionId
+        ? { sessionIds: [item.sessionId] }
+        : null;
   return (
-    <Section title={`Mentioned in (${facts.data?.length ?? '…'})`} testId="entity-mentions">
-      {facts.data?.map((f) => (
-        <ItemLink key={f.id} item={f} />
-      ))}
-    </Section>
+    <>
+      <div className="edit-actions" data-testid="edit-bar">
+        {item.kind === 'fact' && (
+          <button type="button" onClick={open('correct')} aria-expanded={editing === 'correct'}>
+            Correct…
+          </button>
+        )}
+        <button type="button" onClick={open('forget')} aria-expanded={editing === 'forget'}>
+          Forget…
+        </button>
+        {item.sessionId && (
+          <button type="button" onClick={open('forget-session')} aria-expanded={editing === 'forget-session'}>
+            Forget session…
+          </button>
+        )}
+      </div>
+      {editing === 'correct' && <CorrectFact fact={item} onClose={() => setEditing('none')} />}
+      {target && (
+        <ForgetPreview
+          key={editing}
+          target={target}
+          what={editing === 'forget-session' ? `session ${item.sessionId}` : what}
+          onCancel={() => setEditing('none')}
+          onForgotten={onForgotten}
+        />
+      )}
+    </>
   );
 }
 

@@ -95,6 +95,9 @@ export function QueryView() {
   );
 }
 
+/** The file's own name from a path (the skipped line names the file, not the whole data directory). */
+const basename = (file: string): string => file.split(/[\\/]/).pop() ?? file;
+
 function Results({ result, query }: { result: QueryResult; query: string }) {
   return (
     <div className="split">
@@ -106,6 +109,17 @@ function Results({ result, query }: { result: QueryResult; query: string }) {
           </p>
         )}
         {result.entities.length > 0 && <p className="muted">Graph expanded from: {result.entities.join(', ')}</p>}
+        {(result.skipped ?? []).length > 0 && (
+          <p
+            className="muted"
+            role="status"
+            data-testid="query-skipped"
+            title={(result.skipped ?? []).map((s) => s.message).join('\n')}
+          >
+            Answered without{' '}
+            {(result.skipped ?? []).map((s) => `${s.source} search (${basename(s.file)}: ${s.code})`).join(', ')}.
+          </p>
+        )}
         {result.hits.length === 0 ? (
           <Empty>No results.</Empty>
         ) : (

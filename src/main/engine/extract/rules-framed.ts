@@ -1,0 +1,130 @@
+/**
+ * The speaker's framing: an informative sentence none of whose clauses gave a fact (its subject is "it", "this",
+ * "they" or a relative clause the rules cannot name) is kept as what the speaker said — "Nate said they eat a
+ * combination of vegetables, fruits, and insects." — with "I", "you" and "we" resolved, rather than dropped.
+ * Questions never reach here; greetings, thanks and reactions ("That's awesome!") are not informative.
+ */
+
+import { GENERIC_NOUNS, STOP_WORDS } from '../text';
+import type { Draft } from './rules-fact';
+import { type MessageContext, PERSONAL, renderTerms } from './rules-subject';
+import { BE_FORMS, has, isAux, isVerb, NON_REFERRING, type Term } from './rules-terms';
+
+/** Words of reaction and small talk: a sentence made of these and stop words says nothing about anyone. */
+const REACTION_WORDS = new Set(
+  (
+    'wow awesome great cool amazing nice good glad sure yeah yes yep ok okay thanks thank totally definitely really ' +
+    'super so very lol haha hey hi hello bye sounds sound seems seem looks look feel feels congrats congratulations ' +
+    'love lovely happy sorry incredible fantastic wonderful stunning beautiful gorgeous fun exciting excited ' +
+    'interesting true right well oh ah absolutely bet hear heard know glad keep luck cheers'
+  ).split(' '),
+);
+
+const FUNCTION_VERBS = new Set([
+  'am',
+  'is',
+  'are',
+  'was',
+  'were',
+  'be',
+  'been',
+  'being',
+  'has',
+  'had',
+  'does',
+  'got',
+  'get',
+]);
+
+/**
+ * A fact that says little beyond its subject ("Joanna was awesome.", "That photo looks awesome."): fewer than
+ * `min` words after the subject once stop words, reactions and generic nouns are set aside.
+ */
+export function saysLittle(text: string, subjectText: string, min = 2): boolean {
+  const body = text.startsWith(subjectText) ? text.slice(subjectText.length) : text;
+  const words = body.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const content = words.filter(
+    (w) =>
+      !STOP_WORDS.has(w) &&
+      !REACTION_WORDS.has(w) &&
+      !GENERIC_NOUNS.has(w) &&
+      !NON_REFERRING.has(w) &&
+      !FUNCTION_VERBS.has(w) &&
+      w !== 'said',
+  );
+  return content.length < min;
+}
+
+/** Content words: what is left once stop words, reactions, pronouns and generic nouns are set aside. */
+function contentWords(terms: Term[], participants: Set<string>): Term[] {
+  return terms.filter(
+    (t) =>
+      ['Noun', 'Adjective', 'Verb', 'Value'].some((tag) => has(t, tag)) &&
+      !has(t, 'Pronoun') &&
+      !isAux(t) &&
+      !BE_FORMS.has(t.word) &&
+      !STOP_WORDS.has(t.word) &&
+      !REACTION_WORDS.has(t.word) &&
+      !GENERIC_NOUNS.has(t.word) &&
+      !NON_REFERRING.has(t.word) &&
+      !participants.has(t.text),
+  );
+}
+
+/** A sentence's framed fact, or nothing when it is small talk (fewer than three content words, one a noun). */
+export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undefined {
+  const { msg } = ctx;
+  // An image caption ("[shares an image: …]", as the LoCoMo import writes it) is the app's description, not speech.
+  const captionAt = sentence.findIndex(
+    (t, i) => t.word === 'shares' && sentence[i + 1]?.word === 'an' && sentence[i + 2]?.word === 'image',
+  );
+  let terms = captionAt >= 0 ? sentence.slice(0, captionAt) : sentence;
+  const participants = new Set([msg.speaker, ...msg.others]);
+  // Leading reactions, conjunctions and vocatives ("Wow, Joanna! …", "But …") are not what was said.
+  let s = 0;
+  while (
+    s < terms.length &&
+    (has(terms[s], 'Expression') ||
+      has(terms[s], 'Conjunction') ||
+      (participants.has((terms[s] as Term).text) && (terms[s] as Term).post.includes(',')) ||
+      ((terms[s] as Term).post.includes(',') && REACTION_WORDS.has((terms[s] as Term).word)))
+  ) {
+    s++;
+  }
+  terms = terms.slice(s);
+  const content = contentWords(terms, participants);
+  if (content.length < 3 || !content.some((t) => has(t, 'Noun')) || !terms.some((t) => isVerb(t))) return undefined;
+
+  // Chat drops the subject of its own news ("Just got back from a road trip"): that is the speaker's statement.
+  let v = 0;
+  while (has(terms[v], 'Adverb')) v++;
+  const dropped =
+    isVerb(terms[v]) && !has(terms[v], 'Gerund') && !has(terms[v], 'Infinitive') && !has(terms[v], 'Imperative');
+  const rendered = renderTerms(terms, ctx);
+  let said = rendered.text.replace(/[\s,;:.!?\u2013\u2014-]+$/u, '');
+  const first = terms[0] as Term;
+  // The first word keeps its capital only when it is a name, or a pronoun that became one.
+  if (!has(first, 'ProperNoun') && !(PERSONAL.has(first.word) || first.word === 'i')) {
+    said = said.charAt(0).toLowerCase() + said.slice(1);
+  }
+  if (said === '') return undefined;
+  const named = ctx.named.filter((n) => terms.some((t) => n.ids.has(t.id))).map((n) => n.name);
+  return {
+    fact: {
+      text: `${msg.speaker} ${dropped ? '' : 'said '}${said}.`,
+      subject: msg.speaker,
+      predicate: dropped ? 'do' : 'say',
+      object: said,
+      validFrom: msg.timestamp,
+      stateful: false,
+      entities: [],
+      sourceMessageIds: [msg.id],
+    },
+    subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
+    shareable: false,
+    framed: !dropped,
+    relation: 'mentioned with',
+    subjectEntities: [msg.speaker],
+    objectEntities: [...new Set([...rendered.people, ...named])].filter((n) => n !== msg.speaker),
+  };
+}
