@@ -81,7 +81,8 @@ async function loadItem(storage: StorageManager, id: string, withVectors: boolea
   return { item: items[0], vector: vectors };
 }
 
-const asInput = (i: Item): ItemInput => ({
+/** An item as the write path takes it back (an edit rewrites items through the one write path). */
+export const asInput = (i: Item): ItemInput => ({
   id: i.id,
   layer: i.layer,
   kind: i.kind,

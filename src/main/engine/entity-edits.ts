@@ -20,7 +20,7 @@ import {
 import { StrataError } from '../../shared/errors';
 import { parseInput } from '../../shared/schema';
 import type { Item } from '../../shared/types';
-import type { EditContext } from './edits';
+import { asInput, type EditContext } from './edits';
 import { entityId } from './ids';
 import type { ItemInput } from './storage/validate';
 import { normalizeKey } from './text';
@@ -49,19 +49,6 @@ function aliasesFor(name: string, candidates: string[]): string[] {
 
 const nameOf = (e: Item): string => String(e.data?.name ?? e.text);
 const aliasesOf = (e: Item): string[] => (Array.isArray(e.data?.aliases) ? (e.data.aliases as string[]) : []);
-
-const asInput = (i: Item): ItemInput => ({
-  id: i.id,
-  layer: i.layer,
-  kind: i.kind,
-  sessionId: i.sessionId,
-  text: i.text,
-  sources: i.sources,
-  links: i.links,
-  ...(i.data !== null && { data: i.data }),
-  validFrom: i.validFrom,
-  validTo: i.validTo,
-});
 
 async function loadEntity(ctx: EditContext, id: string, field: string): Promise<Item> {
   const { items } = await ctx.storage.read('items', { ids: [id], withVectors: false });

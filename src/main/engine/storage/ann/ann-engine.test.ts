@@ -18,7 +18,7 @@ const WORDS =
     ' ',
   );
 const text = (i: number) =>
-  Array.from({ length: 6 }, (_, j) => WORDS[(i * 7 + j * ((i % 5) + 1)) % WORDS.length]).join(' ') + ` item${i}`;
+  `${Array.from({ length: 6 }, (_, j) => WORDS[(i * 7 + j * ((i % 5) + 1)) % WORDS.length]).join(' ')} item${i}`;
 
 describe('IVF index through the engine', () => {
   it('is trained past the threshold, reported by stats(), and answers vector queries', async () => {
