@@ -4,7 +4,7 @@
  * up through `parent`, reversed. Hidden, empty and tool messages are skipped; a missing time is taken from
  * its neighbours.
  */
-import { boundedId, fillTimes, isObject, messagesOf, participantsOf, plural, refuse } from './common';
+import { boundedId, conversationSession, fillTimes, isObject, messagesOf, plural, refuse } from './common';
 import { arrayElements } from './json-stream';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
@@ -148,16 +148,7 @@ export function parseChatGpt(files: ImportFile[], opts: ImporterOptions): Import
         ),
       );
       if (messages.length === 0) continue;
-      sessions.push({
-        session: {
-          id: sessionId,
-          title: typeof c.title === 'string' && c.title.trim() ? c.title.trim().slice(0, 500) : 'Untitled conversation',
-          participants: participantsOf(messages),
-          startedAt: created ?? (messages[0]?.timestamp as number),
-          userId: user,
-        },
-        messages,
-      });
+      sessions.push(conversationSession(sessionId, c.title, messages, created, user));
     }
   }
   const notes: string[] = [];

@@ -3,7 +3,7 @@
  * `content[].text`, attachments' extracted text kept) and `projects.json` (project documents, imported as notes:
  * one session per project, one message per document).
  */
-import { boundedId, isObject, messagesOf, participantsOf, refuse } from './common';
+import { boundedId, conversationSession, isObject, messagesOf, refuse } from './common';
 import type { ImporterOptions, ImporterResult, ImportFile, ParsedSession } from './types';
 
 export const CLAUDE_ASSISTANT = 'Claude';
@@ -73,16 +73,7 @@ function parseConversations(file: ImportFile, user: string): ParsedSession[] {
       );
     });
     if (messages.length === 0) return;
-    out.push({
-      session: {
-        id: sessionId,
-        title: typeof c.name === 'string' && c.name.trim() ? c.name.trim().slice(0, 500) : 'Untitled conversation',
-        participants: participantsOf(messages),
-        startedAt: created ?? (messages[0]?.timestamp as number),
-        userId: user,
-      },
-      messages,
-    });
+    out.push(conversationSession(sessionId, c.name, messages, created, user));
   });
   return out;
 }

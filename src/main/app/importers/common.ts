@@ -67,6 +67,29 @@ export function messagesOf(m: MessageInput & { id: string }, field: string): (Me
 }
 
 /** Participants in order of first appearance. */
+/**
+ * One exported conversation as a session: its title (trimmed, bounded; "Untitled conversation" when it has none),
+ * the speakers of its messages, its start (the conversation's own time, else its first message's) and the user.
+ */
+export function conversationSession(
+  id: string,
+  title: unknown,
+  messages: ParsedSession['messages'],
+  created: number | null | undefined,
+  user: string,
+): ParsedSession {
+  return {
+    session: {
+      id,
+      title: typeof title === 'string' && title.trim() ? title.trim().slice(0, 500) : 'Untitled conversation',
+      participants: participantsOf(messages),
+      startedAt: created ?? (messages[0]?.timestamp as number),
+      userId: user,
+    },
+    messages,
+  };
+}
+
 export function participantsOf(messages: { speaker?: string; role?: string }[]): string[] {
   return [...new Set(messages.map((m) => m.speaker ?? m.role ?? 'user'))].slice(0, 100);
 }
