@@ -131,8 +131,18 @@ describe('coverage: every informative sentence gives a fact', () => {
       ),
     );
     expect(out.facts.map((f) => [f.text, f.subject, f.predicate, f.sourceMessageIds])).toEqual([
-      ['Melanie said they eat a combination of vegetables, fruits, and insects.', 'Melanie', 'say', ['m0']],
-      ['Caroline said it is moments like these that bring love and joy.', 'Caroline', 'say', ['m1']],
+      [
+        'Melanie said they eat a combination of vegetables, fruits, and insects.',
+        'Melanie',
+        'say: they eat a combination of vegetables fruits and insects',
+        ['m0'],
+      ],
+      [
+        'Caroline said it is moments like these that bring love and joy.',
+        'Caroline',
+        'say: it is moments like these that bring love and joy',
+        ['m1'],
+      ],
     ]);
   });
 

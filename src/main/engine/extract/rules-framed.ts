@@ -9,6 +9,7 @@ import { GENERIC_NOUNS, STOP_WORDS } from '../text';
 import type { Draft } from './rules-fact';
 import { type MessageContext, PERSONAL, renderTerms } from './rules-subject';
 import { BE_FORMS, has, isAux, isVerb, NON_REFERRING, type Term } from './rules-terms';
+import { contentPredicate } from './update';
 
 /** Words of reaction and small talk: a sentence made of these and stop words says nothing about anyone. */
 const REACTION_WORDS = new Set(
@@ -113,7 +114,7 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
     fact: {
       text: `${msg.speaker} ${dropped ? '' : 'said '}${said}.`,
       subject: msg.speaker,
-      predicate: dropped ? 'do' : 'say',
+      predicate: contentPredicate(dropped ? 'do' : 'say', said),
       object: said,
       validFrom: msg.timestamp,
       stateful: false,

@@ -8,7 +8,7 @@
  */
 
 import type { ExtractedFact } from './types';
-import { attributeOf, normalizeKey, SINGLE_VALUED } from './update';
+import { attributeOf, contentPredicate, isContentKeyed, normalizeKey, predicateVerb, SINGLE_VALUED } from './update';
 
 /** Words a joined fact may have at most, so a long turn still gives more than one fact. */
 const MAX_WORDS = 18;
@@ -60,10 +60,14 @@ export function joinTurnFacts(list: JoinableFact[]): ExtractedFact[] {
     }
     // Two framed sentences share one "said": "Nate said they eat … and they have a varied diet."
     const appended = last.framed && next.framed ? tail.replace(/^said /, '') : tail;
+    const object = `${last.fact.object} and ${appended}`.trim();
+    const { predicate } = last.fact;
     last.fact = {
       ...last.fact,
       text: `${last.fact.text.replace(/\.$/, '')} and ${appended}.`,
-      object: `${last.fact.object} and ${appended}`.trim(),
+      object,
+      // A framed fact stays keyed by all it says.
+      predicate: isContentKeyed(predicate) ? contentPredicate(predicateVerb(predicate), object) : predicate,
       // A joined statement is an account of what happened, not one state a later fact can replace.
       stateful: false,
       validFrom: last.dated ? last.fact.validFrom : next.fact.validFrom,

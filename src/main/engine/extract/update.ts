@@ -10,6 +10,27 @@ import type { HeldFact, UpdateDecision } from './types';
 /** The comparison key lives with the engine's other text rules; re-exported for the extractors that import it here. */
 export { normalizeKey };
 
+/**
+ * A framed fact ("Gina said …", or the speaker's own subject-less news) is keyed by what was said: its predicate is
+ * the verb and the content's key ("say: they eat a combination of vegetables"), so it repeats, and a correction
+ * of it versions, only a restatement of itself — never the speaker's other sayings, which share "Gina say".
+ */
+export function contentPredicate(verb: string, content: string): string {
+  return `${verb}: ${normalizeKey(content)}`;
+}
+
+const CONTENT_KEYED = /^(say|do): /;
+
+/** The verb a predicate reads as in a sentence: a content-keyed one without its key. */
+export function predicateVerb(predicate: string): string {
+  return CONTENT_KEYED.exec(predicate)?.[1] ?? predicate;
+}
+
+/** True for a framed fact's content-keyed predicate (contentPredicate). */
+export function isContentKeyed(predicate: string): boolean {
+  return CONTENT_KEYED.test(predicate);
+}
+
 export interface UpdateCandidate {
   subject: string;
   predicate: string;
@@ -83,7 +104,7 @@ export function decideUpdate(candidate: UpdateCandidate, held: HeldFact[]): Upda
     const a = attributeOf(h.predicate, h.object);
     return { ...a, stateful: h.stateful || a.state };
   };
-  const statement = `${candidate.subject} ${candidate.predicate} ${candidate.object}`.trim();
+  const statement = `${candidate.subject} ${predicateVerb(candidate.predicate)} ${candidate.object}`.trim();
 
   // "Still valid" is judged at the candidate's own time, so a fact that was closed before it held is not repeated by it.
   const live = held.filter(

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Item, Message } from '../../../shared/types';
+import { aliasTable, resolveAliases } from '../extract/aliases';
 import type { ExtractedFact, Extraction, HeldFact } from '../extract/types';
 import { decideUpdate } from '../extract/update';
 import { entityId, factId, relationshipId } from '../ids';
@@ -57,35 +58,35 @@ export async function buildFacts(
   const extractStart = nowMs();
 
   // Every episode is extracted at once, spread over the workers; the results are then merged in episode order.
-  const extractions: Extraction[] = await Promise.all(
-    episodes.map((episode) => {
-      const msgIds = [...new Set(episode.sources.flatMap((c) => chunkMessages.get(c) ?? []))];
-      const msgs = msgIds.map((id) => byId.get(id)).filter((m): m is Message => !!m);
-      const participants = (episode.data?.participants as string[] | undefined) ?? [];
-      return extractor.extract({
-        episodeId: episode.id,
-        sessionId,
-        messages: msgs.map((m) => ({
-          id: m.id,
-          speaker: m.speaker,
-          others: participants.filter((p) => p !== m.speaker),
-          text: m.text,
-          timestamp: m.timestamp,
-        })),
-      });
-    }),
-  );
-
-  // One read for the batch: the entities it names and the facts held about its subjects.
-  const subjects = [...new Set(extractions.flatMap((x) => x.facts.map((f) => normalizeKey(f.subject))))];
-  const [{ items: knownEntities }, heldFacts] = await Promise.all([
-    storage.read('items', {
-      ids: [...new Set(extractions.flatMap((x) => x.entities.map((e) => entityId(e.name))))],
-      withVectors: false,
-    }),
-    storage.read('factsBySubject', { subjects }),
+  const [extracted, storedEntities] = await Promise.all([
+    Promise.all(
+      episodes.map((episode) => {
+        const msgIds = [...new Set(episode.sources.flatMap((c) => chunkMessages.get(c) ?? []))];
+        const msgs = msgIds.map((id) => byId.get(id)).filter((m): m is Message => !!m);
+        const participants = (episode.data?.participants as string[] | undefined) ?? [];
+        return extractor.extract({
+          episodeId: episode.id,
+          sessionId,
+          messages: msgs.map((m) => ({
+            id: m.id,
+            speaker: m.speaker,
+            others: participants.filter((p) => p !== m.speaker),
+            text: m.text,
+            timestamp: m.timestamp,
+          })),
+        });
+      }),
+    ),
+    storage.read('itemsByKind', { kind: 'entity' }),
   ]);
-  const existingEntities = new Map(knownEntities.map((e) => [e.id, e]));
+  // Names the user merged or renamed resolve to the entity they now belong to (extract/aliases.ts).
+  const aliases = aliasTable(storedEntities);
+  const extractions = extracted.map((x) => resolveAliases(x, aliases));
+
+  // One more read for the batch: the facts held about its subjects (the entities were read beside the extraction).
+  const subjects = [...new Set(extractions.flatMap((x) => x.facts.map((f) => normalizeKey(f.subject))))];
+  const heldFacts = await storage.read('factsBySubject', { subjects });
+  const existingEntities = new Map(storedEntities.map((e) => [e.id, e]));
   const heldItems = new Map(heldFacts.map((f) => [f.id, f]));
   const heldBySubject = new Map<string, HeldFact[]>(subjects.map((s) => [s, []]));
   for (const f of heldFacts) heldBySubject.get(String(f.data?.subjectKey ?? ''))?.push(heldFact(f));
