@@ -77,7 +77,7 @@ describe('the year of a yearless date', () => {
     ).facts;
     expect(facts.map((f) => [f.text, new Date(f.validFrom).toDateString()])).toEqual([
       ['Caroline started a new job on 3 March 2023.', new Date(2023, 2, 3).toDateString()],
-      ["Melanie will start Melanie's course on 3 March 2024.", new Date(2024, 2, 3).toDateString()],
+      ['Melanie will start her course on 3 March 2024.', new Date(2024, 2, 3).toDateString()],
     ]);
   });
 

@@ -4,6 +4,7 @@
  */
 
 import type { DateMention } from './rules-dates';
+import { genderOf } from './rules-pronouns';
 import {
   agreeWord,
   cleanName,
@@ -59,7 +60,15 @@ export function weGroup(msg: ExtractMessage, inclusive: boolean): { text: string
     const people = [msg.speaker, ...msg.others];
     return { text: `${people.slice(0, -1).join(', ')} and ${people.at(-1)}`, people };
   }
-  return { text: `${msg.speaker} and others`, people: [msg.speaker] };
+  // "We" without the listener is the speaker's own account ("we adopted a dog": Melanie adopted a dog); "Melanie and
+  // others" read clumsily and named no one more.
+  return { text: msg.speaker, people: [msg.speaker] };
+}
+
+/** "myself" said by Jon is "himself" (the clause's subject is Jon), when his name's gender is known; else "Jon". */
+function reflexive(name: string): string {
+  const g = genderOf(name);
+  return g === 'male' ? 'himself' : g === 'female' ? 'herself' : name;
 }
 
 /** Renders words with the speaker's pronouns resolved to names, and the people they turned into. */
@@ -85,11 +94,11 @@ export function renderTerms(terms: Term[], ctx: MessageContext): { pieces: Piece
     const swaps: Record<string, [string, string[]] | undefined> = {
       i: [msg.speaker, [msg.speaker]],
       me: [msg.speaker, [msg.speaker]],
-      myself: [msg.speaker, [msg.speaker]],
+      myself: [reflexive(msg.speaker), [msg.speaker]],
       my: [possessive(msg.speaker), [msg.speaker]],
       mine: [possessive(msg.speaker), [msg.speaker]],
       you: other ? [other, [other]] : undefined,
-      yourself: other ? [other, [other]] : undefined,
+      yourself: other ? [reflexive(other), [other]] : undefined,
       your: other ? [possessive(other), [other]] : undefined,
       yours: other ? [possessive(other), [other]] : undefined,
       we: [g.text, g.people],
@@ -106,7 +115,8 @@ export function renderTerms(terms: Term[], ctx: MessageContext): { pieces: Piece
       // subject ("hear you've got"); only an auxiliary after it settles that.
       const prev = terms[i - 1];
       const objectLike = t.word === 'you' && (isVerb(prev) || has(prev, 'Preposition'));
-      agreeNext = t.word === 'i' || t.word === 'you' ? (objectLike ? 'if-auxiliary' : 'yes') : 'no';
+      const singularWe = t.word === 'we' && !(inclusive && msg.others.length > 0);
+      agreeNext = t.word === 'i' || t.word === 'you' || singularWe ? (objectLike ? 'if-auxiliary' : 'yes') : 'no';
     }
     words.push(w);
   });
@@ -164,7 +174,7 @@ export function resolveSubject(terms: Term[], ctx: MessageContext): Subject | un
     if (first.word === 'i') return { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true };
     if (first.word === 'we') {
       const g = weGroup(msg, ctx.inclusive);
-      return { field: msg.speaker, text: g.text, people: g.people, singular: false };
+      return { field: msg.speaker, text: g.text, people: g.people, singular: g.people.length === 1 };
     }
     if (first.word === 'you') {
       if (msg.others.length !== 1) return undefined;

@@ -22,6 +22,7 @@ import { EntityRegistry, midSentenceCapitals, nameMentions, rawJson } from './ru
 import { clauseFact, type Draft } from './rules-fact';
 import { framedFact, saysLittle } from './rules-framed';
 import { type JoinableFact, joinTurnFacts } from './rules-join';
+import { nameOnce, withoutIntensifiers } from './rules-pronouns';
 import type { Antecedents, MessageContext, Subject } from './rules-subject';
 import { type NamedMention, type RawSentence, type RawVerb, toTerm, type VerbPhrase } from './rules-terms';
 import type {
@@ -205,7 +206,18 @@ function extract(input: ExtractInput): Extraction {
   // it stays when it is all the turn gave.
   const informative = new Set(turnFacts.filter((t) => !t.little).map((t) => t.fact.sourceMessageIds.join()));
   const kept = turnFacts.filter((t) => !t.little || !informative.has(t.fact.sourceMessageIds.join()));
-  for (const fact of joinTurnFacts(kept)) {
+  const people = [
+    ...new Set([
+      ...input.messages.flatMap((m) => [m.speaker, ...m.others]),
+      ...registry
+        .entities()
+        .filter((e) => e.kind === 'person')
+        .flatMap((e) => [e.name, ...e.aliases]),
+    ]),
+  ];
+  for (const joined of joinTurnFacts(kept)) {
+    // A person is named once in a fact, then a pronoun where one is unambiguous (rules-pronouns.ts).
+    const fact = { ...joined, text: withoutIntensifiers(nameOnce(joined.text, people)) };
     // Said twice in one episode is one fact with two sources.
     const key = [fact.subject, fact.predicate, fact.object, String(fact.validFrom)].map(normalizeKey).join('|');
     const existing = facts.get(key);
