@@ -28,13 +28,13 @@ const FORMS: Record<Gender, { subject: string; object: string; possessive: strin
   female: { subject: 'she', object: 'her', possessive: 'her' },
 };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** `text` with each later mention of `people` replaced by a pronoun where that is unambiguous. */
 export function nameOnce(text: string, people: readonly string[]): string {
   const names = [...new Set(people)].filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
   if (names.length === 0) return text;
-  const mention = new RegExp(`\\b(${names.map(escape).join('|')})(['\u2019]s\\b)?`, 'g');
+  const mention = new RegExp(`\\b(${names.map(escapeRe).join('|')})(['\u2019]s\\b)?`, 'g');
   const seen: string[] = [];
   let terms: { text: string; tags: string[]; offset: { start: number } }[] = [];
   if (mention.test(text)) {
