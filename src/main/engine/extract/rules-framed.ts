@@ -51,7 +51,9 @@ export function saysLittle(text: string, subjectText: string, min = 2): boolean 
       !GENERIC_NOUNS.has(w) &&
       !NON_REFERRING.has(w) &&
       !FUNCTION_VERBS.has(w) &&
-      w !== 'said',
+      w !== 'said' &&
+      w !== 'finds' &&
+      w !== 'found',
   );
   return content.length < min;
 }
@@ -101,6 +103,8 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
   while (has(terms[v], 'Adverb')) v++;
   const dropped =
     isVerb(terms[v]) && !has(terms[v], 'Gerund') && !has(terms[v], 'Infinitive') && !has(terms[v], 'Imperative');
+  const judged = dropped ? undefined : evaluation(terms, ctx);
+  if (judged) return judged;
   const rendered = renderTerms(terms, ctx);
   let said = rendered.text.replace(/[\s,;:.!?\u2013\u2014-]+$/u, '');
   const first = terms[0] as Term;
@@ -127,5 +131,58 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
     relation: 'mentioned with',
     subjectEntities: [msg.speaker],
     objectEntities: [...new Set([...rendered.people, ...named])].filter((n) => n !== msg.speaker),
+  };
+}
+
+const COPULA = new Set(['is', 'are', 'was', 'were']);
+const AS_OBJECT: Record<string, string> = { they: 'them', he: 'him', she: 'her', we: 'us', i: 'me' };
+
+/**
+ * A judgement ("it is so great to make a difference", "her books are so captivating", "losing my job was tough")
+ * is what the speaker finds: "Maria finds it so great to make a difference", "Jon found losing his job tough".
+ * Only a copula before an adjective, with no verb of its own before it; a negated one stays "said".
+ */
+function evaluation(terms: Term[], ctx: MessageContext): Draft | undefined {
+  const c = terms.findIndex((t) => COPULA.has(t.word));
+  if (c < 1 || c > 8) return undefined;
+  const head = terms.slice(0, c);
+  if (head.some((t) => isVerb(t) && !has(t, 'Gerund') && !has(t, 'Infinitive') && t.word !== 'to')) return undefined;
+  if (head.some((t) => t.post.includes(',') || has(t, 'Conjunction') || has(t, 'Preposition'))) return undefined;
+  // "He is real chill": a person the rules could not name is no judgement to note.
+  if (head.length === 1 && ['he', 'she', 'him', 'her'].includes((head[0] as Term).word)) return undefined;
+  if (['when', 'if', 'because', 'while', 'as', 'since'].includes((head[0] as Term).word)) return undefined;
+  let a = c + 1;
+  while (has(terms[a], 'Adverb') && !has(terms[a], 'Negative') && terms[a]?.word !== 'not') a++;
+  const adjective = terms[a];
+  if (!adjective || !has(adjective, 'Adjective') || has(adjective, 'Noun') || isVerb(adjective)) return undefined;
+  const { msg } = ctx;
+  const lone = head.length === 1 ? AS_OBJECT[(head[0] as Term).word] : undefined;
+  const subject = renderTerms(head, ctx);
+  const rest = renderTerms(terms.slice(c + 1), ctx);
+  let what = lone ?? subject.text;
+  if (!has(head[0], 'ProperNoun') && !lone && !PERSONAL.has((head[0] as Term).word)) {
+    what = what.charAt(0).toLowerCase() + what.slice(1);
+  }
+  const judgement = `${what} ${rest.text.replace(/[\s,;:.!?\u2013\u2014-]+$/u, '')}`;
+  const past = (terms[c] as Term).word === 'was' || (terms[c] as Term).word === 'were';
+  const verb = past ? 'found' : 'finds';
+  const named = ctx.named.filter((n) => terms.some((t) => n.ids.has(t.id))).map((n) => n.name);
+  return {
+    fact: {
+      text: `${msg.speaker} ${verb} ${judgement}.`,
+      subject: msg.speaker,
+      predicate: contentPredicate('find', judgement),
+      object: judgement,
+      validFrom: msg.timestamp,
+      stateful: false,
+      entities: [],
+      sourceMessageIds: [msg.id],
+    },
+    subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
+    shareable: false,
+    framed: false,
+    relation: 'mentioned with',
+    subjectEntities: [msg.speaker],
+    objectEntities: [...new Set([...subject.people, ...rest.people, ...named])].filter((n) => n !== msg.speaker),
   };
 }

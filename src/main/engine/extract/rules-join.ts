@@ -11,7 +11,7 @@ import type { ExtractedFact } from './types';
 import { attributeOf, contentPredicate, isContentKeyed, normalizeKey, predicateVerb, SINGLE_VALUED } from './update';
 
 /** Words a joined fact may have at most, so a long turn still gives more than one fact. */
-const MAX_WORDS = 18;
+const MAX_WORDS = 20;
 
 const wordCount = (s: string) => s.split(/\s+/).filter(Boolean).length;
 

@@ -33,7 +33,7 @@ describe('a person is named once in a fact', () => {
         ['Jon', 'I keep reminding myself to stay calm.'],
       ),
     ).toEqual([
-      'Jon said losing his job was tough, but it gave him the push he needed to do what he loves.',
+      'Jon found losing his job tough, but it gave him the push he needed to do what he loves.',
       'Jon keeps reminding himself to stay calm.',
     ]);
   });
@@ -61,6 +61,21 @@ describe('a person is named once in a fact', () => {
     expect(nameOnce('Jon said it helps Jon stay calm with Gina and Jon.', ['Jon', 'Gina'])).toBe(
       'Jon said it helps him stay calm with Gina and Jon.',
     );
+  });
+});
+
+describe('a judgement is what the speaker finds', () => {
+  it('"it is so great to …" is "finds it so great to …"; a negated or unnamed one stays as said', async () => {
+    expect(
+      await texts(
+        ['Gina', "It's so great to make a real difference."],
+        ['Gina', "It isn't easy to run a store in winter."],
+        ['Jon', 'He is real chill and funny.'],
+      ),
+    ).toEqual([
+      'Gina finds it so great to make a real difference.',
+      'Gina said it is not easy to run a store in winter.',
+    ]);
   });
 });
 
