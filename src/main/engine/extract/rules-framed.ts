@@ -103,6 +103,8 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
   while (has(terms[v], 'Adverb')) v++;
   const dropped =
     isVerb(terms[v]) && !has(terms[v], 'Gerund') && !has(terms[v], 'Infinitive') && !has(terms[v], 'Imperative');
+  const advised = advice(terms.slice(v), ctx);
+  if (advised) return advised;
   const judged = dropped ? undefined : evaluation(terms, ctx);
   if (judged) return judged;
   const rendered = renderTerms(terms, ctx);
@@ -184,5 +186,69 @@ function evaluation(terms: Term[], ctx: MessageContext): Draft | undefined {
     relation: 'mentioned with',
     subjectEntities: [msg.speaker],
     objectEntities: [...new Set([...subject.people, ...rest.people, ...named])].filter((n) => n !== msg.speaker),
+  };
+}
+
+/** Imperatives that show or greet rather than advise ("Check out this photo", "Thanks"). */
+const SHOWING = new Set([
+  'let',
+  'check',
+  'look',
+  'see',
+  'take',
+  'click',
+  'imagine',
+  'guess',
+  'thank',
+  'thanks',
+  'wish',
+]);
+
+/**
+ * Advice to the listener ("Don't give up!", "Keep going after your dreams.") is what the speaker told them: "Gina
+ * told Jon not to give up."; a proposal ("Let's keep chasing our dreams") is what the speaker wants to do.
+ */
+function advice(terms: Term[], ctx: MessageContext): Draft | undefined {
+  const { msg } = ctx;
+  const [first, second, third] = terms;
+  if (!first) return undefined;
+  let rest: Term[];
+  let text: string;
+  const other = msg.others.length === 1 ? (msg.others[0] as string) : undefined;
+  const say = (words: Term[]) => renderTerms(words, ctx);
+  if (first.word === 'let' && second?.word === 'us' && isVerb(third)) {
+    rest = terms.slice(2);
+    text = `${msg.speaker} wants to ${say(rest).text}`;
+  } else if (other && first.word === 'do' && second?.word === 'not' && has(third, 'Imperative')) {
+    rest = terms.slice(2);
+    text = `${msg.speaker} told ${other} not to ${say(rest).text}`;
+  } else if (other && has(first, 'Imperative') && !SHOWING.has(first.word)) {
+    rest = terms;
+    text = `${msg.speaker} told ${other} to ${say(rest).text.replace(/^\p{Lu}/u, (c) => c.toLowerCase())}`;
+  } else {
+    return undefined;
+  }
+  const content = text.replace(/[\s,;:.!?\u2013\u2014-]+$/u, '');
+  const rendered = say(rest);
+  const named = ctx.named.filter((n) => rest.some((t) => n.ids.has(t.id))).map((n) => n.name);
+  return {
+    fact: {
+      text: `${content}.`,
+      subject: msg.speaker,
+      predicate: contentPredicate('tell', content),
+      object: content,
+      validFrom: msg.timestamp,
+      stateful: false,
+      entities: [],
+      sourceMessageIds: [msg.id],
+    },
+    subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
+    shareable: false,
+    framed: false,
+    relation: 'mentioned with',
+    subjectEntities: [msg.speaker],
+    objectEntities: [...new Set([...(other ? [other] : []), ...rendered.people, ...named])].filter(
+      (n) => n !== msg.speaker,
+    ),
   };
 }

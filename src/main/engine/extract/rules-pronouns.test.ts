@@ -79,6 +79,26 @@ describe('a judgement is what the speaker finds', () => {
   });
 });
 
+describe('advice and address', () => {
+  it('advice is what the speaker told the listener, a proposal what they want; a closing address is dropped', async () => {
+    expect(
+      await texts(
+        ['Gina', "Don't give up, buddy!"],
+        ['Gina', 'Keep going after your dreams.'],
+        ['Jon', "Let's keep chasing our dreams."],
+        ['Jon', 'Check out this photo of my studio.'],
+        ['Gina', 'Searching for the perfect dance studio is a tough job, Jon.'],
+      ),
+    ).toEqual([
+      'Gina told Jon not to give up.',
+      'Gina told Jon to keep going after his dreams.',
+      'Jon wants to keep chasing his dreams.',
+      'Jon said check out this photo of his studio.',
+      'Gina said searching for the perfect dance studio is a tough job.',
+    ]);
+  });
+});
+
 describe('intensifiers', () => {
   it('are dropped, except after "not" where they hedge', () => {
     expect(withoutIntensifiers('John really admires his work ethic and totally agrees.')).toBe(

@@ -51,8 +51,9 @@ export function nameOnce(text: string, people: readonly string[]): string {
     if (!gender || seen.some((o) => o !== name && genderOf(o) !== (gender === 'male' ? 'female' : 'male'))) {
       return whole;
     }
+    const form = FORMS[gender];
     const i = terms.findIndex((t) => t.offset.start === at);
-    if (i < 0) return whole;
+    if (i < 0) return owner ? form.possessive : whole;
     const before = terms[i - 1];
     // The verb it is the subject of may come after adverbs ("Jon totally agrees").
     let j = i + 1;
@@ -60,7 +61,6 @@ export function nameOnce(text: string, people: readonly string[]): string {
     const after = terms[j];
     // "and Jon", "Jon and …": a list of people reads best with the names.
     if (before?.text === 'and' || before?.text === '&' || terms[i + 1]?.text === 'and') return whole;
-    const form = FORMS[gender];
     if (owner) return form.possessive;
     const tags = new Set(after?.tags ?? []);
     const prevTags = new Set(before?.tags ?? []);
@@ -84,4 +84,12 @@ const INTENSIFIER =
 /** `text` without intensifiers that change nothing it says. */
 export function withoutIntensifiers(text: string): string {
   return text.replace(INTENSIFIER, '').replace(/ ,/g, ',');
+}
+
+const VOCATIVES = 'buddy|bud|man|dude|pal|friend|girl|guys|mate|bro|sis|dear|hun';
+
+/** `text` without a closing address to someone (", Jon.", ", buddy!"): who was spoken to is not what was said. */
+export function withoutVocative(text: string, people: readonly string[]): string {
+  const names = [...people.map(escapeRe), VOCATIVES].join('|');
+  return text.replace(new RegExp(`,\\s*(?:my )?(?:${names})\\s*([.!?]*)$`, 'u'), '$1');
 }

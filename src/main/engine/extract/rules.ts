@@ -22,7 +22,7 @@ import { EntityRegistry, midSentenceCapitals, nameMentions, rawJson } from './ru
 import { clauseFact, type Draft } from './rules-fact';
 import { framedFact, saysLittle } from './rules-framed';
 import { type JoinableFact, joinTurnFacts } from './rules-join';
-import { nameOnce, withoutIntensifiers } from './rules-pronouns';
+import { nameOnce, withoutIntensifiers, withoutVocative } from './rules-pronouns';
 import type { Antecedents, MessageContext, Subject } from './rules-subject';
 import { type NamedMention, type RawSentence, type RawVerb, toTerm, type VerbPhrase } from './rules-terms';
 import type {
@@ -217,7 +217,7 @@ function extract(input: ExtractInput): Extraction {
   ];
   for (const joined of joinTurnFacts(kept)) {
     // A person is named once in a fact, then a pronoun where one is unambiguous (rules-pronouns.ts).
-    const fact = { ...joined, text: withoutIntensifiers(nameOnce(joined.text, people)) };
+    const fact = { ...joined, text: withoutIntensifiers(nameOnce(withoutVocative(joined.text, people), people)) };
     // Said twice in one episode is one fact with two sources.
     const key = [fact.subject, fact.predicate, fact.object, String(fact.validFrom)].map(normalizeKey).join('|');
     const existing = facts.get(key);

@@ -19,7 +19,7 @@ export function contentPredicate(verb: string, content: string): string {
   return `${verb}: ${normalizeKey(content)}`;
 }
 
-const CONTENT_KEYED = /^(say|do|find): /;
+const CONTENT_KEYED = /^(say|do|find|tell): /;
 
 /** The verb a predicate reads as in a sentence: a content-keyed one without its key. */
 export function predicateVerb(predicate: string): string {
