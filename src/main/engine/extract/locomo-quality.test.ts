@@ -95,20 +95,20 @@ afterAll(async () => {
 
 describe(`extraction quality on LoCoMo ${CONVERSATION}`, () => {
   it('facts cover the gold observations, at a sane number of facts per observation', () => {
-    // Measured (bench:extraction, hashing): 0.463, 47.8 %, 2.2 % without a fact, 3.35 facts per observation
-    // (before the framed sentences and joins: 0.403, 38.6 %, 9.8 %, 3.3).
+    // Measured (bench:extraction, hashing): 0.476, 49.5 %, 2.2 % without a fact, 3.22 facts per observation
+    // (round 2: 0.463, 47.8 %, 2.2 %, 3.35; before the framed sentences and joins: 0.403, 38.6 %, 9.8 %, 3.3).
     expect(facts.observations).toBe(184);
-    expect(facts.mean_best_f1).toBeGreaterThanOrEqual(0.44);
-    expect(facts.share_at_05).toBeGreaterThanOrEqual(0.45);
+    expect(facts.mean_best_f1).toBeGreaterThanOrEqual(0.455);
+    expect(facts.share_at_05).toBeGreaterThanOrEqual(0.47);
     expect(facts.share_without_fact).toBeLessThanOrEqual(0.04);
-    expect(facts.facts_per_observation).toBeLessThanOrEqual(3.5);
+    expect(facts.facts_per_observation).toBeLessThanOrEqual(3.4);
     // Over the evidence turn itself, on the mean and on the share of observations a fact matches.
     expect(facts.mean_best_f1).toBeGreaterThan(facts.baseline_turn_mean_f1);
     expect(facts.share_at_05).toBeGreaterThan(facts.baseline_turn_share_at_05);
   });
 
   it('entities are names the gold also writes, both speakers among them, each linked from its facts', async () => {
-    // Measured: 24 entities (239 before issue 16), 79 % named in the gold (7 % before).
+    // Measured: 25 entities (239 before issue 16), 84 % named in the gold (7 % before).
     expect(entities.entities).toBeLessThanOrEqual(35);
     expect(entities.named_share).toBeGreaterThanOrEqual(0.7);
     const names = entityItems.map((e) => String(e.data?.name));
