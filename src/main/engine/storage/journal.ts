@@ -94,7 +94,6 @@ export function createJournal(
       `INSERT INTO messages(id, session_id, seq, role, speaker, text, ts, external_id, metadata, journal_seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid`,
     ),
-    messageExists: db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages WHERE id = ?'),
     upsertItem: db.prepare<
       [string, string, string, string | null, string, Buffer, number, string | null, number | null, number | null],
       { rowid: number }
@@ -191,9 +190,9 @@ export function createJournal(
         field: `messages[${i}].id`,
       });
     p.messages.forEach((m, i) => {
-      // A message of a new session has no earlier one to look up; a repeated id is caught by the unique key.
+      // A message of a new session has no earlier one to look up. A repeated id is caught by the id's unique key (no
+      // lookup of its own first): the insert fails, and the transaction with everything of this write is rolled back.
       const isFresh = fresh.has(m.sessionId);
-      if (!isFresh && q.messageExists.get(m.id)) throw exists(i, m.id);
       if (!lastBySession.has(m.sessionId)) {
         lastBySession.set(m.sessionId, isFresh ? undefined : q.lastMessage.get(m.sessionId));
       }
@@ -214,7 +213,8 @@ export function createJournal(
           seq,
         ) as { rowid: number };
       } catch (err) {
-        if (isFresh && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw exists(i, m.id);
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('messages.id')) throw exists(i, m.id);
         throw err;
       }
       payload.messages.push(row.rowid);
