@@ -1,5 +1,5 @@
 /**
- * npm run bench:import -- [--conversations 10000] [--messages 20] [--embedder KIND] [--no-layers]
+ * npm run bench:import -- [--conversations 10000] [--messages 20] [--embedder KIND] [--no-layers] [--keep DIR]
  *
  * Issue 14's benchmark: a deterministic synthetic ChatGPT export (N conversations of M messages, a seeded
  * vocabulary, a linear message tree as ChatGPT writes it) imported through the real CLI (`strata import`, a child
@@ -21,6 +21,8 @@ const EMBEDDER = args.get('embedder');
 const LAYERS = args.get('no-layers') === undefined;
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'results', 'import.json');
+/** Keeps the export and the data folder in DIR (to read its traces) instead of a temp folder removed at the end. */
+const KEEP = args.get('keep');
 
 const WORDS =
   'garden lisbon tickets concert sister birthday dentist python recipe marathon train flat lease cat vet job library book climbing wall paris berlin moving plan trip budget weekend project thesis chapter coffee bakery piano lesson flight hotel museum river bicycle doctor school teacher friend cousin wedding holiday beach mountain winter summer'.split(
@@ -84,7 +86,9 @@ function strata(argv: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const work = mkdtempSync(join(tmpdir(), 'strata-bench-import-'));
+if (KEEP) rmSync(KEEP, { recursive: true, force: true });
+const work = KEEP ?? mkdtempSync(join(tmpdir(), 'strata-bench-import-'));
+if (KEEP) mkdirSync(KEEP, { recursive: true });
 try {
   const file = join(work, 'conversations.json');
   const text = syntheticExport(CONVERSATIONS, PER);
@@ -142,5 +146,5 @@ try {
   writeFileSync(OUT, `${JSON.stringify({ machine: machineInfo(), runs: [...runs, row] }, null, 2)}\n`);
   console.log(`wrote ${OUT}`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!KEEP) rmSync(work, { recursive: true, force: true });
 }

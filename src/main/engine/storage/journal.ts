@@ -18,6 +18,7 @@ import type {
 import { createJournalDeletes } from './journal-deletes';
 import { compact, type DB, truncateWal, walPages } from './sqlite';
 import { assembleUpsert, createOpBuilder, type UpsertPayload, type UpsertRows } from './store-op';
+import { decodeVector, encodeVector } from './vector-codec';
 
 export function createJournal(
   db: DB,
@@ -85,12 +86,14 @@ export function createJournal(
     lastMessage: db.prepare<[string], { id: string; seq: number }>(
       'SELECT id, seq FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
     ),
-    insertMessage: db.prepare(
+    // Positional parameters: binding by name costs a lookup per parameter per row on the bulk path.
+    insertMessage: db.prepare<
+      [string, string, number, string, string, string, number, string | null, string | null, number],
+      { rowid: number }
+    >(
       `INSERT INTO messages(id, session_id, seq, role, speaker, text, ts, external_id, metadata, journal_seq)
-       VALUES (@id, @sessionId, @seq, @role, @speaker, @text, @timestamp, @externalId, @metadata, @journalSeq)
-       RETURNING rowid`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid`,
     ),
-    messageExists: db.prepare<[string], { rowid: number }>('SELECT rowid FROM messages WHERE id = ?'),
     upsertItem: db.prepare<
       [string, string, string, string | null, string, Buffer, number, string | null, number | null, number | null],
       { rowid: number }
@@ -187,9 +190,9 @@ export function createJournal(
         field: `messages[${i}].id`,
       });
     p.messages.forEach((m, i) => {
-      // A message of a new session has no earlier one to look up; a repeated id is caught by the unique key.
+      // A message of a new session has no earlier one to look up. A repeated id is caught by the id's unique key (no
+      // lookup of its own first): the insert fails, and the transaction with everything of this write is rolled back.
       const isFresh = fresh.has(m.sessionId);
-      if (!isFresh && q.messageExists.get(m.id)) throw exists(i, m.id);
       if (!lastBySession.has(m.sessionId)) {
         lastBySession.set(m.sessionId, isFresh ? undefined : q.lastMessage.get(m.sessionId));
       }
@@ -197,14 +200,21 @@ export function createJournal(
       const mseq = (prev?.seq ?? 0) + 1;
       let row: { rowid: number };
       try {
-        row = q.insertMessage.get({
-          ...m,
-          seq: mseq,
-          metadata: m.metadata === null ? null : JSON.stringify(m.metadata),
-          journalSeq: seq,
-        }) as { rowid: number };
+        row = q.insertMessage.get(
+          m.id,
+          m.sessionId,
+          mseq,
+          m.role,
+          m.speaker,
+          m.text,
+          m.timestamp,
+          m.externalId,
+          m.metadata === null ? null : JSON.stringify(m.metadata),
+          seq,
+        ) as { rowid: number };
       } catch (err) {
-        if (isFresh && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw exists(i, m.id);
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('messages.id')) throw exists(i, m.id);
         throw err;
       }
       payload.messages.push(row.rowid);
@@ -219,9 +229,10 @@ export function createJournal(
       lastBySession.set(m.sessionId, { id: m.id, seq: mseq });
     });
 
-    const bytes = dim * 4;
     const rowids = p.items.map((it, i) => {
-      const vec = Buffer.from(p.vectors.buffer, p.vectors.byteOffset + i * bytes, bytes);
+      // Half floats in the journal; the op gets the decoded vector, so live and replayed stores hold the same floats.
+      const vec = encodeVector(p.vectors, i * dim, dim);
+      decodeVector(vec, dim, p.vectors, i * dim);
       const data = it.data === null ? null : JSON.stringify(it.data);
       const row = q.upsertItem.get(
         it.id,
@@ -235,7 +246,8 @@ export function createJournal(
         it.validFrom,
         it.validTo,
       ) as { rowid: number };
-      q.clearOutgoing.run(it.id);
+      // An item of a session this write creates has no earlier edges to clear.
+      if (!fresh.has(it.sessionId ?? '')) q.clearOutgoing.run(it.id);
       payload.items.push(row.rowid);
       rows.items.push({
         rowid: row.rowid,
@@ -305,13 +317,12 @@ export function createJournal(
   return {
     open: () => ({ journalSeq: journalSeq(), dim, embedder: meta.get.get('embedder')?.value ?? embedderId }),
     setVectors: ({ ids, vectors, to, done, total }) => {
-      const bytes = dim * 4;
       let updated = 0;
       db.transaction(() => {
         // In the same transaction as the vectors: a kill leaves the record and the vectors in step.
         meta.set.run('reembed', JSON.stringify({ to, done, total }));
         ids.forEach((id, i) => {
-          updated += q.setVector.run(Buffer.from(vectors.buffer, vectors.byteOffset + i * bytes, bytes), id).changes;
+          updated += q.setVector.run(encodeVector(vectors, i * dim, dim), id).changes;
         });
       }).immediate();
       return { updated };

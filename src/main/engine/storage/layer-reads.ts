@@ -6,6 +6,7 @@
 import type { Decision, Item, ItemPage, Layer, Message, Provenance } from '../../../shared/types';
 import type { Handlers, ReaderMethods } from '../workers/protocol';
 import type { DB } from './sqlite';
+import { decodeVector } from './vector-codec';
 
 interface ItemRowDb {
   id: string;
@@ -104,7 +105,7 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
     const d = dim();
     const vectors = new Float32Array(rows.length * d);
     rows.forEach((r, i) => {
-      if (r.vector) vectors.set(new Float32Array(r.vector.buffer, r.vector.byteOffset, d), i * d);
+      if (r.vector) decodeVector(r.vector, d, vectors, i * d);
     });
     return { items, vectors };
   };

@@ -24,6 +24,11 @@ export interface StorageOptions {
   embedderId?: string;
   /** Open a directory written by another embedder, so that the caller can re-embed it (see `storedEmbedder`). */
   acceptOtherEmbedder?: boolean;
+  /**
+   * Every writer (the journal and each store) checkpoints its WAL after this many rows even if it is never idle,
+   * so a long import keeps each WAL bounded instead of growing by the whole import (default 20,000).
+   */
+  checkpointRows?: number;
 }
 
 export interface WriteBatch {

@@ -45,6 +45,9 @@ export class StorageManager extends StorageReads {
   /** The embedder the journal's vectors came from (differs from the engine's only while re-embedding). */
   storedEmbedder = '';
   private prunedSeq = 0;
+  /** Rows journaled since core.db's last checkpoint (see `checkpointRows`). */
+  private journalRowsSinceCheckpoint = 0;
+  private readonly checkpointRows: number;
   private serial: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | null = null;
   /** Writes and deletes still running: close() lets them finish, idle maintenance waits for none. */
@@ -71,6 +74,7 @@ export class StorageManager extends StorageReads {
     super(opts.dataDir, init('reader'), entry);
     this.dim = opts.dim;
     this.mode = opts.mode;
+    this.checkpointRows = opts.checkpointRows;
     this.core = new WorkerClient('core', init('core'), entry);
     this.traces = new TraceLog(
       (traces) => this.core.call('writeTraces', { traces }).then(() => undefined),
@@ -81,7 +85,8 @@ export class StorageManager extends StorageReads {
       readOps: async (afterSeq, maxRows) => (await this.core.call('readOps', { afterSeq, maxRows })).result,
       readSnapshot: async (cursor, maxRows) => (await this.core.call('readSnapshot', { cursor, maxRows })).result,
     };
-    const lane = (name: StoreName) => new StoreLane(name, init(name), entry, journal, opts.retryBaseMs);
+    const lane = (name: StoreName) =>
+      new StoreLane(name, init(name), entry, journal, opts.retryBaseMs, opts.checkpointRows);
     this.lanes = { vector: lane('vector'), keyword: lane('keyword'), graph: lane('graph') };
   }
 
@@ -95,6 +100,7 @@ export class StorageManager extends StorageReads {
       durability: 'power',
       embedderId: `vectors-${options.dim}`,
       acceptOtherEmbedder: false,
+      checkpointRows: 20_000,
       ...options,
     };
     if (!Number.isInteger(opts.dim) || opts.dim < 1 || opts.dim > 8192) {
@@ -209,6 +215,7 @@ export class StorageManager extends StorageReads {
       });
       const { seq, rowids, messageSeqs, op } = appended.result;
       this.journalSeq = Math.max(this.journalSeq, seq);
+      this.journalRowsSinceCheckpoint += batch.items.length + (batch.messages?.length ?? 0);
       spans.push(callSpan('journal', 'core', startedAt, appended.timing, batch.items.length, 'ok'));
       const mode = batch.mode ?? this.mode;
       const outcomes = await this.fanOut(op, targets, startedAt, spans, mode);
@@ -425,6 +432,12 @@ export class StorageManager extends StorageReads {
       if (this.writes.size === 0) void this.maintain().catch(() => undefined);
     }, IDLE_MS);
     this.idleTimer.unref();
+    // A long import is never idle: each writer folds its WAL back every `checkpointRows` rows instead (PASSIVE, so
+    // no reader is waited for; the next write then reuses the WAL from its start, cut back to journal_size_limit).
+    if (this.journalRowsSinceCheckpoint >= this.checkpointRows) {
+      this.journalRowsSinceCheckpoint = 0;
+      void this.core.call('checkpoint', {}).catch(() => undefined);
+    }
     for (const s of STORE_NAMES) this.lanes[s].checkpointIfLarge();
   }
 
@@ -432,6 +445,7 @@ export class StorageManager extends StorageReads {
   private async maintain(): Promise<void> {
     await this.traces.flush();
     await this.pruneOutbox();
+    this.journalRowsSinceCheckpoint = 0;
     await Promise.all([this.core.call('checkpoint', {}), ...STORE_NAMES.map((s) => this.lanes[s].checkpoint())]);
   }
 

@@ -20,6 +20,7 @@ import { type ErrorCode, StrataError } from '../../../shared/errors';
 import { STORE_NAMES } from '../../../shared/types';
 import { createHashingEmbedder } from '../embed/hashing';
 import { Engine, type EngineOptions } from '../engine';
+import { decodeVector } from './vector-codec';
 
 const require = createRequire(import.meta.url);
 const SQLITE_MODULE = require.resolve('better-sqlite3');
@@ -496,7 +497,12 @@ describe('damaged files', () => {
       .all();
     core.close();
     const insert = db.prepare('INSERT INTO vec_items(rowid, layer, embedding) VALUES (?, ?, ?)');
-    for (const v of vectors) insert.run(BigInt(v.rowid), v.layer, v.vector);
+    // The journal keeps half floats (vector-codec.ts); the old vec0 table took float32.
+    const f32 = new Float32Array(Number(dim));
+    for (const v of vectors) {
+      decodeVector(v.vector, Number(dim), f32, 0);
+      insert.run(BigInt(v.rowid), v.layer, f32);
+    }
     db.pragma('user_version = 1');
     db.close();
 

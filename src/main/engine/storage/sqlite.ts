@@ -68,6 +68,8 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
       db.pragma('journal_mode = WAL');
       // Checkpoints run when the writer is idle (see the worker's checkpoint method), never inside a commit.
       db.pragma('wal_autocheckpoint = 0');
+      // After a checkpoint lets the WAL start over, the file is cut back to 64 MiB: a long import's peak is not kept.
+      db.pragma('journal_size_limit = 67108864');
     }
     db.pragma(`synchronous = ${opts.synchronous}`);
     // Page cache per connection, in KiB (SQLite's default is 2 MiB): a writer keeps 32 MiB, so the journal's id and

@@ -26,7 +26,6 @@ export type StoreOutcome =
   | { store: StoreName; status: 'failed' | 'deferred'; rows: 0; error: WireError };
 
 const CATCH_UP_ROWS = 2_000;
-const CHECKPOINT_ROWS = 20_000;
 const MAX_RETRY_MS = 10_000;
 
 export class StoreLane {
@@ -59,6 +58,8 @@ export class StoreLane {
     entry: string,
     private readonly journal: LaneJournal,
     private readonly retryBaseMs: number,
+    /** Checkpoint the store's WAL after this many rows even when the engine is never idle. */
+    private readonly checkpointRows: number,
     private readonly dataDir: string = init.dataDir,
   ) {
     this.retryDelay = retryBaseMs;
@@ -351,7 +352,7 @@ export class StoreLane {
 
   /** Under sustained load there is no idle moment: checkpoint once the WAL has taken many rows. */
   checkpointIfLarge(): void {
-    if (this.rowsSinceCheckpoint >= CHECKPOINT_ROWS && this.healthy) {
+    if (this.rowsSinceCheckpoint >= this.checkpointRows && this.healthy) {
       this.rowsSinceCheckpoint = 0;
       void this.client.call('checkpoint', {}).catch(() => undefined);
     }

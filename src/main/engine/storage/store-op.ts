@@ -9,6 +9,7 @@ import { STORE_NAMES, type StoreName } from '../../../shared/types';
 import type { GraphNodeRow, ItemRow, JournalOp, LinkRow, StoreOp } from '../workers/protocol';
 import type { DB } from './sqlite';
 import type { ItemInput } from './validate';
+import { decodeVector } from './vector-codec';
 
 /** What the outbox keeps for an upsert: journal rowids, so the op is rebuilt from the rows, never from a copy. */
 export interface UpsertPayload {
@@ -24,11 +25,6 @@ export interface DeletePayload {
 }
 
 const LABEL_CHARS = 120;
-
-/** A journal vector blob as floats (a view, no copy). */
-function decodeVector(b: Buffer, dim: number): Float32Array {
-  return new Float32Array(b.buffer, b.byteOffset, dim);
-}
 
 function label(line: string): string {
   const flat = line.replace(/\s+/g, ' ');
@@ -186,7 +182,7 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
       );
       rows.items.forEach((it, i) => {
         const b = blobs.get(it.rowid);
-        if (b) vectors.set(decodeVector(b, dim), i * dim);
+        if (b) decodeVector(b, dim, vectors, i * dim);
       });
     }
     return assembleUpsert(seq, rows, vectors);
