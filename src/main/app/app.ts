@@ -86,6 +86,8 @@ export class StrataApp {
       built: (sessionId, layer) => imports.onBuilt(sessionId, layer),
     });
     this.bound = engineApi(engine, this.services(imports));
+    // The first page and the first keystroke should not pay for starting their readers.
+    void engine.warmReaders().catch(() => undefined);
   }
 
   private services(imports: ImportJobs): AppServices {

@@ -10,7 +10,7 @@ import { GraphView } from './features/graph/components/GraphView';
 import { IngestView } from './features/ingest/components/IngestView';
 import { ItemDetail } from './features/layers/components/ItemDetail';
 import { LayersView } from './features/layers/components/LayersView';
-import { itemQueries, statsQueries } from './features/layers/queries';
+import { countQueries, itemQueries } from './features/layers/queries';
 import { FirstRun } from './features/onboarding/components/FirstRun';
 import { Palette, type PaletteCommand } from './features/palette/components/Palette';
 import { QueryView } from './features/query/components/QueryView';
@@ -133,10 +133,10 @@ function Shell() {
   };
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
-  const stats = useQuery(statsQueries.summary());
+  const counts = useQuery(countQueries.layers());
   // The first-run screen must give way as soon as anything is written (an import, the sample, an assistant over MCP).
-  useInvalidateOnWrites([statsQueries.all, itemQueries.all]);
-  const empty = stats.data?.layers.every((r) => r.n === 0) === true;
+  useInvalidateOnWrites([countQueries.all, itemQueries.all]);
+  const empty = counts.data?.every((r) => r.n === 0) === true;
   return (
     <div className="app">
       <nav className="nav" aria-label="Views">
