@@ -53,8 +53,14 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.keyboard.press('Enter');
     await expect(page.getByTestId('nav-settings')).toHaveAttribute('aria-selected', 'true');
     await snapshot(page, `settings-${scheme}-switched-theme`);
+    // System again: resolved in one place (public/theme.js) to the system's own scheme.
     await page.getByRole('radio', { name: 'System' }).check();
-    await expect(page.locator('html')).not.toHaveAttribute('data-theme', /./);
+    await expect(page.locator('html')).toHaveAttribute('data-theme-choice', 'system');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+    await expect(page.locator('body')).toHaveCSS(
+      'background-color',
+      scheme === 'dark' ? 'rgb(22, 24, 28)' : 'rgb(255, 255, 255)',
+    );
   });
 }
 

@@ -23,8 +23,6 @@ export interface SuggestHit {
   matched: string[];
   /** The last typed word, matched as the start of a word ("sup" → "support"), or null. */
   prefix: string | null;
-  /** FTS5 bm25 (lower is a better match). */
-  bm25: number;
   validFrom: number | null;
 }
 

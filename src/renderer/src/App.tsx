@@ -8,6 +8,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { GraphView } from './features/graph/components/GraphView';
 import { IngestView } from './features/ingest/components/IngestView';
+import { useImportJobsSync } from './features/ingest/queries';
 import { ItemDetail } from './features/layers/components/ItemDetail';
 import { LayersView } from './features/layers/components/LayersView';
 import { countQueries, itemQueries } from './features/layers/queries';
@@ -133,6 +134,7 @@ function Shell() {
   };
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
+  useImportJobsSync();
   const counts = useQuery(countQueries.layers());
   // The first-run screen must give way as soon as anything is written (an import, the sample, an assistant over MCP).
   useInvalidateOnWrites([countQueries.all, itemQueries.all]);

@@ -56,17 +56,23 @@ afterAll(async () => {
 });
 
 describe('suggestPlan', () => {
-  it('ANDs finished words and makes the word being typed a prefix; user text never reaches FTS5 syntax', () => {
-    expect(suggestPlan('support gro')).toEqual({ match: '"support" "gro"*', words: ['support'], prefix: 'gro' });
-    expect(suggestPlan('support group ').match).toBe('"support" "group"');
-    expect(suggestPlan('the sup').match).toBe('"sup"*');
-    expect(suggestPlan('NEAR(a* "b"')).toEqual({ match: '"near" "b"', words: ['near', 'b'], prefix: null });
-    expect(suggestPlan('a').match).toBeNull();
+  it('ANDs finished words; the word being typed is tried whole, then as a prefix; user text never reaches FTS5 syntax', () => {
+    expect(suggestPlan('support gro')).toEqual({
+      matches: ['"support" "gro"', '"support" "gro"*'],
+      words: ['support'],
+      prefix: 'gro',
+    });
+    expect(suggestPlan('support group ').matches).toEqual(['"support" "group"']);
+    expect(suggestPlan('the sup').matches).toEqual(['"sup"', '"sup"*']);
+    // A one- or two-letter start is not a prefix (it starts hundreds of words): whole word only.
+    expect(suggestPlan('door da').matches).toEqual(['"door" "da"']);
+    expect(suggestPlan('NEAR(a* "b"')).toEqual({ matches: ['"near" "b"'], words: ['near', 'b'], prefix: null });
+    expect(suggestPlan('a').matches).toEqual(['"a"']);
   });
 });
 
 describe('suggest', () => {
-  it('finds memories by the start of the word being typed, best bm25 first, with dates and why', async () => {
+  it('finds memories by the start of the word being typed, newest first, with dates and why', async () => {
     const r = await engine.suggest({ text: 'support gro' });
     expect(r.superseded).toBe(false);
     expect(r.hits.map((h) => h.text)).toEqual([said(TEXTS[0])]);

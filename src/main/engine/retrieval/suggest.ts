@@ -19,7 +19,8 @@ const MIN_PREFIX = 3;
 const MAX_WORDS = 8;
 
 export interface SuggestPlan {
-  match: string | null;
+  /** FTS5 expressions, tried in order: the last word as a whole word first (cheap), then as a word's start. */
+  matches: string[];
   /** Finished words, as used in the match. */
   words: string[];
   prefix: string | null;
@@ -28,8 +29,10 @@ export interface SuggestPlan {
 const quote = (w: string) => `"${w.replace(/"/g, '""')}"`;
 
 /**
- * The FTS5 expression for typed text: finished words AND-ed (stop words dropped unless nothing else is left), the
- * last word a prefix unless the text ends with a space. User text never reaches FTS5's syntax: each word is quoted.
+ * The FTS5 expressions for typed text: finished words AND-ed (stop words dropped unless nothing else is left), and
+ * the last word, unless the text ends with a space or a mark, first as a whole word (a whole word is read lazily, a
+ * prefix makes FTS5 merge the lists of every word it starts), then as a prefix. User text never reaches FTS5's syntax:
+ * each word is quoted.
  */
 export function suggestPlan(text: string): SuggestPlan {
   const all = words(text);
@@ -40,8 +43,12 @@ export function suggestPlan(text: string): SuggestPlan {
   if (content.length > 0 || last) done = content;
   done = done.slice(0, MAX_WORDS);
   const prefix = last && last.length >= MIN_PREFIX ? last : null;
-  const terms = [...done.map(quote), ...(prefix ? [`${quote(prefix)}*`] : [])];
-  return { match: terms.length > 0 ? terms.join(' ') : null, words: done, prefix };
+  const base = done.map(quote);
+  const matches: string[] = [];
+  if (last && (!STOP_WORDS.has(last) || base.length === 0)) matches.push([...base, quote(last)].join(' '));
+  if (prefix) matches.push([...base, `${quote(prefix)}*`].join(' '));
+  if (!last && base.length > 0) matches.push(base.join(' '));
+  return { matches: [...new Set(matches)], words: done, prefix };
 }
 
 export class Suggester {
@@ -70,7 +77,7 @@ export class Suggester {
     const plan = suggestPlan(text);
     const key = normalizeKey(trimmed);
     const r = await this.storage.readOwn('suggest', 'suggest', {
-      match: plan.match,
+      matches: plan.matches,
       entityPrefix: key ? `entity:${key}` : null,
       title: trimmed,
       limit,

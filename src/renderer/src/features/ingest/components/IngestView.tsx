@@ -73,11 +73,6 @@ export function IngestView() {
   const [reading, setReading] = useState<string | null>(null);
   const start = useStartImport();
   const jobs = useQuery(importQueries.jobs());
-  useStrataEvent((e) => {
-    if (e.type !== 'import') return;
-    qc.setQueryData(importQueries.jobs().queryKey, (l) => upsertJob(l, e.job));
-    if (e.job.state !== 'running') void qc.invalidateQueries({ queryKey: [...importQueries.all, 'preview'] });
-  });
   const running = (jobs.data ?? []).some((j) => j.state === 'running');
 
   const input = useMemo((): ImportInput | null => {
