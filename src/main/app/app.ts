@@ -54,7 +54,23 @@ export class StrataApp {
         if (!(APP_METHODS.has(m) && this.bound)) await this.ready;
         const use = this.bound;
         if (!use) throw new StrataError('ENGINE_CLOSED', 'the engine is not open');
-        return (use[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        const ready = this.ready;
+        try {
+          return await (use[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        } catch (err) {
+          // A read that reached the engine just as a re-embed closed it (a view refreshing on the re-embed's
+          // first event) is not the person's failure: it waits for the reopened engine and is asked again, once.
+          if (
+            !(err instanceof StrataError && err.code === 'ENGINE_CLOSED') ||
+            this.ready === ready ||
+            APP_METHODS.has(m)
+          )
+            throw err;
+          await this.ready;
+          const next = this.bound;
+          if (!next) throw err;
+          return (next[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        }
       };
     }
     this.api = api as StrataApi;
