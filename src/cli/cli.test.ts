@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { Engine } from '../main/engine/engine';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -44,20 +44,22 @@ async function peekNames(dataDir: string): Promise<Record<string, string>> {
   }
 }
 
-// Each run starts a process that transpiles the CLI and opens the engine: seconds apiece on a loaded machine.
-describe('strata CLI', { timeout: 600_000 }, () => {
-  it('--help on every command, exit 0; a usage error exits 2', async () => {
-    for (const cmd of ['import', 'query', 'stats', 'export', 'backup', 'restore', 'reembed', 'serve', 'mcp']) {
-      const r = await strata([cmd, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`Usage: strata ${cmd}`));
-    }
+// Each run starts a process that transpiles the CLI and opens the engine: seconds apiece on a loaded machine. The
+// tests share nothing (each its own data folder), so they run at once: child processes keep both cores busy.
+describe.concurrent('strata CLI', { timeout: 600_000 }, () => {
+  it('--help on every command, exit 0; a usage error exits 2', async ({ expect }) => {
+    const cmds = ['import', 'query', 'stats', 'export', 'backup', 'restore', 'reembed', 'serve', 'mcp'];
+    const helps = await Promise.all(cmds.map((cmd) => strata([cmd, '--help'])));
+    cmds.forEach((cmd, i) => {
+      expect(helps[i]?.code).toBe(0);
+      expect(helps[i]?.stdout).toMatch(new RegExp(`Usage: strata ${cmd}`));
+    });
     const bad = await strata(['import', '--no-such-flag', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option/);
   });
 
-  it('imports an export ZIP, says a second import has nothing new, answers queries and stats', async () => {
+  it('imports an export ZIP, says a second import has nothing new, answers queries and stats', async ({ expect }) => {
     const data = temp();
     const zip = join(FIXTURES, 'chatgpt-export.zip');
     const first = await strata(['--data-dir', data, '--json', 'import', zip]);
@@ -91,7 +93,7 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(JSON.parse(dry.stdout).preview).toMatchObject({ format: 'telegram', newMessages: 4, user: 'Gus' });
   });
 
-  it('errors as {code, message} on stderr with an exit code per kind; nothing written', async () => {
+  it('errors as {code, message} on stderr with an exit code per kind; nothing written', async ({ expect }) => {
     const data = temp();
     const corrupt = await strata(['--data-dir', data, '--json', 'import', join(FIXTURES, 'corrupt.zip')]);
     expect(corrupt.code).toBe(3);
@@ -107,7 +109,7 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(s.stores.core.rows).toBe(0);
   });
 
-  it('export → import round trip, and backup → restore, through the CLI', async () => {
+  it('export → import round trip, and backup → restore, through the CLI', async ({ expect }) => {
     const data = temp();
     expect(
       (
@@ -156,7 +158,7 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(JSON.parse(j.stderr).code).toBe('STORE_CORRUPT');
   });
 
-  it('forget: the dry run lists what the real run removes', async () => {
+  it('forget: the dry run lists what the real run removes', async ({ expect }) => {
     const data = temp();
     expect(
       (await strata(['--data-dir', data, 'import', '--no-layers', join(FIXTURES, 'telegram', 'result.json')])).code,
@@ -184,7 +186,7 @@ describe('strata CLI', { timeout: 600_000 }, () => {
     expect(none.code).toBe(3);
   });
 
-  it('entity merge, rename and undo: audited, undone by the entry they print', async () => {
+  it('entity merge, rename and undo: audited, undone by the entry they print', async ({ expect }) => {
     const data = temp();
     expect((await strata(['--data-dir', data, 'import', join(FIXTURES, 'chatgpt-export.zip')])).code).toBe(0);
     const entities = Object.keys(await peekNames(data));
@@ -221,7 +223,9 @@ describe('strata CLI', { timeout: 600_000 }, () => {
 });
 
 describe('strata mcp', { timeout: 600_000 }, () => {
-  it('serves the same data directory to an MCP client over stdio: what the CLI imported, the client finds', async () => {
+  it('serves the same data directory to an MCP client over stdio: what the CLI imported, the client finds', async ({
+    expect,
+  }) => {
     const data = temp();
     expect((await strata(['--data-dir', data, 'import', join(FIXTURES, 'chatgpt-export.zip')])).code).toBe(0);
     const transport = new StdioClientTransport({

@@ -9,22 +9,23 @@ import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } fr
 import { basename, join, resolve } from 'node:path';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { StrataApp } from '../main/app/app';
-import { backupDataDir, restoreBackup } from '../main/app/backup';
 import { defaultDataDir } from '../main/app/data-dir';
-import { exportJsonl, exportMarkdown, importExport } from '../main/app/export';
-import { BULK, ImportJobs, planImport } from '../main/app/import';
-import { IMPORT_FORMATS, type RawInput } from '../main/app/importers';
+import type { RawInput } from '../main/app/importers';
 import { loadSettings, runOptions, saveSettings, storedEmbedder } from '../main/app/settings';
 import { EMBEDDER_KINDS, type EmbedderKind } from '../main/engine/embed/embedder';
-import { Engine, type EngineOptions } from '../main/engine/engine';
-import { runMcp } from '../mcp/run';
-import { startBridge } from '../server/bridge';
-import type { ImportFormat } from '../shared/app-types';
+import type { Engine, EngineOptions } from '../main/engine/engine';
+import { IMPORT_FORMATS, type ImportFormat } from '../shared/app-types';
 import { StrataError } from '../shared/errors';
 import { EXIT, Output, plural } from './output';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+
+// The engine, the import pipeline, the bridge and the MCP server are loaded by the command that needs them, so
+// `strata --help` and a usage error answer without transpiling the whole engine first.
+const engineModule = () => import('../main/engine/engine');
+const exportModule = () => import('../main/app/export');
+const importModule = () => import('../main/app/import');
+const backupModule = () => import('../main/app/backup');
 
 interface Globals {
   dataDir?: string;
@@ -73,6 +74,7 @@ async function withEngine<T>(
 ): Promise<T> {
   const { dataDir, out, embedder: chosen } = globalsOf(cmd);
   const embedder = chosen ?? storedEmbedder(dataDir);
+  const { Engine } = await engineModule();
   const engine = await Engine.open({ dataDir, ...(embedder && { embedder }), ...llmOf(cmd, dataDir), ...extra });
   try {
     return await work(engine, out);
@@ -136,6 +138,7 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
       const bar =
         out.json || !process.stderr.isTTY ? null : new SingleBar({ stream: process.stderr }, Presets.shades_classic);
       bar?.start(1, 0);
+      const { importExport } = await exportModule();
       const r = await importExport(engine, text, (done, total) => {
         bar?.setTotal(total);
         bar?.update(done);
@@ -151,6 +154,7 @@ async function runImport(paths: string[], o: Record<string, unknown>, cmd: Comma
   }
   return withEngine(cmd, { layers }, async (engine) => {
     const started = performance.now();
+    const { BULK, ImportJobs, planImport } = await importModule();
     const plan = await planImport(engine, paths.map((p) => basename(p)).join(', '), inputs, {
       name: basename(paths[0] as string),
       ...(o.format !== undefined && { format: o.format as ImportFormat }),
@@ -355,6 +359,7 @@ export function buildProgram(done: (code: number) => void): Command {
           const write = (text: string): Promise<void> | undefined =>
             stream.write(text) ? undefined : new Promise<void>((r) => stream.once('drain', () => r()));
           let counts: unknown = null;
+          const { exportJsonl, exportMarkdown } = await exportModule();
           if (o.format === 'markdown') await exportMarkdown(engine, write);
           else counts = await exportJsonl(engine, (line) => write(`${line}\n`));
           if (!toStdout)
@@ -374,6 +379,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(
       wrap((async (o: { out: string }, cmd: Command) => {
         const { dataDir, out } = globalsOf(cmd);
+        const { backupDataDir } = await backupModule();
         const m = await backupDataDir(dataDir, o.out);
         out.result(
           { out: resolve(o.out), manifest: m },
@@ -391,6 +397,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(
       wrap((async (file: string, _o: unknown, cmd: Command) => {
         const { dataDir, out } = globalsOf(cmd);
+        const { restoreBackup } = await backupModule();
         const m = await restoreBackup(file, dataDir);
         out.result(
           { dataDir, manifest: m },
@@ -413,6 +420,7 @@ export function buildProgram(done: (code: number) => void): Command {
         const bar =
           out.json || !process.stderr.isTTY ? null : new SingleBar({ stream: process.stderr }, Presets.shades_classic);
         let total = 0;
+        const { Engine } = await engineModule();
         const engine = await Engine.open({
           dataDir,
           embedder: o.to as EmbedderKind,
@@ -536,6 +544,10 @@ export function buildProgram(done: (code: number) => void): Command {
           throw new StrataError('NOT_FOUND', `no built renderer at ${rendererDir}; run "npm run build" first`);
         }
         process.stderr.write(`Opening ${dataDir}…\n`);
+        const [{ StrataApp }, { startBridge }] = await Promise.all([
+          import('../main/app/app'),
+          import('../server/bridge'),
+        ]);
         const app = await StrataApp.open({
           dataDir,
           ...(embedder && { embedder }),
@@ -571,6 +583,7 @@ export function buildProgram(done: (code: number) => void): Command {
         // stdout carries only the protocol: nothing else may be printed there.
         const { dataDir, embedder: chosen } = globalsOf(cmd);
         const embedder = chosen ?? storedEmbedder(dataDir);
+        const { runMcp } = await import('../mcp/run');
         const handle = await runMcp({
           dataDir,
           ...(embedder && { embedder }),
