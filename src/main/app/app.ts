@@ -163,7 +163,9 @@ export class StrataApp {
           id: e.embedder.id,
           kind: e.status().embedder.kind,
           dim: e.embedder.dim,
-          vectors: (await e.stats()).stores.vector.rows,
+          // Every journal item carries its vector: the index count answers in milliseconds, where stats counts
+          // every store on the reader the background layers keep busy (11 s at 100,000 items).
+          vectors: (await e.layerCounts()).reduce((n, r) => n + r.n, 0),
         }
       : { id: job?.from ?? '?', kind: job?.from ?? '?', dim: 0, vectors: job?.total ?? 0 };
     return {
