@@ -1,12 +1,15 @@
 /**
  * npm run bench:query -- [--chunks 100000 | --sizes 10000,100000] [--queries N] [--keep DIR]
+ *                          [--embedder static|hashing]
  *
  * Query latency on a deterministic synthetic corpus: each chunk is two or three LoCoMo turns recombined by a seeded
  * generator (natural wording, so keyword queries are neither trivial nor match everything), written through the
- * engine API with the hashing embedder and no M1/M2. Queries are LoCoMo questions. Query vectors are embedded once
- * before timing (their cost is reported apart), so the latencies are retrieval alone: hybrid (all sources), vector
- * only, keyword only. ann_recall_at_10 compares the engine's vector top 10 with a brute-force cosine search in
- * JavaScript over the same hashing vectors. Past the IVF threshold the benchmark waits for the index's background
+ * engine API with no M1/M2. The embedder is the app's default, `static` (real word vectors: clustered, as sentence
+ * embeddings are); `--embedder hashing` is the stress case (nearly isotropic vectors, the IVF's worst). Queries are
+ * LoCoMo questions. Query vectors are embedded once before timing (their cost is reported apart), so the latencies
+ * are retrieval alone: hybrid (all sources), vector only, keyword only. ann_recall_at_10 compares the engine's
+ * vector top 10 with exact search (every dot product) over the very vectors vector.db stored, the questions
+ * embedded by the same model in this process. Past the IVF threshold the benchmark waits for the index's background
  * training and self-check before timing, and reports the nprobe chosen, the training time, the index's size and the
  * process RSS (every isolate: writers, readers, embed workers). `--keep DIR` builds the corpus in DIR once and reuses
  * it on later runs (the 1M corpus). Each run is merged into bench/results/query.json's `runs` by size; the top-level
@@ -17,10 +20,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { hashEmbed } from '../src/main/engine/embed/hashing';
+import type { EmbedderKind } from '../src/main/engine/embed/embedder';
+import { createHashingEmbedder } from '../src/main/engine/embed/hashing';
+import { loadStaticModel } from '../src/main/engine/embed/static';
 import { Engine } from '../src/main/engine/engine';
-import { unitCopy } from '../src/main/engine/storage/ann/kernel';
+import { RowScorer, unitCopy } from '../src/main/engine/storage/ann/kernel';
 import { IvfReader } from '../src/main/engine/storage/ann/search';
+import { openDatabase } from '../src/main/engine/storage/sqlite';
 import type { QueryInput } from '../src/shared/schema';
 import type { AnnLayerStatus } from '../src/shared/types';
 import { locomoQuestions, recombinedTurns } from './locomo-corpus';
@@ -32,35 +38,90 @@ const KEEP = args.get('keep');
 /** The vector store's IVF threshold (the same variable lowers it there). */
 const ANN_MIN_ROWS = Number(process.env.STRATA_ANN_MIN_ROWS) || 20_000;
 const QUERIES = Number(args.get('queries') ?? 200);
+const EMBEDDER = (args.get('embedder') ?? 'static') as EmbedderKind;
+if (EMBEDDER !== 'static' && EMBEDDER !== 'hashing') throw new Error(`--embedder static|hashing, not ${EMBEDDER}`);
 const BATCH = 1000;
 const r2 = (x: number) => Number(x.toFixed(2));
 
 const questions = locomoQuestions(QUERIES);
 const corpus = recombinedTurns;
 
-/** The true top 10 message ids per question, by cosine over the same hashing vectors the engine stored. */
-function bruteForceTop10(texts: string[], dim: number): { top: string[][]; queries: Float32Array[] } {
-  const vecs = new Float32Array(texts.length * dim);
-  // The engine embeds each chunk's text, which is the message prefixed with its speaker.
-  for (let i = 0; i < texts.length; i++) hashEmbed(`bench: ${texts[i]}`, dim, vecs, i * dim);
-  const queries: Float32Array[] = [];
-  const top = questions.map((text) => {
-    const q = new Float32Array(dim);
-    hashEmbed(text, dim, q, 0);
-    queries.push(q);
-    const best: [number, number][] = [];
-    for (let i = 0; i < texts.length; i++) {
-      let dot = 0;
-      for (let d = 0, o = i * dim; d < dim; d++) dot += (vecs[o + d] as number) * (q[d] as number);
-      if (best.length < 10 || dot > (best[9] as [number, number])[0]) {
-        best.push([dot, i]);
-        best.sort((a, b) => b[0] - a[0]);
-        if (best.length > 10) best.pop();
-      }
-    }
-    return best.map(([, i]) => `m${i}`);
+/** The questions' vectors, by the same model the engine embeds with (in this process). */
+async function questionVectors(): Promise<Float32Array[]> {
+  const model = EMBEDDER === 'static' ? loadStaticModel() : createHashingEmbedder(512);
+  const all = await model.embed(questions);
+  return questions.map((_, i) => all.slice(i * model.dim, (i + 1) * model.dim));
+}
+
+/** Chunk rowid → message id, from vector.db's ids and the journal's derived_from links. */
+function messageIds(vdb: Database.Database, cdb: Database.Database): Map<number, string> {
+  const messageOf = new Map<string, string>();
+  for (const r of cdb
+    .prepare<[], { src: string; dst: string }>("SELECT src, dst FROM links WHERE kind = 'derived_from'")
+    .iterate())
+    messageOf.set(r.src, r.dst);
+  const out = new Map<number, string>();
+  for (const r of vdb
+    .prepare<[], { rowid: number; id: string }>("SELECT rowid, id FROM vec_ids WHERE layer = 'm0'")
+    .iterate())
+    out.set(r.rowid, messageOf.get(r.id) ?? r.id);
+  return out;
+}
+
+/**
+ * The true top 10 message ids per question: every stored m0 vector of vector.db scored against each question (the
+ * kernel over blocks of 4,096 rows, so memory stays small), after the engine closed.
+ */
+function exactTop10(dir: string, queries: Float32Array[]): string[][] {
+  // vec_items is a vec0 table: opened as the engine opens it, with sqlite-vec loaded.
+  const vdb = openDatabase(join(dir, 'vector.db'), {
+    readonly: true,
+    busyTimeoutMs: 5000,
+    pageSize: 0,
+    loadVec: true,
+    synchronous: 'NORMAL',
   });
-  return { top, queries };
+  const cdb = new Database(join(dir, 'core.db'), { readonly: true });
+  try {
+    const msg = messageIds(vdb, cdb);
+    const dim = queries[0]?.length ?? 512;
+    const units = queries.map((q) => unitCopy(q, 0, dim));
+    const best = units.map(() => [] as [number, number][]);
+    const scorer = new RowScorer();
+    const BLOCK = 4096;
+    const rows = new Float32Array(BLOCK * dim);
+    const ids: number[] = [];
+    const flush = () => {
+      if (ids.length === 0) return;
+      scorer.load(rows, 0, ids.length, dim);
+      units.forEach((q, qi) => {
+        const s = scorer.score(q, 0);
+        const b = best[qi] as [number, number][];
+        for (let i = 0; i < ids.length; i++) {
+          const v = s[i] as number;
+          if (b.length < 10 || v > (b[b.length - 1] as [number, number])[0]) {
+            b.push([v, ids[i] as number]);
+            b.sort((x, y) => y[0] - x[0]);
+            if (b.length > 10) b.pop();
+          }
+        }
+      });
+      ids.length = 0;
+    };
+    for (const r of vdb
+      .prepare<[], { rowid: number; embedding: Buffer }>("SELECT rowid, embedding FROM vec_items WHERE layer = 'm0'")
+      .iterate()) {
+      const v = new Float32Array(r.embedding.buffer, r.embedding.byteOffset, dim);
+      rows.set(unitCopy(v, 0, dim), ids.length * dim);
+      ids.push(r.rowid);
+      if (ids.length === BLOCK) flush();
+    }
+    flush();
+    return best.map((b) => b.map(([, rowid]) => msg.get(rowid) ?? ''));
+  } finally {
+    vdb.close();
+    cdb.close();
+  }
 }
 
 const STAGES = ['embed', 'vector', 'keyword', 'graph', 'provenance', 'fuse'] as const;
@@ -73,14 +134,7 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
   const vdb = new Database(join(dir, 'vector.db'), { readonly: true });
   const cdb = new Database(join(dir, 'core.db'), { readonly: true });
   try {
-    const chunkOf = new Map<number, string>();
-    for (const r of vdb.prepare<[], { rowid: number; id: string }>('SELECT rowid, id FROM vec_ids').iterate())
-      chunkOf.set(r.rowid, r.id);
-    const messageOf = new Map<string, string>();
-    for (const r of cdb
-      .prepare<[], { src: string; dst: string }>("SELECT src, dst FROM links WHERE kind = 'derived_from'")
-      .iterate())
-      messageOf.set(r.src, r.dst);
+    const msg = messageIds(vdb, cdb);
     const units = queries.map((q) => unitCopy(q, 0, q.length));
     const ms: Record<string, number> = {};
     for (const kernel of ['wasm-simd', 'js'] as const) {
@@ -109,9 +163,7 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
       let agree = 0;
       units.forEach((q, i) => {
         const got = new Set(
-          (reader.search('m0', q, 50, { nprobe: p }) ?? [])
-            .slice(0, 10)
-            .map((h) => messageOf.get(chunkOf.get(h.rowid) ?? '') ?? ''),
+          (reader.search('m0', q, 50, { nprobe: p }) ?? []).slice(0, 10).map((h) => msg.get(h.rowid) ?? ''),
         );
         agree += (want[i] ?? []).filter((id) => got.has(id)).length;
       });
@@ -197,13 +249,16 @@ const fileMb = (dir: string) =>
 type Row = Record<string, number | string | boolean | null | Record<string, unknown> | unknown[]>;
 const results: Record<string, Row> = {};
 for (const size of SIZES) {
-  const dir = KEEP ? join(KEEP, `q${size}`) : mkdtempSync(join(tmpdir(), 'strata-bench-query-'));
+  // A kept corpus per embedder (the hashing one keeps its old folder name).
+  const dir = KEEP
+    ? join(KEEP, EMBEDDER === 'hashing' ? `q${size}` : `q${size}-${EMBEDDER}`)
+    : mkdtempSync(join(tmpdir(), 'strata-bench-query-'));
   const reuse = KEEP !== undefined && existsSync(join(dir, 'core.db'));
   if (KEEP) mkdirSync(dir, { recursive: true });
   const loadBefore = uptime();
   const engine = await Engine.open({
     dataDir: dir,
-    embedder: 'hashing',
+    embedder: EMBEDDER,
     layers: false,
     chunking: { shortTokens: 0, maxTokens: 1_000_000 },
     durability: 'process',
@@ -254,22 +309,24 @@ for (const size of SIZES) {
   const hybrid = await timed(engine, {});
   const vector = await timed(engine, vectorOnly);
   const keyword = await timed(engine, { weights: { vector: 0, graph: 0, time: 0 }, group: false });
-  let agree = 0;
-  let total = 0;
-  const exact = bruteForceTop10(texts, 512);
-  exact.top.forEach((want, i) => {
-    const got = new Set(vector.ids[i]);
-    agree += want.filter((id) => got.has(id)).length;
-    total += want.length;
-  });
   clearInterval(sampler);
   const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await engine.close();
   const files = fileMb(dir);
-  const ivf = size >= ANN_MIN_ROWS ? kernelAndCurve(dir, exact.queries, exact.top, ann?.nprobe ?? 0) : null;
+  const queryVecs = await questionVectors();
+  const truth = exactTop10(dir, queryVecs);
+  let agree = 0;
+  let total = 0;
+  truth.forEach((want, i) => {
+    const got = new Set(vector.ids[i]);
+    agree += want.filter((id) => got.has(id)).length;
+    total += want.length;
+  });
+  const ivf = size >= ANN_MIN_ROWS ? kernelAndCurve(dir, queryVecs, truth, ann?.nprobe ?? 0) : null;
   if (!KEEP) rmSync(dir, { recursive: true, force: true });
   results[String(size)] = {
     chunks: size,
+    embedder: EMBEDDER,
     ingest_per_s: reuse ? null : Math.round(size / ingestS),
     ingest_s: reuse ? null : Math.round(ingestS),
     hybrid_p50_ms: hybrid.p50,
@@ -313,10 +370,15 @@ try {
 }
 const command = `npm run bench:query${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const ranAt = new Date().toISOString();
-const byChunks = new Map<number, Row>((previous.runs ?? []).map((r) => [Number(r.chunks), r]));
-for (const r of Object.values(results)) byChunks.set(Number(r.chunks), { ...r, command, ran_at: ranAt });
-const runs = [...byChunks.values()].sort((a, b) => Number(a.chunks) - Number(b.chunks));
-const head = (byChunks.get(100_000) ?? runs[runs.length - 1] ?? {}) as Row;
+// Runs are kept per size and embedder (earlier runs without the field were hashing); the headline is the 100k
+// run with the app's default embedder when there is one.
+const keyOf = (r: Row) => `${Number(r.chunks)}:${String(r.embedder ?? 'hashing')}`;
+const byChunks = new Map<string, Row>((previous.runs ?? []).map((r) => [keyOf(r), r]));
+for (const r of Object.values(results)) byChunks.set(keyOf(r), { ...r, command, ran_at: ranAt });
+const runs = [...byChunks.values()].sort(
+  (a, b) => Number(a.chunks) - Number(b.chunks) || String(a.embedder).localeCompare(String(b.embedder)),
+);
+const head = (byChunks.get('100000:static') ?? byChunks.get('100000:hashing') ?? runs[runs.length - 1] ?? {}) as Row;
 const result = {
   chunks: head.chunks,
   p50_ms: head.hybrid_p50_ms,
@@ -325,7 +387,7 @@ const result = {
   query_embed_ms: head.query_embed_ms,
   runs,
   queries: questions.length,
-  embedder: 'hashing-512',
+  embedder: `${String(head.embedder ?? 'hashing')}-512`,
   command: head.command ?? command,
   machine: machineInfo(),
   ran_at: head.ran_at ?? ranAt,

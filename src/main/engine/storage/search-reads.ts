@@ -10,6 +10,7 @@ import type { Handlers, SearchMethods } from '../workers/protocol';
 import { unitCopy } from './ann/kernel';
 import { IvfReader } from './ann/search';
 import { createGraphSearch } from './graph-search';
+import { createTermPruner } from './keyword-terms';
 import type { DB } from './sqlite';
 
 interface Dbs {
@@ -41,6 +42,7 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
     'SELECT session_id FROM vec_ids WHERE rowid = ?',
   );
   const ivf = new IvfReader(dbs.vector);
+  const terms = createTermPruner(dbs.keyword);
 
   const itemRow = dbs.core.prepare<
     [string],
@@ -120,7 +122,9 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       return { hits: hits.slice(0, limit) };
     },
 
-    keywordSearch: ({ match, layers, sessionIds, limit }) => {
+    keywordSearch: ({ match: asked, layers, sessionIds, limit }) => {
+      // On a large table, very common words are left out of the OR (keyword-terms.ts).
+      const match = terms.prune(asked);
       // Filters on the unindexed columns make FTS5 read every matching row's stored columns, so with every layer
       // and no session asked for, rank rowids alone and read id and layer for the top rows only.
       if (layers.length === 3 && !sessionIds) {

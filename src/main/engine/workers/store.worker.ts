@@ -16,7 +16,7 @@ import { createKeywordStore } from '../storage/keyword.store';
 import { FILES, MIGRATIONS, PAGE_SIZE } from '../storage/migrations';
 import { createReader } from '../storage/reader';
 import { assertWritable, migrate, openDatabase, sqliteError } from '../storage/sqlite';
-import { createVectorStore } from '../storage/vector.store';
+import { openVectorStore } from '../storage/vector.store';
 import type { Handlers, MethodMap, Ready, Request, Response, StoreInit } from './protocol';
 import { nowMs } from './protocol';
 
@@ -30,6 +30,8 @@ if (trainer) runTrainer(workerData as AnnTrainInit);
 type AnyHandlers = Record<string, (params: never) => unknown>;
 let handlers: AnyHandlers | null = null;
 let file = '';
+/** What a close must wait for before it replies (the vector writer's IVF trainer ending its thread by itself). */
+let drain: (() => Promise<void>) | null = null;
 
 function openRole(): AnyHandlers {
   if (init.role === 'reader') return createReader(init.dataDir, init.busyTimeoutMs) as unknown as AnyHandlers;
@@ -52,12 +54,15 @@ function openRole(): AnyHandlers {
         ...createAuditWriter(db),
       };
       break;
-    case 'vector':
-      table = createVectorStore(db, init.dim, {
+    case 'vector': {
+      const store = openVectorStore(db, init.dim, {
         file,
         ann: { trainerEntry: new URL(import.meta.url), busyTimeoutMs: init.busyTimeoutMs },
       });
+      table = store.handlers;
+      drain = () => store.ann.stopped();
       break;
+    }
     case 'keyword':
       table = createKeywordStore(db);
       break;
@@ -99,24 +104,40 @@ function handle(req: Request): unknown {
   }
 }
 
-port.on('message', (req: Request) => {
-  if (trainer) return;
-  const t0 = nowMs();
-  let res: Response;
-  try {
-    const result = handle(req);
-    res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };
-  } catch (err) {
-    res = {
-      seq: req.seq,
-      ok: false,
-      error: toWireError(err, { stack: process.env.NODE_ENV !== 'production' }),
-      t0,
-      t1: nowMs(),
-    };
-  }
-  port.postMessage(res, res.ok ? buffersOf(res.result) : []);
-});
+function reply(req: Request, t0: number, outcome: { result: unknown } | { err: unknown }): void {
+  const res: Response =
+    'result' in outcome
+      ? { seq: req.seq, ok: true, result: outcome.result, t0, t1: nowMs() }
+      : {
+          seq: req.seq,
+          ok: false,
+          error: toWireError(outcome.err, { stack: process.env.NODE_ENV !== 'production' }),
+          t0,
+          t1: nowMs(),
+        };
+  port?.postMessage(res, res.ok ? buffersOf(res.result) : []);
+}
+
+// The trainer (same bundle) has its own listener; it must be the only one, so its thread can end by itself.
+if (!trainer) {
+  port.on('message', (req: Request) => {
+    const t0 = nowMs();
+    let outcome: { result: unknown } | { err: unknown };
+    try {
+      outcome = { result: handle(req) };
+    } catch (err) {
+      outcome = { err };
+    }
+    // A close replies once its trainer thread has ended: the client terminates this thread right after the reply.
+    const wait = req.method === 'close' ? drain : null;
+    if (!wait) return reply(req, t0, outcome);
+    drain = null;
+    void wait().then(
+      () => reply(req, t0, outcome),
+      () => reply(req, t0, outcome),
+    );
+  });
+}
 
 type Carrier = { vectors?: Float32Array | null; op?: { vectors?: Float32Array | null } } | null;
 

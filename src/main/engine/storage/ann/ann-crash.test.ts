@@ -17,9 +17,9 @@ import { IvfReader } from './search';
 const CHILD = fileURLToPath(new URL('../../../../../test/support/ann-crash-child.ts', import.meta.url));
 const ROOT = resolve(dirname(CHILD), '../..');
 const DIM = ANN_CHILD_DIM;
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 interface Run {
@@ -82,8 +82,10 @@ function reopen(dir: string) {
     sample: 3000,
     checkQueries: 40,
   });
-  cleanups.push(() => {
+  cleanups.push(async () => {
     store.handlers.close({});
+    // The trainer ends its thread by itself (a terminate() mid-compile can abort the process on Node 20).
+    await store.ann.stopped();
     reader.close();
   });
   return { db, store, reader };

@@ -17,9 +17,9 @@ import { dot } from './kernel';
 import { IvfReader } from './search';
 
 const DIM = 32;
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 interface Fixture {
@@ -31,18 +31,20 @@ interface Fixture {
   reader: DB;
 }
 
-function open(dir: string, minRows: number): Fixture {
+function open(dir: string, minRows: number, onEvent?: (event: string) => void): Fixture {
   const { file, db, store, reader } = openAnnStore(dir, DIM, {
     minRows,
     idleMs: 50,
     deltaFold: 200,
     checkQueries: 60,
     sample: 4000,
+    ...(onEvent && { onEvent }),
   });
   const seq = Number(store.handlers.open({}).appliedSeq);
   const f = { dir, file, db, store, seq, reader };
-  cleanups.push(() => {
-    store.handlers.close({});
+  cleanups.push(async () => {
+    if (db.open) store.handlers.close({});
+    await store.ann.stopped();
     reader.close();
   });
   return f;
@@ -153,7 +155,9 @@ describe('IVF index', () => {
         synchronous: 'NORMAL',
       });
       migrate(db, file, MIGRATIONS[role], { dim: DIM });
-      cleanups.push(() => db.close());
+      cleanups.push(() => {
+        db.close();
+      });
       return db;
     });
     const [core, keyword, graph] = others as [DB, DB, DB];
@@ -208,6 +212,42 @@ describe('IVF index', () => {
     // Layer filter: no m1 rows exist, so asking for m1 alone finds nothing.
     expect(search.vectorSearch({ vector: q, layers: ['m1'], limit: 5 }).hits).toEqual([]);
   }, 180_000);
+
+  // "train": the trainer thread is still starting (loading its bundle); "registered": it is assigning and packing
+  // cells. Either way close() stops it by its flag and waits for its thread to end by itself (never terminate()).
+  for (const phase of ['train', 'registered']) {
+    it(`closing while the trainer is at "${phase}" ends its thread by itself, and the reopened store serves`, async () => {
+      const t = tempDir();
+      cleanups.push(t.cleanup);
+      const vecs = clusteredVectors(6000, DIM, 40, 21);
+      let hit: Promise<void> | null = null;
+      let release: () => void = () => {};
+      const reached = new Promise<void>((r) => {
+        release = r;
+      });
+      const first = open(t.dir, 1000, (event) => {
+        if (!hit && event.startsWith(`${phase} `)) hit = Promise.resolve().then(release);
+      });
+      upsert(first, 1, vecs);
+      await reached;
+      expect(first.store.ann.busy()).toBe(true);
+      first.store.handlers.close({});
+      await first.store.ann.stopped();
+      expect(first.store.ann.forcedStops).toBe(0);
+      expect(first.store.ann.busy()).toBe(false);
+      first.reader.close();
+
+      const f = open(t.dir, 1000);
+      expect(f.db.prepare("SELECT count(*) AS n FROM ann_gens WHERE state IN ('building', 'active')").get()).toEqual({
+        n: 0,
+      });
+      await trained(f)();
+      const ivf = new IvfReader(f.reader);
+      for (const i of [0, 1234, 5999]) {
+        expect(ivf.search('m0', vecs.slice(i * DIM, (i + 1) * DIM), 1)?.[0]?.rowid).toBe(i + 1);
+      }
+    }, 240_000);
+  }
 
   it('loses nothing when writes and queries run while the trainer builds and swaps in a new generation', async () => {
     const t = tempDir();

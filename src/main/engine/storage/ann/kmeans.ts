@@ -10,6 +10,8 @@ export interface KMeansOptions {
   dim: number;
   iterations: number;
   seed: number;
+  /** Checked every iteration and every 1,024 points; throws to stop the training. */
+  checkpoint?: () => void;
 }
 
 /** How many lists an index over `rows` vectors gets: about √N (a list of √N vectors is a few 128-vector cells). */
@@ -47,6 +49,7 @@ export function trainCentroids(sample: Float32Array, n: number, o: KMeansOptions
     // Training's assignments only shape the centroids, so the kernel's own argmax serves (no tie re-check).
     scorer.load(centroids, 0, nlist, dim);
     for (let i = 0; i < n; i++) {
+      if ((i & 1023) === 0) o.checkpoint?.();
       const s = scorer.score(sample, i * dim);
       let c = 0;
       for (let j = 1; j < nlist; j++) if ((s[j] as number) > (s[c] as number)) c = j;

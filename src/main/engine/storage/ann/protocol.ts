@@ -15,6 +15,12 @@ export interface AnnTrainInit {
   checkQueries: number;
   targetRecall: number;
   busyTimeoutMs: number;
+  /**
+   * One Int32 the writer sets to 1 to stop the trainer. The trainer reads it between k-means iterations, every few
+   * hundred rows of a scan and between batches, then closes its connection and lets its thread end by itself:
+   * `worker.terminate()` while V8 compiles in the background can abort the whole process on Node 20.
+   */
+  cancel: SharedArrayBuffer;
 }
 
 export interface PackedCell {
@@ -38,7 +44,12 @@ export type TrainerMessage =
   | { type: 'checked'; gen: number; check: RecallCheck }
   | { type: 'failed'; message: string };
 
-export type WriterMessage = { type: 'registered'; gen: number } | { type: 'ack' } | { type: 'check'; gen: number };
+export type WriterMessage =
+  | { type: 'registered'; gen: number }
+  | { type: 'ack' }
+  | { type: 'check'; gen: number }
+  /** Wakes a trainer waiting for one of the messages above; the shared flag says why. */
+  | { type: 'cancel' };
 
 /** Rows per packed cell: a 512-d cell is 256 KiB, sixteen 16 KiB pages read in one go. */
 export const CELL_ROWS = 128;

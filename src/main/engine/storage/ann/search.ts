@@ -47,6 +47,8 @@ export class IvfReader {
   private readonly tombs: Statement<[number, number], { rowid: number }>;
   private cache: { gen: number; centroids: Float32Array } | null = null;
   private readonly cacheByGen = new Map<number, { centroids: Float32Array; scorer: RowScorer }>();
+  /** Cell reads served from the cache and read from SQLite (the benchmark's hit rate). */
+  readonly cellReads = { hits: 0, misses: 0 };
 
   constructor(
     private readonly db: DB,
@@ -177,10 +179,12 @@ export class IvfReader {
   private cell(arena: CellArena, id: number): { rowids: Float64Array; slot: number } | null {
     const hit = this.cellCache.get(id);
     if (hit) {
+      this.cellReads.hits++;
       this.cellCache.delete(id);
       this.cellCache.set(id, hit);
       return hit;
     }
+    this.cellReads.misses++;
     const row = this.cellById.get(id);
     if (!row) return null;
     const vectors = floatsOf(row.vectors);

@@ -25,10 +25,19 @@ import { IvfReader } from './search';
 const PASS_BYTES = 256 * 1024 * 1024;
 /** Bytes of cells per message to the writer (each written in one transaction, then acknowledged). */
 const BATCH_BYTES = 4 * 1024 * 1024;
+/** The self-check reader's cell cache. */
+const SELF_CHECK_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Thrown at a checkpoint once the writer has asked the trainer to stop. */
+class Cancelled extends Error {}
 
 export function runTrainer(init: AnnTrainInit): void {
   const port = parentPort;
   if (!port) throw new Error('the ann trainer must run as a worker thread');
+  const flag = new Int32Array(init.cancel);
+  const checkpoint = (): void => {
+    if (Atomics.load(flag, 0) !== 0) throw new Cancelled('cancelled');
+  };
   const inbox: WriterMessage[] = [];
   let waiting: ((m: WriterMessage) => void) | null = null;
   port.on('message', (m: WriterMessage) => {
@@ -38,14 +47,17 @@ export function runTrainer(init: AnnTrainInit): void {
       w(m);
     } else inbox.push(m);
   });
-  const next = (): Promise<WriterMessage> => {
-    const m = inbox.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolve) => {
-      waiting = resolve;
-    });
+  const next = async (): Promise<WriterMessage> => {
+    const m =
+      inbox.shift() ??
+      (await new Promise<WriterMessage>((resolve) => {
+        waiting = resolve;
+      }));
+    checkpoint();
+    return m;
   };
   const send = (m: TrainerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  let opened: ReturnType<typeof openDatabase> | null = null;
 
   const run = async () => {
     const db = openDatabase(init.file, {
@@ -55,6 +67,7 @@ export function runTrainer(init: AnnTrainInit): void {
       loadVec: true,
       synchronous: 'NORMAL',
     });
+    opened = db;
     const { dim, layer } = init;
     let gen = init.gen ?? 0;
     let rows = 0;
@@ -69,6 +82,7 @@ export function runTrainer(init: AnnTrainInit): void {
       const sample = new Float32Array(init.sample * dim);
       let seen = 0;
       for (const r of scan.iterate(layer)) {
+        if ((seen & 255) === 0) checkpoint();
         const slot = seen < init.sample ? seen : Math.floor(rand() * (seen + 1));
         seen++;
         if (slot >= init.sample) continue;
@@ -83,6 +97,7 @@ export function runTrainer(init: AnnTrainInit): void {
         dim,
         iterations: init.iterations,
         seed: init.seed,
+        checkpoint,
       });
       send({ type: 'centroids', centroids, nlist, rows: seen, trainMs: performance.now() - t0 }, [
         centroids.buffer as ArrayBuffer,
@@ -109,6 +124,7 @@ export function runTrainer(init: AnnTrainInit): void {
         const scorer = new RowScorer();
         scorer.load(mine, 0, nlist, dim);
         for (const r of scan.iterate(layer)) {
+          if ((ids.length & 1023) === 0) checkpoint();
           scratch.set(floatsOf(r.embedding).subarray(0, dim));
           normalizeInPlace(scratch, 0, dim);
           const l = nearestVia(scorer, mine, nlist, scratch, 0, dim);
@@ -138,7 +154,9 @@ export function runTrainer(init: AnnTrainInit): void {
         for (const [lo, hi] of ranges) {
           const bufs = new Map<number, { rowids: number[]; vecs: Float32Array }>();
           for (let l = lo; l < hi; l++) bufs.set(l, { rowids: [], vecs: new Float32Array((sizes[l] as number) * dim) });
+          let scanned = 0;
           for (const r of scan.iterate(layer)) {
+            if ((scanned++ & 1023) === 0) checkpoint();
             const l = listOf.get(r.rowid);
             if (l === undefined || l < lo || l >= hi) continue;
             const b = bufs.get(l);
@@ -184,12 +202,32 @@ export function runTrainer(init: AnnTrainInit): void {
       if (go.type !== 'check') throw new Error(`expected check, got ${go.type}`);
       gen = go.gen;
     }
-    const check = selfCheck(db, init, gen);
+    const check = selfCheck(db, init, gen, checkpoint);
     send({ type: 'checked', gen, check });
-    db.close();
   };
-  run().catch((err: unknown) => {
-    send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  // Started on the next turn, so the store worker's own message listener is attached before the run can end (and
+  // removed with it below: nothing then keeps this thread's event loop alive).
+  setImmediate(() => {
+    run()
+      .catch((err: unknown) => {
+        // A cancelled run says nothing: the writer has stopped listening.
+        if (!(err instanceof Cancelled)) {
+          send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+        }
+      })
+      .finally(() => {
+        // The thread ends on its own once its connection is closed and nothing listens: never terminated.
+        try {
+          const db = opened as ReturnType<typeof openDatabase> | null;
+          if (db?.open) {
+            if (db.inTransaction) db.exec('ROLLBACK');
+            db.close();
+          }
+        } finally {
+          port.removeAllListeners('message');
+          port.unref();
+        }
+      });
   });
 }
 
@@ -205,9 +243,15 @@ function ladder(nlist: number): number[] {
  * Recall@10 of the index against exact search, each query a stored vector (itself left out of both lists), at
  * every nprobe of the ladder; returns the rung above the smallest nprobe reaching the target (or the largest tried).
  */
-export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainInit, gen: number): RecallCheck {
+export function selfCheck(
+  db: ReturnType<typeof openDatabase>,
+  init: AnnTrainInit,
+  gen: number,
+  checkpoint: () => void = () => {},
+): RecallCheck {
   const { dim, layer } = init;
-  const reader = new IvfReader(db);
+  // Each query probes most lists, so an LRU cell cache would only thrash: a small one bounds the trainer's memory.
+  const reader = new IvfReader(db, SELF_CHECK_CACHE_BYTES);
   const run = db.transaction((): RecallCheck => {
     const ix = reader.index(layer);
     if (!ix || ix.gen !== gen) return { nprobe: 0, recall: 0, queries: 0, curve: [] };
@@ -227,6 +271,7 @@ export function selfCheck(db: ReturnType<typeof openDatabase>, init: AnnTrainIni
     const found = new Map<number, number>(steps.map((s) => [s, 0]));
     let total = 0;
     for (const id of picks) {
+      checkpoint();
       const raw = vecOf.get(id)?.embedding;
       if (!raw) continue;
       const q = unitCopy(floatsOf(Buffer.from(raw)), 0, dim);

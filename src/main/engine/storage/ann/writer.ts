@@ -83,7 +83,14 @@ interface Training {
   mode: 'train' | 'check';
   gen: number | null;
   done: boolean;
+  /** The shared stop flag the trainer reads at its checkpoints. */
+  cancel: Int32Array;
+  /** Settles when the thread has ended. */
+  exited: Promise<void>;
 }
+
+/** How long close() waits for a stopped trainer to end by itself before terminating it as a last resort. */
+const TRAINER_EXIT_MS = 120_000;
 
 export interface AnnLayerState {
   layer: string;
@@ -104,6 +111,10 @@ export class AnnWriter {
   private readonly rows = new Map<string, number>();
   private deltaSince = new Map<number, number>();
   private trainer: Training | null = null;
+  /** Trainer threads not yet ended (the running one and any stopped ones winding down). */
+  private readonly threads = new Set<Training>();
+  /** Trainer threads that had to be terminated because they did not end within the bound (should stay 0). */
+  forcedStops = 0;
   private idle: ReturnType<typeof setTimeout> | null = null;
   private pending: ReturnType<typeof setImmediate> | null = null;
   private failures = new Map<string, { at: number; rows: number }>();
@@ -467,13 +478,17 @@ export class AnnWriter {
       checkQueries: this.opts.checkQueries,
       targetRecall: this.opts.targetRecall,
       busyTimeoutMs: this.opts.busyTimeoutMs,
+      cancel: new SharedArrayBuffer(4),
     };
     const worker = new Worker(this.opts.trainerEntry as string | URL, {
       workerData: init,
       name: `strata-ann-${layer}`,
     });
-    const t: Training = { layer, worker, mode, gen, done: false };
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const t: Training = { layer, worker, mode, gen, done: false, cancel: new Int32Array(init.cancel), exited };
     this.trainer = t;
+    this.threads.add(t);
+    void exited.then(() => this.threads.delete(t));
     this.note(layer, `train (${why}, ${n} rows)`, gen);
     worker.on('message', (m: TrainerMessage) => {
       try {
@@ -563,7 +578,7 @@ export class AnnWriter {
         t.done = true;
         this.trainer = null;
         this.note(t.layer, `checked: nprobe ${m.check.nprobe}, recall ${m.check.recall}`, m.gen);
-        void t.worker.terminate();
+        // The trainer's thread ends by itself after this message.
         this.schedule();
         return;
       }
@@ -596,8 +611,18 @@ export class AnnWriter {
       this.db.prepare("UPDATE ann_gens SET state = 'retired' WHERE gen = ? AND state = 'building'").run(b.gen);
       this.building.delete(t.layer);
     }
-    void t.worker.terminate();
+    this.cancel(t);
     this.schedule();
+  }
+
+  /** Asks a trainer to stop at its next checkpoint (it then ends its thread itself); never terminates it. */
+  private cancel(t: Training): void {
+    Atomics.store(t.cancel, 0, 1);
+    try {
+      t.worker.postMessage({ type: 'cancel' } satisfies WriterMessage);
+    } catch {
+      // The thread has already ended.
+    }
   }
 
   /** Inside the store's reset transaction: the vectors are going, so is every index over them. */
@@ -615,7 +640,26 @@ export class AnnWriter {
     if (!t) return;
     t.done = true;
     this.trainer = null;
-    void t.worker.terminate();
+    this.cancel(t);
+  }
+
+  /**
+   * Settles once every trainer thread has ended: stopped ones end at their next checkpoint. Only a thread still
+   * running after `boundMs` is terminated, as a last resort. The store worker awaits this before replying to close.
+   */
+  async stopped(boundMs = TRAINER_EXIT_MS): Promise<void> {
+    const left = [...this.threads];
+    if (left.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), boundMs);
+    });
+    const ended = await Promise.race([Promise.all(left.map((t) => t.exited)).then(() => 'ended' as const), late]);
+    if (timer) clearTimeout(timer);
+    if (ended === 'late') {
+      this.forcedStops += left.length;
+      await Promise.all(left.map((t) => t.worker.terminate()));
+    }
   }
 
   /** Whether a trainer is running (tests and the benchmark wait for it to finish). */
