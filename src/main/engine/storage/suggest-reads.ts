@@ -7,7 +7,6 @@
  */
 import type { Layer } from '../../../shared/types';
 import { idKind } from '../ids';
-import { likePattern } from './layer-reads';
 import type { DB } from './sqlite';
 
 /** At most this many matching rows are read (newest first) to find `limit` distinct texts. */
@@ -52,6 +51,9 @@ type Table<M> = {
 };
 
 const MAX_TEXT = 400;
+
+/** LIKE pattern for a literal substring (as layer-reads' own: importing it would close a circle through protocol.ts). */
+const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function createSuggestReads(dbs: { core: DB; keyword: DB }): Table<SuggestReadMethods> {
   // Rowids alone, newest first: FTS5 walks the terms' lists in rowid order and stops at the limit (well under a
@@ -103,7 +105,7 @@ export function createSuggestReads(dbs: { core: DB; keyword: DB }): Table<Sugges
               .all(entityPrefix, `${entityPrefix}\uffff`, Math.min(5, limit))
               .map((e) => ({ id: e.id, name: e.text }))
           : [];
-      const convs = title ? sessions.all(likePattern(title), Math.min(5, limit)) : [];
+      const convs = title ? sessions.all(contains(title), Math.min(5, limit)) : [];
       return { hits, entities: ents, sessions: convs, scanned };
     },
   };
