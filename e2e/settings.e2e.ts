@@ -53,8 +53,14 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.keyboard.press('Enter');
     await expect(page.getByTestId('nav-settings')).toHaveAttribute('aria-selected', 'true');
     await snapshot(page, `settings-${scheme}-switched-theme`);
+    // System again: resolved in one place (public/theme.js) to the system's own scheme.
     await page.getByRole('radio', { name: 'System' }).check();
-    await expect(page.locator('html')).not.toHaveAttribute('data-theme', /./);
+    await expect(page.locator('html')).toHaveAttribute('data-theme-choice', 'system');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+    await expect(page.locator('body')).toHaveCSS(
+      'background-color',
+      scheme === 'dark' ? 'rgb(22, 24, 28)' : 'rgb(255, 255, 255)',
+    );
   });
 }
 
@@ -126,10 +132,24 @@ test('switching the embedder says how many vectors first, re-embeds, and the mem
   const confirm = page.getByTestId('reembed-confirm');
   await expect(confirm).toContainText(`re-embeds ${vectors} vectors`);
   await snapshot(page, 'settings-reembed-confirm');
+  // Every answer the page gets while the engine closes and reopens: none may be ENGINE_CLOSED (it showed once, at
+  // the start, from a read that reached the engine as the re-embed closed it).
+  const codes: string[] = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/api/'))
+      void r
+        .json()
+        .then((b: { ok?: boolean; error?: { code?: string } }) => {
+          if (b?.ok === false && b.error?.code) codes.push(b.error.code);
+        })
+        .catch(() => undefined);
+  });
   await confirm.getByRole('button', { name: /^Re-embed/ }).click();
   await expect(page.getByTestId('reembed-result')).toContainText(`Re-embedded ${vectors} vectors with static`, {
     timeout: 120_000,
   });
+  expect(codes).not.toContain('ENGINE_CLOSED');
+  await expect(page.locator('[data-code="ENGINE_CLOSED"]')).toHaveCount(0);
   await expect(page.getByTestId('embedder-id')).toHaveText(/^static/);
   const hits = await strata.call('query', { text: 'Door Dash job', k: 3 });
   expect(hits.hits.length).toBeGreaterThan(0);

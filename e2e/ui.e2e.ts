@@ -82,7 +82,8 @@ test('the palette finds a memory from the keyboard, explains it, and focus retur
   const palette = page.getByTestId('palette');
   await expect(palette).toBeVisible();
   await page.keyboard.type('Door Dash job');
-  const memory = page.getByTestId('palette-memory').first();
+  // The refined answer (the full query, once typing pauses), so the list no longer changes under Enter.
+  const memory = page.locator('[data-testid="palette-memory"][data-source="query"]').first();
   await expect(memory).toBeVisible();
   await expect(memory.getByTestId('palette-why')).toContainText(/keyword|near in meaning/);
   const id = await memory.getAttribute('data-id');

@@ -6,6 +6,7 @@
  * (`src/main/app/api.ts`) is typed by it, so a method without a binding does not compile.
  */
 import type { z } from 'zod';
+import { type SuggestResult, suggestInputSchema } from './api-suggest';
 import {
   graphInputSchema,
   idSchema,
@@ -91,10 +92,17 @@ export const API = {
   deleteSession: method<Deleted>()(arg('sessionId', idSchema)),
   /** Hybrid retrieval across layers and stores, with every result's per-source ranks and provenance. */
   query: method<QueryResult>()(arg('query', queryInputSchema)),
+  /**
+   * Search as you type: a bounded keyword prefix match, entity names and conversation titles (no embedding), for the
+   * palette's first answer; a newer call makes an older one still waiting answer `superseded` (api-suggest.ts).
+   */
+  suggest: method<SuggestResult>()(arg('input', suggestInputSchema)),
   /** One page of a layer's items, filtered by kind, session and text (case-insensitive substring). */
   list: method<ItemPage>()(arg('input', listInputSchema)),
   /** An item or message with its provenance up to the source messages and down to everything derived from it. */
   get: method<Provenance>()(arg('id', idSchema)),
+  /** Items per layer and kind only, from an index: cheap enough for a first paint (stats also counts every store). */
+  counts: method<{ layer: string; kind: string; n: number }[]>()(),
   /** Counts per layer and kind, rows per store, file sizes, the background queue, the embedder. */
   stats: method<EngineStats>()(),
   /** Entities and the relationships between them (the most connected first, up to a limit). */

@@ -54,7 +54,23 @@ export class StrataApp {
         if (!(APP_METHODS.has(m) && this.bound)) await this.ready;
         const use = this.bound;
         if (!use) throw new StrataError('ENGINE_CLOSED', 'the engine is not open');
-        return (use[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        const ready = this.ready;
+        try {
+          return await (use[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        } catch (err) {
+          // A read that reached the engine just as a re-embed closed it (a view refreshing on the re-embed's
+          // first event) is not the person's failure: it waits for the reopened engine and is asked again, once.
+          if (
+            !(err instanceof StrataError && err.code === 'ENGINE_CLOSED') ||
+            this.ready === ready ||
+            APP_METHODS.has(m)
+          )
+            throw err;
+          await this.ready;
+          const next = this.bound;
+          if (!next) throw err;
+          return (next[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+        }
       };
     }
     this.api = api as StrataApi;
@@ -86,6 +102,8 @@ export class StrataApp {
       built: (sessionId, layer) => imports.onBuilt(sessionId, layer),
     });
     this.bound = engineApi(engine, this.services(imports));
+    // The first page and the first keystroke should not pay for starting their readers.
+    void engine.warmReaders().catch(() => undefined);
   }
 
   private services(imports: ImportJobs): AppServices {
@@ -145,7 +163,9 @@ export class StrataApp {
           id: e.embedder.id,
           kind: e.status().embedder.kind,
           dim: e.embedder.dim,
-          vectors: (await e.stats()).stores.vector.rows,
+          // Every journal item carries its vector: the index count answers in milliseconds, where stats counts
+          // every store on the reader the background layers keep busy (11 s at 100,000 items).
+          vectors: (await e.layerCounts()).reduce((n, r) => n + r.n, 0),
         }
       : { id: job?.from ?? '?', kind: job?.from ?? '?', dim: 0, vectors: job?.total ?? 0 };
     return {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SuggestInput, SuggestResult } from '../../shared/api-suggest';
 import type { EngineStats } from '../../shared/app-types';
 import type {
   AuditEntry,
@@ -57,6 +58,7 @@ import { InFlight } from './in-flight';
 import { CHUNK_DEFAULTS, type ChunkOptions, chunkItems } from './layers/m0';
 import { LayerPipeline } from './layers/queue';
 import { runQuery } from './retrieval/query';
+import { Suggester } from './retrieval/suggest';
 import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
 import { FILES } from './storage/migrations';
 import type { MessageRow } from './workers/protocol';
@@ -101,6 +103,7 @@ export interface AddMessagesResult {
 export class Engine {
   private closing = false;
   private readonly calls = new InFlight();
+  private suggester: Suggester | null = null;
 
   readonly layers: LayerPipeline;
 
@@ -351,20 +354,20 @@ export class Engine {
 
   /** Every item of one kind, in write order (the graph view's entities and relationships). */
   itemsOfKind(kind: string): Promise<Item[]> {
-    return this.storage.read('itemsByKind', { kind });
+    return this.storage.readOwn('now', 'itemsByKind', { kind });
   }
 
   /** Items by id (those that exist, in the order asked), without their vectors. */
   async itemsById(ids: string[]): Promise<Item[]> {
     if (ids.length === 0) return [];
-    return (await this.storage.read('items', { ids, withVectors: false })).items;
+    return (await this.storage.readOwn('now', 'items', { ids, withVectors: false })).items;
   }
 
   /** The items of `kind` that link to `dst` with `link` (an entity's facts: `'fact'` items linking by `'mentions'`). */
   async itemsLinkingTo(dst: string, link: string, kind: string): Promise<Item[]> {
-    const ids = await this.storage.read('linkedFrom', { dst, kind: link });
+    const ids = await this.storage.readOwn('now', 'linkedFrom', { dst, kind: link });
     if (ids.length === 0) return [];
-    const { items } = await this.storage.read('items', { ids, withVectors: false });
+    const { items } = await this.storage.readOwn('now', 'items', { ids, withVectors: false });
     return items.filter((i) => i.kind === kind);
   }
 
@@ -410,7 +413,7 @@ export class Engine {
         new StrataError('INVALID_INPUT', 'page.offset: expected a non-negative integer', { field: 'page.offset' }),
       );
     }
-    return this.storage.read('listItems', { layer, ...filters, limit, offset });
+    return this.storage.readOwn('now', 'listItems', { layer, ...filters, limit, offset });
   }
 
   /**
@@ -425,12 +428,26 @@ export class Engine {
     return this.calls.track(runQuery({ storage: this.storage, embedder: this.embedder }, input));
   }
 
+  /** Starts the readers the app's pages and search as you type use (otherwise started by their first read). */
+  warmReaders(): Promise<void> {
+    return this.storage.warmReaders();
+  }
+
+  /** Search as you type: a bounded prefix match, entity names, conversation titles; no embedding (retrieval/suggest.ts). */
+  suggest(input: SuggestInput): Promise<SuggestResult> {
+    if (this.closing) {
+      return Promise.reject(new StrataError('ENGINE_CLOSED', `the engine for ${this.storage.dataDir} is closed`));
+    }
+    this.suggester ??= new Suggester(this.storage);
+    return this.calls.track(this.suggester.suggest(input));
+  }
+
   /** An item (or message) with its provenance down to the source messages and everything derived from it. */
   async get(id: string): Promise<Provenance> {
     if (typeof id !== 'string' || id.length === 0) {
       throw new StrataError('INVALID_INPUT', 'id: expected an item or message id', { field: 'id' });
     }
-    const p = await this.storage.read('provenance', { id });
+    const p = await this.storage.readOwn('now', 'provenance', { id });
     if (!p) throw new StrataError('NOT_FOUND', `id: no item or message "${id}"`, { field: 'id' });
     return p;
   }
@@ -496,10 +513,15 @@ export class Engine {
     return this.storage.read('decisions', sessionId === undefined ? {} : { sessionId });
   }
 
+  /** Items per layer and kind, from an index (milliseconds at 100,000 items): what a view shows before `stats`. */
+  layerCounts(): Promise<{ layer: string; kind: string; n: number }[]> {
+    return this.storage.readOwn('now', 'layerCounts', {});
+  }
+
   /** Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder. */
   async stats(): Promise<EngineStats> {
     const [layers, core, vector, keyword, graph] = await Promise.all([
-      this.storage.read('layerCounts', {}),
+      this.storage.readOwn('now', 'layerCounts', {}),
       this.storage.storeCounts('core'),
       this.storage.storeCounts('vector'),
       this.storage.storeCounts('keyword'),

@@ -8,9 +8,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { GraphView } from './features/graph/components/GraphView';
 import { IngestView } from './features/ingest/components/IngestView';
+import { useImportJobsSync } from './features/ingest/queries';
 import { ItemDetail } from './features/layers/components/ItemDetail';
 import { LayersView } from './features/layers/components/LayersView';
-import { itemQueries, statsQueries } from './features/layers/queries';
+import { countQueries, itemQueries } from './features/layers/queries';
 import { FirstRun } from './features/onboarding/components/FirstRun';
 import { Palette, type PaletteCommand } from './features/palette/components/Palette';
 import { QueryView } from './features/query/components/QueryView';
@@ -133,10 +134,11 @@ function Shell() {
   };
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
-  const stats = useQuery(statsQueries.summary());
+  useImportJobsSync();
+  const counts = useQuery(countQueries.layers());
   // The first-run screen must give way as soon as anything is written (an import, the sample, an assistant over MCP).
-  useInvalidateOnWrites([statsQueries.all, itemQueries.all]);
-  const empty = stats.data?.layers.every((r) => r.n === 0) === true;
+  useInvalidateOnWrites([countQueries.all, itemQueries.all]);
+  const empty = counts.data?.every((r) => r.n === 0) === true;
   return (
     <div className="app">
       <nav className="nav" aria-label="Views">

@@ -78,6 +78,23 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
      FROM messages WHERE id = ?`,
   );
 
+  // Counting a layer by its `layer` column reads every row with its vector (1.2 s at 100,000 chunks); a kind lives in
+  // one layer (the id scheme), so counts per kind come from the (kind, session_id) index alone, in milliseconds.
+  const perKind = core.prepare<[], { kind: string; n: number }>('SELECT kind, count(*) AS n FROM items GROUP BY kind');
+  const layerOfKind = core.prepare<[string], { layer: Layer }>('SELECT layer FROM items WHERE kind = ? LIMIT 1');
+  const kindCounts = () =>
+    perKind.all().map((r) => ({ layer: layerOfKind.get(r.kind)?.layer ?? ('m0' as Layer), kind: r.kind, n: r.n }));
+  const indexedCount = (layer?: Layer, kind?: string, sessionId?: string): number => {
+    const counts = kindCounts().filter((k) => (!layer || k.layer === layer) && (!kind || k.kind === kind));
+    if (!sessionId) return counts.reduce((n, k) => n + k.n, 0);
+    const kinds = counts.map((k) => k.kind);
+    if (kinds.length === 0) return 0;
+    const marks = kinds.map(() => '?').join(', ');
+    return (core
+      .prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items WHERE kind IN (${marks}) AND session_id = ?`)
+      .get(...kinds, sessionId)?.n ?? 0) as number;
+  };
+
   const toItem = (r: ItemRowDb): Item => {
     const sources: string[] = [];
     const links: { dst: string; kind: string }[] = [];
@@ -131,8 +148,10 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
     },
     listItems: ({ layer, kind, sessionId, text, limit, offset }): ItemPage => {
       const { where: w, args } = itemFilter({ layer, kind, sessionId, text });
-      const total = (core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ??
-        0) as number;
+      const total = text?.trim()
+        ? ((core.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM items ${w}`).get(...args)?.n ??
+            0) as number)
+        : indexedCount(layer, kind, sessionId);
       const rows = core
         .prepare<unknown[], ItemRowDb>(`SELECT ${COLS} FROM items ${w} ORDER BY rowid LIMIT ? OFFSET ?`)
         .all(...args, limit, offset);
@@ -230,11 +249,6 @@ export function createLayerReads(core: DB, dim: () => number): LayerReads {
              target_id AS targetId, reason, at FROM decisions ${sessionId ? 'WHERE session_id = ?' : ''} ORDER BY id`,
         )
         .all(...(sessionId ? [sessionId] : [])),
-    layerCounts: () =>
-      core
-        .prepare<[], { layer: string; kind: string; n: number }>(
-          'SELECT layer, kind, count(*) AS n FROM items GROUP BY layer, kind ORDER BY layer, kind',
-        )
-        .all(),
+    layerCounts: () => kindCounts().sort((a, b) => (a.layer < b.layer ? -1 : a.layer > b.layer ? 1 : 0)),
   };
 }

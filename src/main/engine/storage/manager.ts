@@ -400,7 +400,7 @@ export class StorageManager extends StorageReads {
   async listTraces(limit = 100, beforeId?: number): Promise<WriteTrace[]> {
     this.assertOpen();
     await this.traces.flush();
-    return (await this.reader.call('listTraces', beforeId === undefined ? { limit } : { limit, beforeId })).result;
+    return this.readOwn('now', 'listTraces', beforeId === undefined ? { limit } : { limit, beforeId });
   }
 
   /** Kills a worker thread as a crash would; the manager restarts it and replays its pending work. */

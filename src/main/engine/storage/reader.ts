@@ -15,6 +15,7 @@ import { FILES } from './migrations';
 import { lazyDb, ReadConn } from './read-conn';
 import { createSearchReads } from './search-reads';
 import type { DB } from './sqlite';
+import { createSuggestReads } from './suggest-reads';
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
   const conns = {
@@ -73,6 +74,7 @@ function createTable(conns: Record<'core' | StoreName, ReadConn>): Handlers<Read
     ...createSearchReads(dbs),
     ...createInspectorReads(dbs.core),
     ...createEditReads(dbs.core),
+    ...createSuggestReads(dbs),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
       dbs.core

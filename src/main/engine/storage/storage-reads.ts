@@ -110,6 +110,33 @@ export class StorageReads {
   /** A read of the store failed: the manager marks a bad file and starts its rebuild. */
   protected storeFailed(_store: StoreName, _error: WireError): void {}
 
+  /**
+   * A read a person is waiting for, on a reader worker of its own per lane: `now` for the app's pages, counts and
+   * lookups, `suggest` for search as you type. The shared reader serves the background layers, whose reads of a
+   * whole session (100,000 chunks with their vectors) would otherwise hold a page or a keystroke for seconds.
+   */
+  async readOwn<K extends keyof ReaderMethods & string>(
+    lane: 'now' | 'suggest',
+    method: K,
+    params: Params<ReaderMethods, K>,
+  ): Promise<Result<ReaderMethods, K>> {
+    this.assertOpen();
+    const key = `lane:${lane}`;
+    let own = this.searchers.get(key);
+    if (!own) {
+      const c = new WorkerClient('reader', { ...this.readerInit }, this.entry);
+      own = { client: c, opened: c.call('open', {}).then(() => undefined) };
+      this.searchers.set(key, own);
+    }
+    await own.opened;
+    return (await own.client.call(method, params)).result;
+  }
+
+  /** Starts the readers a person waits on, so the first page or keystroke does not pay a worker's start. */
+  async warmReaders(): Promise<void> {
+    await Promise.all([this.readOwn('now', 'open', {}), this.readOwn('suggest', 'open', {})]);
+  }
+
   /** Any read of the journal and stores, on the reader worker. */
   async read<K extends keyof ReaderMethods & string>(
     method: K,

@@ -24,6 +24,7 @@ import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
 import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
+import type { SuggestReadMethods } from '../storage/suggest-reads';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -284,7 +285,7 @@ export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
-export interface ReaderMethods extends InspectorReadMethods, SearchMethods, EditReadMethods {
+export interface ReaderMethods extends InspectorReadMethods, SearchMethods, EditReadMethods, SuggestReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };

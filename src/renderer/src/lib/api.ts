@@ -3,9 +3,17 @@
  * browser mode. Both answer ApiResults, unwrapped by the same code (`shared/envelope.ts`): a failure is an ApiError
  * with the engine's code, message and details, whichever way it came.
  */
-import type { ApiResult, StrataApi, StrataBridge, StrataClient } from '../../../shared/api';
+import type {
+  ApiResult,
+  ParamsOf,
+  ResultOfMethod,
+  StrataApi,
+  StrataBridge,
+  StrataClient,
+  StrataMethod,
+} from '../../../shared/api';
 import type { StrataEvent } from '../../../shared/app-types';
-import { ApiError, apiOver, toApiError } from '../../../shared/envelope';
+import { ApiError, apiOver, toApiError, unwrap } from '../../../shared/envelope';
 
 export { ApiError, toApiError };
 
@@ -111,3 +119,35 @@ export const downloadToken = (): string => sessionStorage.getItem(TOKEN_KEY) ?? 
 export const api: StrataClient = window.strata ? ipcClient(window.strata) : httpClient();
 export const transport: 'ipc' | 'http' = window.strata ? 'ipc' : 'http';
 export type { StrataApi };
+
+/**
+ * A call that a newer one makes pointless (search as you type): in browser mode its request is aborted with
+ * `signal`, so a stale answer never arrives; over IPC it runs and is ignored (the engine itself skips a suggest a
+ * newer one overtook while it waited).
+ */
+export async function callAbortable<M extends StrataMethod>(
+  method: M,
+  args: ParamsOf<M>,
+  signal?: AbortSignal,
+): Promise<ResultOfMethod<M>> {
+  if (transport === 'ipc') return (api[method] as (...a: unknown[]) => Promise<ResultOfMethod<M>>)(...args);
+  let res: Response;
+  try {
+    res = await fetch(`/api/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${downloadToken()}` },
+      body: JSON.stringify(args),
+      ...(signal && { signal }),
+    });
+  } catch (err) {
+    if (signal?.aborted) throw new ApiError('CANCELLED', 'a newer request replaced this one');
+    throw new ApiError('BRIDGE_UNREACHABLE', `the Strata bridge did not answer: ${(err as Error).message}`);
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new ApiError('INTERNAL', `the bridge answered ${res.status} without JSON`);
+  }
+  return unwrap(body) as ResultOfMethod<M>;
+}

@@ -74,3 +74,11 @@ export const RAW_MEANING: Record<QuerySource, string> = {
   graph: 'hops from an entity in the query (fewer is closer)',
   time: 'in the query’s dates',
 };
+
+/** Why a search-as-you-type hit matched: the words it holds, the word being typed as a start, its date. */
+export function suggestReasons(hit: { matched: string[]; prefix: string | null; validFrom: number | null }): string {
+  const parts = [...hit.matched, ...(hit.prefix ? [`${hit.prefix}…`] : [])];
+  const out = [parts.length > 0 ? `keyword: ${parts.join(' ')}` : 'keyword match'];
+  if (hit.validFrom !== null) out.push(`from ${humanDate(hit.validFrom)}`);
+  return out.join(' · ');
+}

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { ImportInput } from '../../../../shared/app-schema';
 import type { ImportJob } from '../../../../shared/app-types';
 import { api } from '../../lib/api';
+import { useStrataEvent } from '../../lib/events';
 
 export const importQueries = {
   all: ['imports'] as const,
@@ -13,8 +14,23 @@ export const importQueries = {
       queryKey: [...importQueries.all, 'jobs'] as const,
       queryFn: () => [] as ImportJob[],
       staleTime: Number.POSITIVE_INFINITY,
+      // Kept while no view shows it: the list is built from events, and there is nothing to fetch it back from.
+      gcTime: Number.POSITIVE_INFINITY,
     }),
 };
+
+/**
+ * Keeps the job list current from engine events whichever view is open (mounted once, by the app): leaving Ingest
+ * during an import and coming back shows where the job is now, not where it was when the view was left.
+ */
+export function useImportJobsSync(): void {
+  const qc = useQueryClient();
+  useStrataEvent((e) => {
+    if (e.type !== 'import') return;
+    qc.setQueryData(importQueries.jobs().queryKey, (l) => upsertJob(l, e.job));
+    if (e.job.state !== 'running') void qc.invalidateQueries({ queryKey: [...importQueries.all, 'preview'] });
+  });
+}
 
 export function upsertJob(list: ImportJob[] | undefined, job: ImportJob): ImportJob[] {
   const rest = (list ?? []).filter((j) => j.id !== job.id);

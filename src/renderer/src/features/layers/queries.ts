@@ -46,6 +46,12 @@ export const statsQueries = {
   summary: () => queryOptions({ queryKey: [...statsQueries.all, 'summary'] as const, queryFn: () => api.stats() }),
 };
 
+/** Items per layer and kind alone (an index count, milliseconds at 100,000 items): tab counts and the first-run check. */
+export const countQueries = {
+  all: ['counts'] as const,
+  layers: () => queryOptions({ queryKey: [...countQueries.all, 'layers'] as const, queryFn: () => api.counts() }),
+};
+
 export const sessionQueries = {
   all: ['sessions'] as const,
   list: () => queryOptions({ queryKey: [...sessionQueries.all, 'list'] as const, queryFn: () => api.listSessions() }),
@@ -75,6 +81,7 @@ export const editQueries = {
 export const EDITED = [
   itemQueries.all,
   statsQueries.all,
+  countQueries.all,
   sessionQueries.all,
   decisionQueries.all,
   ['graph'],

@@ -1,9 +1,22 @@
-/** The palette's one read: memories for what has been typed so far (small k, every layer, items). */
+/**
+ * The palette's two reads: `suggest` on every (briefly debounced) keystroke, a cheap bounded keyword prefix match
+ * with entity names, whose stale requests are aborted; and `search`, the full hybrid query, once typing pauses.
+ */
 import { keepPreviousData, queryOptions } from '@tanstack/react-query';
-import { api } from '../../lib/api';
+import { api, callAbortable } from '../../lib/api';
 
 export const paletteQueries = {
   all: ['palette'] as const,
+  suggest: (text: string) =>
+    queryOptions({
+      queryKey: [...paletteQueries.all, 'suggest', text] as const,
+      queryFn: ({ signal }) => callAbortable('suggest', [{ text, limit: 8 }], signal),
+      enabled: text.trim().length > 0,
+      retry: false,
+      staleTime: 30_000,
+      // While the next keystroke's answer is on its way, the last one stays on screen (no flicker).
+      placeholderData: keepPreviousData,
+    }),
   search: (text: string) =>
     queryOptions({
       queryKey: [...paletteQueries.all, 'search', text] as const,
@@ -11,7 +24,5 @@ export const paletteQueries = {
       enabled: text.trim().length > 0,
       retry: false,
       staleTime: 0,
-      // While the next keystroke's answer is on its way, the last one stays on screen (no flicker).
-      placeholderData: keepPreviousData,
     }),
 };

@@ -5,7 +5,7 @@
  * duplicates to skip, how long it should take) before anything is. Jobs show per-layer progress; a cancelled job
  * stops after its batch in flight and offers to remove what it wrote.
  */
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import type { ImportInput } from '../../../../../shared/app-schema';
 import {
@@ -16,16 +16,8 @@ import {
 } from '../../../../../shared/app-types';
 import type { Layer } from '../../../../../shared/types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
-import { useStrataEvent } from '../../../lib/events';
 import { humanDate, plural } from '../../../lib/format';
-import {
-  importQueries,
-  upsertJob,
-  useCancelImport,
-  useImportPreview,
-  useRemoveImport,
-  useStartImport,
-} from '../queries';
+import { importQueries, useCancelImport, useImportPreview, useRemoveImport, useStartImport } from '../queries';
 
 type ChosenFormat = '' | Exclude<ImportFormat, 'strata'>;
 
@@ -62,7 +54,6 @@ function duration(ms: number): string {
 }
 
 export function IngestView() {
-  const qc = useQueryClient();
   const fileInput = useRef<HTMLInputElement>(null);
   const [picked, setPicked] = useState<PickedFile | null>(null);
   const [pasted, setPasted] = useState('');
@@ -73,11 +64,6 @@ export function IngestView() {
   const [reading, setReading] = useState<string | null>(null);
   const start = useStartImport();
   const jobs = useQuery(importQueries.jobs());
-  useStrataEvent((e) => {
-    if (e.type !== 'import') return;
-    qc.setQueryData(importQueries.jobs().queryKey, (l) => upsertJob(l, e.job));
-    if (e.job.state !== 'running') void qc.invalidateQueries({ queryKey: [...importQueries.all, 'preview'] });
-  });
   const running = (jobs.data ?? []).some((j) => j.state === 'running');
 
   const input = useMemo((): ImportInput | null => {

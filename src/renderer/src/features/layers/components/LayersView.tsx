@@ -7,7 +7,7 @@ import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { useInvalidateOnWrites } from '../../../lib/events';
 import { humanDate } from '../../../lib/format';
-import { type ItemFilters, itemQueries, layerCounts, PAGE_SIZE, sessionQueries, statsQueries } from '../queries';
+import { countQueries, type ItemFilters, itemQueries, layerCounts, PAGE_SIZE, sessionQueries } from '../queries';
 
 const LAYERS: { layer: Layer; label: string; holds: string }[] = [
   { layer: 'm0', label: 'M0', holds: 'chunks of messages' },
@@ -22,11 +22,11 @@ export function LayersView() {
   const [sessionId, setSessionId] = useState('');
   const [kind, setKind] = useState('');
   const deferredText = useDeferredValue(text);
-  const stats = useQuery(statsQueries.summary());
+  const stats = useQuery(countQueries.layers());
   const sessions = useQuery(sessionQueries.list());
-  useInvalidateOnWrites([statsQueries.all, sessionQueries.all]);
-  const counts = layerCounts(stats.data?.layers);
-  const kinds = (stats.data?.layers ?? []).filter((r) => r.layer === layer);
+  useInvalidateOnWrites([countQueries.all, sessionQueries.all]);
+  const counts = layerCounts(stats.data);
+  const kinds = (stats.data ?? []).filter((r) => r.layer === layer);
   const filters = useMemo(
     () => ({ layer, text: deferredText, sessionId, kind }),
     [layer, deferredText, sessionId, kind],

@@ -1,14 +1,16 @@
 /**
- * The command palette (Ctrl/Cmd+K or `/`): memories as you type (debounced; a newer keystroke's answer replaces an
- * older one, which is dropped), views to jump to and actions to run, one list navigated with the arrow keys. Each
- * memory says in words why it matched. Escape closes it and focus returns where it was.
+ * The command palette (Ctrl/Cmd+K or `/`): memories as you type, views to jump to and actions to run, one list
+ * navigated with the arrow keys. Each keystroke (20 ms debounce) asks the cheap `suggest` (keyword prefix match and
+ * entity names; a stale request is aborted); once typing pauses the full hybrid query refines the list. Each memory
+ * says in words why it matched. Escape closes it and focus returns where it was.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import type { SuggestHit, SuggestResult } from '../../../../../shared/api-suggest';
 import type { QueryHit } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
-import { reasons } from '../../../lib/explain';
+import { reasons, suggestReasons } from '../../../lib/explain';
 import { paletteQueries } from '../queries';
 
 export interface PaletteCommand {
@@ -18,9 +20,19 @@ export interface PaletteCommand {
   run(): void;
 }
 
-type Entry = { type: 'memory'; hit: QueryHit } | { type: 'command'; command: PaletteCommand };
+type Entry =
+  | { type: 'memory'; hit: QueryHit }
+  | { type: 'quick'; hit: SuggestHit }
+  | { type: 'entity'; id: string; name: string }
+  | { type: 'command'; command: PaletteCommand };
 
-const DEBOUNCE_MS = 120;
+/** Long enough to coalesce a burst of keys, short enough not to be felt. */
+export const SUGGEST_DEBOUNCE_MS = 20;
+/** The full hybrid query (embedding, three sources) waits for a pause in typing. */
+export const REFINE_AFTER_MS = 300;
+
+const entryKey = (e: Entry): string =>
+  e.type === 'command' ? `c:${e.command.id}` : e.type === 'entity' ? `e:${e.id}` : `m:${e.hit.id}`;
 
 function useDebounced(value: string, delay: number): string {
   const [v, setV] = useState(value);
@@ -37,8 +49,15 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
   const input = useRef<HTMLInputElement>(null);
   const returnTo = useRef<Element | null>(document.activeElement);
   const detail = useDetail();
-  const debounced = useDebounced(text.trim(), DEBOUNCE_MS);
-  const q = useQuery(paletteQueries.search(debounced));
+  const quick = useDebounced(text.trim(), SUGGEST_DEBOUNCE_MS);
+  const settled = useDebounced(text.trim(), REFINE_AFTER_MS);
+  const s = useQuery(paletteQueries.suggest(quick));
+  const q = useQuery(paletteQueries.search(settled));
+  // A suggest the engine skipped (a newer one overtook it) answers empty: keep showing the last real answer.
+  const lastReal = useRef<SuggestResult | undefined>(undefined);
+  if (s.data && !s.data.superseded) lastReal.current = s.data;
+  const suggestion = s.data?.superseded ? lastReal.current : s.data;
+  const refined = settled === text.trim() && settled !== '' && q.data ? q.data : undefined;
 
   useEffect(() => {
     input.current?.focus();
@@ -53,9 +72,19 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
     const cmds = commands
       .filter((c) => needle === '' || c.label.toLowerCase().includes(needle))
       .map((command) => ({ type: 'command' as const, command }));
-    const hits = debounced && q.data ? q.data.hits.map((hit) => ({ type: 'memory' as const, hit })) : [];
-    return [...hits, ...cmds];
-  }, [commands, text, debounced, q.data]);
+    if (needle === '') return cmds;
+    const entities = (suggestion?.entities ?? []).map((e) => ({ type: 'entity' as const, id: e.id, name: e.name }));
+    const hits: Entry[] = refined
+      ? refined.hits.map((hit) => ({ type: 'memory' as const, hit }))
+      : (suggestion?.hits ?? []).map((hit) => ({ type: 'quick' as const, hit }));
+    const seen = new Set<string>();
+    return [...entities, ...hits, ...cmds].filter((e) => {
+      const k = e.type === 'command' ? entryKey(e) : `id:${e.type === 'entity' ? e.id : e.hit.id}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }, [commands, text, suggestion, refined]);
 
   useEffect(() => {
     setActive((a) => Math.min(a, Math.max(0, entries.length - 1)));
@@ -68,8 +97,8 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
     returnTo.current = null;
     if (back instanceof HTMLElement && back.isConnected) back.focus();
     onClose();
-    if (e.type === 'memory') detail.open(e.hit.id);
-    else e.command.run();
+    if (e.type === 'command') e.command.run();
+    else detail.open(e.type === 'entity' ? e.id : e.hit.id);
   };
 
   const onKeyDown = (e: React.KeyboardEvent) => {
@@ -121,32 +150,45 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
             setActive(0);
           }}
         />
+        {s.error && (s.error as { code?: string }).code !== 'CANCELLED' && <ErrorBox error={s.error} title="Search" />}
         {q.error && <ErrorBox error={q.error} title="Search" />}
         <div id="palette-list" role="listbox" className="palette-list" data-testid="palette-list">
           {entries.map((e, i) => (
             <div
-              key={e.type === 'memory' ? `m:${e.hit.id}` : `c:${e.command.id}`}
+              key={entryKey(e)}
               id={`palette-${i}`}
               role="option"
               tabIndex={-1}
               aria-selected={i === active}
               className={i === active ? 'palette-entry active' : 'palette-entry'}
-              data-testid={e.type === 'memory' ? 'palette-memory' : 'palette-command'}
-              data-id={e.type === 'memory' ? e.hit.id : e.command.id}
+              data-testid={
+                e.type === 'command' ? 'palette-command' : e.type === 'entity' ? 'palette-entity' : 'palette-memory'
+              }
+              data-id={e.type === 'command' ? e.command.id : e.type === 'entity' ? e.id : e.hit.id}
+              data-source={e.type === 'quick' ? 'suggest' : e.type === 'memory' ? 'query' : undefined}
               onMouseEnter={() => setActive(i)}
               onClick={() => choose(e)}
               onKeyDown={(k) => {
                 if (k.key === 'Enter') choose(e);
               }}
             >
-              {e.type === 'memory' ? (
+              {e.type === 'memory' || e.type === 'quick' ? (
                 <>
                   <span className={`badge kind-${e.hit.kind}`}>{e.hit.kind}</span>{' '}
                   <span className="palette-text">{e.hit.text}</span>
                   <span className="why small" data-testid="palette-why">
-                    {reasons(e.hit, debounced)
-                      .map((r) => r.text)
-                      .join(' · ')}
+                    {e.type === 'quick'
+                      ? suggestReasons(e.hit)
+                      : reasons(e.hit, settled)
+                          .map((r) => r.text)
+                          .join(' · ')}
+                  </span>
+                </>
+              ) : e.type === 'entity' ? (
+                <>
+                  <span className="badge kind-entity">entity</span> <span className="palette-text">{e.name}</span>
+                  <span className="why small" data-testid="palette-why">
+                    name starts with “{text.trim()}”
                   </span>
                 </>
               ) : (
@@ -157,8 +199,8 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
               )}
             </div>
           ))}
-          {debounced && q.data && q.data.hits.length === 0 && (
-            <div className="muted small palette-none">No memories match “{debounced}”.</div>
+          {refined && refined.hits.length === 0 && (suggestion?.entities.length ?? 0) === 0 && (
+            <div className="muted small palette-none">No memories match “{settled}”.</div>
           )}
         </div>
       </div>

@@ -1,0 +1,134 @@
+/**
+ * Search as you type on a real engine (SQLite files, reader workers, the hashing embedder): the prefix match, entity
+ * names, conversation titles, the newest-wins rule for calls that wait, typed refusals; and the index-only layer counts
+ * it sits beside (storage/layer-reads.ts), which must agree with counting the rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../../test/support/fixtures';
+import { StrataError } from '../../../shared/errors';
+import { Engine } from '../engine';
+import { suggestPlan } from './suggest';
+
+const TEXTS = [
+  'I joined a support group for new parents last week.',
+  'The support from my sister means a lot.',
+  'We went to the pottery class in Boston.',
+  'Supper was pasta with basil from the garden.',
+  'The group hike was cancelled because of rain.',
+];
+
+/** A chunk's text names its speaker. */
+const said = (t: string | undefined) => `user: ${t}`;
+
+let engine: Engine;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  const t = tempDir('strata-suggest-');
+  cleanup = t.cleanup;
+  engine = await Engine.open({ dataDir: t.dir, embedder: 'hashing', layers: false, chunking: { shortTokens: 0 } });
+  await engine.createSession({ id: 's1', title: 'Weekend with Melanie' });
+  await engine.addMessages(
+    's1',
+    TEXTS.map((text, i) => ({ id: `s1:${i}`, role: 'user' as const, text, timestamp: Date.UTC(2023, 4, 8 + i) })),
+  );
+  const names = ['Caroline', 'Carl', 'Melanie'];
+  const vectors = await engine.embedder.embed(names);
+  await engine.writeBatch({
+    items: names.map((name) => ({
+      id: `entity:${name.toLowerCase()}`,
+      layer: 'm2' as const,
+      kind: 'entity',
+      sessionId: null,
+      text: name,
+      sources: [],
+      data: { name, entityKind: 'person', aliases: [] },
+    })),
+    vectors,
+    kind: 'test.entities',
+    layer: 'm2',
+  });
+});
+
+afterAll(async () => {
+  await engine.close();
+  cleanup();
+});
+
+describe('suggestPlan', () => {
+  it('ANDs finished words; the word being typed is tried whole, then as a prefix; user text never reaches FTS5 syntax', () => {
+    expect(suggestPlan('support gro')).toEqual({
+      matches: ['"support" "gro"', '"support" "gro"*'],
+      words: ['support'],
+      prefix: 'gro',
+    });
+    expect(suggestPlan('support group ').matches).toEqual(['"support" "group"']);
+    expect(suggestPlan('the sup').matches).toEqual(['"sup"', '"sup"*']);
+    // A one- or two-letter start is not a prefix (it starts hundreds of words): whole word only.
+    expect(suggestPlan('door da').matches).toEqual(['"door" "da"']);
+    expect(suggestPlan('NEAR(a* "b"')).toEqual({ matches: ['"near" "b"'], words: ['near', 'b'], prefix: null });
+    expect(suggestPlan('a').matches).toEqual(['"a"']);
+  });
+});
+
+describe('suggest', () => {
+  it('finds memories by the start of the word being typed, newest first, with dates and why', async () => {
+    const r = await engine.suggest({ text: 'support gro' });
+    expect(r.superseded).toBe(false);
+    expect(r.hits.map((h) => h.text)).toEqual([said(TEXTS[0])]);
+    expect(r.hits[0]).toMatchObject({ kind: 'chunk', layer: 'm0', matched: ['support'], prefix: 'gro' });
+    expect(r.hits[0]?.validFrom).toBe(Date.UTC(2023, 4, 8));
+    const sup = await engine.suggest({ text: 'sup' });
+    // "sup" starts support (twice) and supper: all three, and nothing else.
+    expect(sup.hits.map((h) => h.text).sort()).toEqual([TEXTS[1], TEXTS[0], TEXTS[3]].map(said).sort());
+  });
+
+  it('names entities whose name starts with the text, and conversations whose title contains it', async () => {
+    const r = await engine.suggest({ text: 'Car' });
+    expect(r.entities).toEqual([
+      { id: 'entity:carl', name: 'Carl' },
+      { id: 'entity:caroline', name: 'Caroline' },
+    ]);
+    expect((await engine.suggest({ text: 'melanie' })).sessions).toEqual([{ id: 's1', title: 'Weekend with Melanie' }]);
+    expect((await engine.suggest({ text: 'zebra' })).hits).toEqual([]);
+  });
+
+  it('of calls waiting together only the newest runs; the others answer superseded', async () => {
+    const [a, b, c] = await Promise.all([
+      engine.suggest({ text: 'p' }),
+      engine.suggest({ text: 'po' }),
+      engine.suggest({ text: 'pot' }),
+    ]);
+    expect(c?.superseded).toBe(false);
+    expect(c?.hits.map((h) => h.text)).toEqual([said(TEXTS[2])]);
+    expect(b?.superseded).toBe(true);
+    expect(b?.hits).toEqual([]);
+    // The first may already have been reading when the others came; either way it answered for its own text.
+    expect(a?.text).toBe('p');
+  });
+
+  it('refuses bad input with a typed error naming the field', async () => {
+    const err = await engine.suggest({ text: 'x'.repeat(201) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StrataError);
+    expect(err).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'input.text' } });
+    const bad = await engine.suggest({ text: 'ok', limit: 0 }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'input.limit' } });
+  });
+});
+
+describe('index-only layer counts', () => {
+  it('agree with counting rows, per layer, kind and session', async () => {
+    expect(await engine.layerCounts()).toEqual([
+      { layer: 'm0', kind: 'chunk', n: 5 },
+      { layer: 'm2', kind: 'entity', n: 3 },
+    ]);
+    expect((await engine.list('m0')).total).toBe(5);
+    expect((await engine.list('m2')).total).toBe(3);
+    expect((await engine.list('m1')).total).toBe(0);
+    expect((await engine.list('m0', { sessionId: 's1' })).total).toBe(5);
+    expect((await engine.list('m2', { sessionId: 's1' })).total).toBe(0);
+    expect((await engine.list('m2', { kind: 'entity' })).total).toBe(3);
+    expect((await engine.list('m0', { kind: 'entity' })).total).toBe(0);
+    expect((await engine.list('m0', { text: 'support' })).total).toBe(2);
+  });
+});
