@@ -78,7 +78,9 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
       ? refined.hits.map((hit) => ({ type: 'memory' as const, hit }))
       : (suggestion?.hits ?? []).map((hit) => ({ type: 'quick' as const, hit }));
     const seen = new Set<string>();
-    return [...entities, ...hits, ...cmds].filter((e) => {
+    // A view or action whose name holds what was typed comes first: "Settings" then Enter goes to Settings, as a
+    // person expects; memories found by a cheap word match follow.
+    return [...cmds, ...entities, ...hits].filter((e) => {
       const k = e.type === 'command' ? entryKey(e) : `id:${e.type === 'entity' ? e.id : e.hit.id}`;
       if (seen.has(k)) return false;
       seen.add(k);
