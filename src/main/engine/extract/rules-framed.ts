@@ -116,12 +116,30 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
   }
   if (said === '') return undefined;
   const named = ctx.named.filter((n) => terms.some((t) => n.ids.has(t.id))).map((n) => n.name);
+  return speakerClaim(ctx, {
+    text: `${msg.speaker} ${dropped ? '' : 'said '}${said}.`,
+    verb: dropped ? 'do' : 'say',
+    content: said,
+    framed: !dropped,
+    people: [...rendered.people, ...named],
+  });
+}
+
+/**
+ * A claim the speaker makes, as a fact of the speaker's own: `text` as written, keyed by `verb` and what was said
+ * (`contentPredicate`), linked to the people it names other than the speaker.
+ */
+function speakerClaim(
+  ctx: MessageContext,
+  claim: { text: string; verb: string; content: string; framed: boolean; people: string[] },
+): Draft {
+  const { msg } = ctx;
   return {
     fact: {
-      text: `${msg.speaker} ${dropped ? '' : 'said '}${said}.`,
+      text: claim.text,
       subject: msg.speaker,
-      predicate: contentPredicate(dropped ? 'do' : 'say', said),
-      object: said,
+      predicate: contentPredicate(claim.verb, claim.content),
+      object: claim.content,
       validFrom: msg.timestamp,
       stateful: false,
       entities: [],
@@ -129,10 +147,10 @@ export function framedFact(sentence: Term[], ctx: MessageContext): Draft | undef
     },
     subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
     shareable: false,
-    framed: !dropped,
+    framed: claim.framed,
     relation: 'mentioned with',
     subjectEntities: [msg.speaker],
-    objectEntities: [...new Set([...rendered.people, ...named])].filter((n) => n !== msg.speaker),
+    objectEntities: [...new Set(claim.people)].filter((n) => n !== msg.speaker),
   };
 }
 
@@ -169,24 +187,13 @@ function evaluation(terms: Term[], ctx: MessageContext): Draft | undefined {
   const past = (terms[c] as Term).word === 'was' || (terms[c] as Term).word === 'were';
   const verb = past ? 'found' : 'finds';
   const named = ctx.named.filter((n) => terms.some((t) => n.ids.has(t.id))).map((n) => n.name);
-  return {
-    fact: {
-      text: `${msg.speaker} ${verb} ${judgement}.`,
-      subject: msg.speaker,
-      predicate: contentPredicate('find', judgement),
-      object: judgement,
-      validFrom: msg.timestamp,
-      stateful: false,
-      entities: [],
-      sourceMessageIds: [msg.id],
-    },
-    subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
-    shareable: false,
+  return speakerClaim(ctx, {
+    text: `${msg.speaker} ${verb} ${judgement}.`,
+    verb: 'find',
+    content: judgement,
     framed: false,
-    relation: 'mentioned with',
-    subjectEntities: [msg.speaker],
-    objectEntities: [...new Set([...subject.people, ...rest.people, ...named])].filter((n) => n !== msg.speaker),
-  };
+    people: [...subject.people, ...rest.people, ...named],
+  });
 }
 
 /** Imperatives that show or greet rather than advise ("Check out this photo", "Thanks"). */
@@ -231,24 +238,11 @@ function advice(terms: Term[], ctx: MessageContext): Draft | undefined {
   const content = text.replace(/[\s,;:.!?\u2013\u2014-]+$/u, '');
   const rendered = say(rest);
   const named = ctx.named.filter((n) => rest.some((t) => n.ids.has(t.id))).map((n) => n.name);
-  return {
-    fact: {
-      text: `${content}.`,
-      subject: msg.speaker,
-      predicate: contentPredicate('tell', content),
-      object: content,
-      validFrom: msg.timestamp,
-      stateful: false,
-      entities: [],
-      sourceMessageIds: [msg.id],
-    },
-    subject: { field: msg.speaker, text: msg.speaker, people: [msg.speaker], singular: true },
-    shareable: false,
+  return speakerClaim(ctx, {
+    text: `${content}.`,
+    verb: 'tell',
+    content: content,
     framed: false,
-    relation: 'mentioned with',
-    subjectEntities: [msg.speaker],
-    objectEntities: [...new Set([...(other ? [other] : []), ...rendered.people, ...named])].filter(
-      (n) => n !== msg.speaker,
-    ),
-  };
+    people: [...(other ? [other] : []), ...rendered.people, ...named],
+  });
 }
