@@ -128,7 +128,7 @@ const STAGES = ['embed', 'vector', 'keyword', 'graph', 'provenance', 'fuse'] as 
 
 /**
  * The IVF search alone, in this process on vector.db after the engine closed: p50 per query with the WASM kernel
- * and with the JS loop (same index, same queries), and recall@10 against exact along an nprobe ladder.
+ * (int8 codes re-scored, the default), on float cells, and with the JS loop (same index, same queries), and recall@10 against exact along an nprobe ladder.
  */
 function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], nprobe: number) {
   const vdb = new Database(join(dir, 'vector.db'), { readonly: true });
@@ -137,8 +137,13 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
     const msg = messageIds(vdb, cdb);
     const units = queries.map((q) => unitCopy(q, 0, q.length));
     const ms: Record<string, number> = {};
-    for (const kernel of ['wasm-simd', 'js'] as const) {
-      const reader = new IvfReader(vdb, undefined, kernel);
+    // The default (int8 codes first, re-scored), the float cells on the same kernel, and the JS loop.
+    for (const [key, kernel, codes] of [
+      ['wasm-simd-int8', 'wasm-simd', true],
+      ['wasm-simd', 'wasm-simd', false],
+      ['js', 'js', false],
+    ] as const) {
+      const reader = new IvfReader(vdb, undefined, kernel, codes);
       if (!reader.hasIndex('m0')) return null;
       for (const q of units) reader.search('m0', q, 50); // a full pass first: both kernels time a warm cell cache
       const lat: number[] = [];
@@ -147,7 +152,7 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
         reader.search('m0', q, 50);
         lat.push(performance.now() - t0);
       }
-      ms[kernel] = r2(
+      ms[key] = r2(
         percentile(
           lat.sort((a, b) => a - b),
           50,
@@ -170,7 +175,8 @@ function kernelAndCurve(dir: string, queries: Float32Array[], want: string[][], 
       curve.push({ nprobe: p, recall_at_10: Number((agree / (10 * units.length)).toFixed(3)) });
     }
     return {
-      ivf_search_p50_ms_wasm: ms['wasm-simd'],
+      ivf_search_p50_ms_wasm: ms['wasm-simd-int8'],
+      ivf_search_p50_ms_wasm_f32: ms['wasm-simd'],
       ivf_search_p50_ms_js: ms.js,
       kernel: reader.kernel(512),
       recall_by_nprobe: curve,
@@ -347,6 +353,7 @@ for (const size of SIZES) {
     hybrid_stages_p50_ms: hybrid.stages,
     vector_stages_p50_ms: vector.stages,
     ivf_search_p50_ms_wasm: ivf?.ivf_search_p50_ms_wasm ?? null,
+    ivf_search_p50_ms_wasm_f32: ivf?.ivf_search_p50_ms_wasm_f32 ?? null,
     ivf_search_p50_ms_js: ivf?.ivf_search_p50_ms_js ?? null,
     kernel: ivf?.kernel ?? null,
     recall_by_nprobe: ivf?.recall_by_nprobe ?? null,
@@ -405,7 +412,7 @@ console.table(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.h
 console.log('IVF search alone (this process) and recall@10 of the bench questions by nprobe:');
 for (const r of Object.values(results))
   console.log(
-    `  ${r.chunks}: wasm ${r.ivf_search_p50_ms_wasm} ms, js ${r.ivf_search_p50_ms_js} ms;`,
+    `  ${r.chunks}: wasm int8 ${r.ivf_search_p50_ms_wasm} ms, wasm f32 ${r.ivf_search_p50_ms_wasm_f32} ms, js ${r.ivf_search_p50_ms_js} ms;`,
     JSON.stringify(r.recall_by_nprobe),
   );
 console.log(

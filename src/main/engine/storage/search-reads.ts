@@ -76,9 +76,22 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       const hits: { id: string; layer: Layer; distance: number }[] = [];
       const q = unitCopy(vector, 0, vector.length);
       for (const layer of layers) {
+        const indexed = ivf.hasIndex(layer);
+        // Unfiltered on an indexed layer: the index alone answers, without counting the layer's rows (a count over
+        // 100,000 index entries cost more than a third of the IVF search itself).
+        if (indexed && !sessionIds) {
+          const found = ivf.search(layer, q, limit);
+          if (found && found.length >= limit) {
+            for (const f of found) {
+              const id = idOfRowid.get(f.rowid)?.id;
+              if (id) hits.push({ id, layer, distance: 1 - f.score });
+            }
+            continue;
+          }
+        }
         const rows = layerCount.get(layer)?.n ?? 0;
         if (rows === 0) continue;
-        if (ivf.hasIndex(layer)) {
+        if (indexed) {
           let opts: { nprobe?: number; keep?: (rowid: number) => boolean } = {};
           let inScope = rows;
           if (sessionIds) {

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { clusteredVectors } from '../../../../../test/support/vectors';
 import { CellArena } from './cell-arena';
+import { CodeArena } from './code-arena';
 import { dot, nearest, nearestVia, RowScorer, TopK } from './kernel';
-import { dotModuleBytes } from './wasm-dot';
+import { dotInstance, dotModuleBytes } from './wasm-dot';
 
 function topK(scores: Float32Array, k: number): number[] {
   const top = new TopK(k);
@@ -118,5 +119,63 @@ describe('WASM SIMD dot kernel', () => {
           expect(Math.abs((s[i] as number) - dot(cell as Float32Array, i * dim, q, 0, dim))).toBeLessThan(1e-5);
       }
     }
+  });
+});
+
+describe('int8 codes (the quantised first pass)', () => {
+  it('dots8 sums int8 rows against an int16 query exactly, as integers', () => {
+    const w = dotInstance();
+    expect(w).not.toBeNull();
+    const wasm = w as NonNullable<typeof w>;
+    const dim = 512;
+    const n = 37;
+    wasm.memory.grow(4);
+    const buf = wasm.memory.buffer;
+    const q = new Int16Array(buf, 0, dim);
+    const rows = new Int8Array(buf, 4096, n * dim);
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * 255) - 127;
+    };
+    for (let d = 0; d < dim; d++) q[d] = next();
+    for (let i = 0; i < n * dim; i++) rows[i] = next();
+    // Extremes too: every code at ±127 sums far past i16 but inside i32.
+    rows.fill(127, 0, dim);
+    q.fill(-127);
+    wasm.dots8(4096, n, 0, dim, 2048);
+    const out = new Int32Array(buf, 2048, n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += (rows[i * dim + d] as number) * (q[d] as number);
+      expect(out[i]).toBe(s);
+    }
+    expect(out[0]).toBe(-127 * 127 * dim);
+  });
+
+  it('ranks by int8 codes near the float order, and re-scores within 1e-4 of the float dot product', () => {
+    const dim = 512;
+    const cell = clusteredVectors(128, dim, 4, 40);
+    const q = clusteredVectors(1, dim, 4, 41);
+    const arena = new CodeArena(dim, 128, 2, dotInstance() as NonNullable<ReturnType<typeof dotInstance>>);
+    const scales = new Float32Array(128);
+    const fine = new Int8Array(128 * dim);
+    const slot = arena.put(cell, 128, scales, fine) as number;
+    expect(arena.put(cell, 128, new Float32Array(128), new Int8Array(128 * dim))).not.toBeNull();
+    expect(arena.put(cell, 128, new Float32Array(128), new Int8Array(128 * dim))).toBeNull();
+    arena.setQuery(q);
+    const sums = Int32Array.from(arena.score(slot, 128));
+    let worstApprox = 0;
+    let worstRefined = 0;
+    for (let i = 0; i < 128; i++) {
+      const exact = dot(cell, i * dim, q, 0, dim);
+      const approx = (sums[i] as number) * (scales[i] as number) * arena.queryScale;
+      worstApprox = Math.max(worstApprox, Math.abs(approx - exact));
+      worstRefined = Math.max(worstRefined, Math.abs(arena.refine(slot, i, scales[i] as number, fine) - exact));
+    }
+    // The int8 pass is coarse (that is why it is re-scored), the re-score is as good as float for ranking.
+    expect(worstApprox).toBeGreaterThan(0);
+    expect(worstApprox).toBeLessThan(0.05);
+    expect(worstRefined).toBeLessThan(1e-4);
   });
 });

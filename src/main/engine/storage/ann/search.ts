@@ -7,8 +7,10 @@ import type { Statement } from 'better-sqlite3';
 import type { AnnLayerStatus } from '../../../../shared/types';
 import type { DB } from '../sqlite';
 import { CellArena } from './cell-arena';
+import { CodeArena } from './code-arena';
 import { dot, floatsOf, nearestLists, RowScorer, rowidsOf, TopK } from './kernel';
 import { CELL_ROWS } from './protocol';
+import { dotInstance } from './wasm-dot';
 
 export interface ActiveIndex {
   gen: number;
@@ -26,10 +28,34 @@ export interface AnnHit {
   score: number;
 }
 
-/** Bytes of packed cells a reader keeps in memory (STRATA_ANN_CACHE_MB; 256 MiB by default, 0 turns it off). */
+/**
+ * Bytes of cached cells a reader keeps in memory (STRATA_ANN_CACHE_MB; 0 turns it off). Counted in the form the
+ * cache holds them: int8 codes and their int8 residuals by default (128 MiB: 128k vectors of 512, the whole 100k
+ * index), float for the JS fallback and STRATA_ANN_CODES=f32 (twice the bytes, capped at 256 MiB).
+ */
 function cellCacheBytes(): number {
   const mb = Number(process.env.STRATA_ANN_CACHE_MB);
-  return (Number.isFinite(mb) && mb >= 0 && process.env.STRATA_ANN_CACHE_MB !== '' ? mb : 256) * 2 ** 20;
+  return (Number.isFinite(mb) && mb >= 0 && process.env.STRATA_ANN_CACHE_MB !== '' ? mb : 128) * 2 ** 20;
+}
+
+/**
+ * How many candidates of the int8 pass are re-scored against the float query at least: the int8 · int8 order alone
+ * lost 3 points of recall@10 at 100k; re-scoring the rows it ranks in its top 50 restored the float scan's.
+ */
+export const RESCORE_DEPTH = 100;
+
+/** Whether the int8 first pass serves (the default where the WASM kernel runs), or float cells (STRATA_ANN_CODES=f32). */
+function codesWanted(): boolean {
+  return process.env.STRATA_ANN_CODES !== 'f32';
+}
+
+/** A cached cell: its rowids, its slot in the arena, and (int8 codes) each vector's scale. */
+interface CachedCell {
+  rowids: Float64Array;
+  slot: number;
+  scales: Float32Array | null;
+  /** (int8 codes) each value's rounding residual, for re-scoring. */
+  fine: Int8Array | null;
 }
 
 export class IvfReader {
@@ -41,8 +67,8 @@ export class IvfReader {
    * Cells by id (ids are never reused, a cell never rewritten), least recently used first: their rowids here, their
    * vectors in a slot of the arena (the kernel's memory); bounded by the arena's slots.
    */
-  private readonly cellCache = new Map<number, { rowids: Float64Array; slot: number }>();
-  private arena: CellArena | null = null;
+  private readonly cellCache = new Map<number, CachedCell>();
+  private arena: CellArena | CodeArena | null = null;
   private readonly delta: Statement<[number, number], { rowid: number; vector: Buffer }>;
   private readonly tombs: Statement<[number, number], { rowid: number }>;
   private cache: { gen: number; centroids: Float32Array } | null = null;
@@ -55,6 +81,8 @@ export class IvfReader {
     private readonly cacheBytes = cellCacheBytes(),
     /** 'js' forces the JS loop (the benchmark's comparison); the WASM kernel otherwise, where available. */
     private readonly prefer: 'wasm-simd' | 'js' = 'wasm-simd',
+    /** int8 codes first, re-scored in float (the default); false scans float cells exactly. */
+    private readonly codes = codesWanted(),
   ) {
     this.active = db.prepare(
       "SELECT gen, nlist, dim, nprobe FROM ann_gens WHERE layer = ? AND state = 'active' LIMIT 1",
@@ -93,16 +121,24 @@ export class IvfReader {
     return { centroids: c, scorer };
   }
 
-  /** Which kernel scores the cells: 'wasm-simd' or 'js' (the fallback). */
-  kernel(dim: number): 'wasm-simd' | 'js' {
-    return this.arenaFor(dim).kind;
+  /** Which kernel scores the cells: 'wasm-simd-int8', 'wasm-simd' (float) or 'js' (the fallback). */
+  kernel(dim: number): 'wasm-simd-int8' | 'wasm-simd' | 'js' {
+    const a = this.arenaFor(dim);
+    return a instanceof CodeArena ? 'wasm-simd-int8' : a.kind;
   }
 
-  private arenaFor(dim: number): CellArena {
+  private arenaFor(dim: number): CellArena | CodeArena {
     if (!this.arena || this.arena.dim !== dim) {
       this.cellCache.clear();
-      const slots = Math.max(1, Math.floor(this.cacheBytes / (CELL_ROWS * dim * 4)));
-      this.arena = new CellArena(dim, CELL_ROWS, slots, this.prefer);
+      const wasm = this.codes && this.prefer !== 'js' && dim % 16 === 0 && dim > 0 ? dotInstance() : null;
+      if (wasm) {
+        // Two bytes a value: the codes in the arena, their residuals beside them.
+        const slots = Math.max(1, Math.floor(this.cacheBytes / (2 * CELL_ROWS * dim)));
+        this.arena = new CodeArena(dim, CELL_ROWS, slots, wasm);
+      } else {
+        const slots = Math.max(1, Math.floor(Math.min(this.cacheBytes * 2, 256 * 2 ** 20) / (CELL_ROWS * dim * 4)));
+        this.arena = new CellArena(dim, CELL_ROWS, slots, this.prefer);
+      }
     }
     return this.arena;
   }
@@ -124,25 +160,43 @@ export class IvfReader {
     const seen = new Set<number>();
     const arena = this.arenaFor(dim);
     arena.setQuery(q);
+    // The int8 pass keeps its own heap of the best RESCORE_DEPTH approximate scores: every row that enters it is
+    // re-scored against the float query at once (its codes are in the arena now) and offered to `top`, so `top`
+    // ends with the best re-scored rows among a superset of the int8 pass's final top RESCORE_DEPTH.
+    const approx = arena instanceof CodeArena ? new TopK(Math.max(k, RESCORE_DEPTH)) : null;
+    const qScale = arena instanceof CodeArena ? arena.queryScale : 1;
     lists.forEach((list, i) => {
       const dead = new Set<number>();
       for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
       for (const { id } of this.cellIds.all(gen, list)) {
         const cell = this.cell(arena, id);
         if (!cell) continue;
-        const { rowids, slot } = cell;
-        const scores = arena.score(slot, rowids.length);
+        const { rowids, slot, scales, fine } = cell;
+        if (arena instanceof CodeArena && approx && scales && fine) {
+          const sums = arena.score(slot, rowids.length);
+          for (let j = 0; j < rowids.length; j++) {
+            const rowid = rowids[j] as number;
+            const a = (sums[j] as number) * (scales[j] as number) * qScale;
+            if (a < approx.floor) continue;
+            if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
+            seen.add(rowid);
+            approx.push(a, rowid);
+            top.push(arena.refine(slot, j, scales[j] as number, fine), rowid);
+          }
+        } else if (arena instanceof CellArena) {
+          const scores = arena.score(slot, rowids.length);
+          for (let j = 0; j < rowids.length; j++) {
+            const rowid = rowids[j] as number;
+            const s = scores[j] as number;
+            if (s < top.floor) continue;
+            if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
+            seen.add(rowid);
+            top.push(s, rowid);
+          }
+        }
         if (this.cacheBytes <= 0) {
           this.cellCache.delete(id);
           arena.release(slot);
-        }
-        for (let j = 0; j < rowids.length; j++) {
-          const rowid = rowids[j] as number;
-          const s = scores[j] as number;
-          if (s < top.floor) continue;
-          if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
-          seen.add(rowid);
-          top.push(s, rowid);
         }
       }
       for (const d of this.delta.iterate(gen, list)) {
@@ -176,7 +230,7 @@ export class IvfReader {
     return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;
   }
 
-  private cell(arena: CellArena, id: number): { rowids: Float64Array; slot: number } | null {
+  private cell(arena: CellArena | CodeArena, id: number): CachedCell | null {
     const hit = this.cellCache.get(id);
     if (hit) {
       this.cellReads.hits++;
@@ -188,16 +242,24 @@ export class IvfReader {
     const row = this.cellById.get(id);
     if (!row) return null;
     const vectors = floatsOf(row.vectors);
-    const rowids = rowidsOf(row.rowids);
-    let slot = arena.put(vectors, rowids.length);
+    // Copied out of the blob's buffer, so a cached cell does not keep better-sqlite3's 256 KiB read alive.
+    const read = rowidsOf(row.rowids);
+    const rowids = Float64Array.from(read.length > CELL_ROWS ? read.subarray(0, CELL_ROWS) : read);
+    const scales = arena instanceof CodeArena ? new Float32Array(rowids.length) : null;
+    const fine = arena instanceof CodeArena ? new Int8Array(rowids.length * arena.dim) : null;
+    const put = () =>
+      arena instanceof CodeArena
+        ? arena.put(vectors, rowids.length, scales as Float32Array, fine as Int8Array)
+        : arena.put(vectors, rowids.length);
+    let slot = put();
     while (slot === null) {
       const oldest = this.cellCache.keys().next();
       if (oldest.done) return null;
-      arena.release((this.cellCache.get(oldest.value) as { slot: number }).slot);
+      arena.release((this.cellCache.get(oldest.value) as CachedCell).slot);
       this.cellCache.delete(oldest.value);
-      slot = arena.put(vectors, rowids.length);
+      slot = put();
     }
-    const cell = { rowids: rowids.length > CELL_ROWS ? rowids.subarray(0, CELL_ROWS) : rowids, slot };
+    const cell: CachedCell = { rowids, slot, scales, fine };
     this.cellCache.set(id, cell);
     return cell;
   }

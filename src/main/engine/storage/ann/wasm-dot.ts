@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD dot-product kernel, assembled here from its instructions (no toolchain, nothing fetched at
- * run time): one exported function `dots(rows, n, q, dim, out)` writing `out[i] = rows[i]·q` for `n` rows of `dim`
- * f32 (dim a multiple of 16) with four f32x4 accumulators, and its memory. The module is a few hundred bytes,
+ * run time): `dots(rows, n, q, dim, out)` writing `out[i] = rows[i]·q` for `n` rows of `dim` f32 (dim a multiple of
+ * 16) with four f32x4 accumulators, `dots8` the same over int8 codes (the quantised first pass), and its memory. The module is a few hundred bytes,
  * compiled once per isolate; each caller gets its own instance (its own memory), so a scorer keeps its rows
  * resident while another scores cells. Returns null where WebAssembly SIMD is unavailable (the JS loop serves).
  */
@@ -58,6 +58,109 @@ const LOOP = [0x03, 0x40];
 const END = [0x0b];
 const brIf = (depth: number) => [0x0d, depth];
 const br = (depth: number) => [0x0c, depth];
+
+const I32X4_ADD = [0xfd, ...uleb(0xae)];
+const I32X4_DOT_I16X8 = [0xfd, ...uleb(0xba)];
+const I16X8_EXTEND_LOW_I8X16 = [0xfd, ...uleb(0x87)];
+const I16X8_EXTEND_HIGH_I8X16 = [0xfd, ...uleb(0x88)];
+const i32Lane = (l: number) => [0xfd, 0x1b, l];
+const i32Store = [0x36, 2, 0];
+
+/**
+ * `dots8(rows, n, q, dim, out)`: `out[i]` (i32) = rows[i]·q for `n` rows of `dim` int8 codes against a query of
+ * `dim` int16 values (the int8 query codes widened once), dim a multiple of 16. Sums are exact integers (|sum| ≤
+ * dim·127², far inside i32), so the order of additions does not matter.
+ */
+function dots8Body(): number[] {
+  // Params: 0 rows, 1 n, 2 q, 3 dim, 4 out. Locals: 5 i, 6 cursor, 7 rowEnd, 8 qp; 9, 10 accumulators, 11 the codes.
+  const [ROWS, N, Q, DIM, OUT, I, C, END_, QP] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [A0, A1, R] = [9, 10, 11];
+  return [
+    ...vec([
+      [4, I32],
+      [3, V128],
+    ]),
+    ...get(ROWS),
+    ...set(C),
+    ...BLOCK,
+    ...LOOP,
+    ...get(I),
+    ...get(N),
+    ...I32_GE_U,
+    ...brIf(1),
+    ...V128_ZERO,
+    ...set(A0),
+    ...V128_ZERO,
+    ...set(A1),
+    ...get(C),
+    ...get(DIM),
+    ...I32_ADD,
+    ...set(END_),
+    ...get(Q),
+    ...set(QP),
+    ...LOOP,
+    ...get(C),
+    ...v128Load(0),
+    ...set(R),
+    ...get(A0),
+    ...get(R),
+    ...I16X8_EXTEND_LOW_I8X16,
+    ...get(QP),
+    ...v128Load(0),
+    ...I32X4_DOT_I16X8,
+    ...I32X4_ADD,
+    ...set(A0),
+    ...get(A1),
+    ...get(R),
+    ...I16X8_EXTEND_HIGH_I8X16,
+    ...get(QP),
+    ...v128Load(16),
+    ...I32X4_DOT_I16X8,
+    ...I32X4_ADD,
+    ...set(A1),
+    ...get(QP),
+    ...i32c(32),
+    ...I32_ADD,
+    ...set(QP),
+    ...get(C),
+    ...i32c(16),
+    ...I32_ADD,
+    ...tee(C),
+    ...get(END_),
+    ...I32_LT_U,
+    ...brIf(0),
+    ...END,
+    // out[i] = the four lanes of a0 + a1
+    ...get(OUT),
+    ...get(I),
+    ...i32c(2),
+    ...I32_SHL,
+    ...I32_ADD,
+    ...get(A0),
+    ...get(A1),
+    ...I32X4_ADD,
+    ...tee(A0),
+    ...i32Lane(0),
+    ...get(A0),
+    ...i32Lane(1),
+    ...I32_ADD,
+    ...get(A0),
+    ...i32Lane(2),
+    ...I32_ADD,
+    ...get(A0),
+    ...i32Lane(3),
+    ...I32_ADD,
+    ...i32Store,
+    ...get(I),
+    ...i32c(1),
+    ...I32_ADD,
+    ...set(I),
+    ...br(0),
+    ...END,
+    ...END,
+    ...END,
+  ];
+}
 
 /** The bytes of the module (exported for the test that pins its size and validity). */
 export function dotModuleBytes(): Uint8Array {
@@ -146,19 +249,27 @@ export function dotModuleBytes(): Uint8Array {
     ...END,
     ...END,
   ];
+  const body8 = dots8Body();
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])),
-    ...section(3, vec([[0]])),
+    ...section(3, vec([[0], [0]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
       vec([
         [...name('dots'), 0x00, 0],
+        [...name('dots8'), 0x00, 1],
         [...name('memory'), 0x02, 0],
       ]),
     ),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...section(
+      10,
+      vec([
+        [...uleb(body.length), ...body],
+        [...uleb(body8.length), ...body8],
+      ]),
+    ),
   ];
   return Uint8Array.from(bytes);
 }
@@ -195,6 +306,8 @@ export function dotModule(): object | null {
 
 export interface DotInstance {
   dots: (rows: number, n: number, q: number, dim: number, out: number) => void;
+  /** int8 rows · int16 query → i32 sums (see dots8Body). */
+  dots8: (rows: number, n: number, q: number, dim: number, out: number) => void;
   memory: WasmMemory;
 }
 
@@ -203,5 +316,5 @@ export function dotInstance(): DotInstance | null {
   const m = dotModule();
   if (!m || !wasm) return null;
   const e = new wasm.Instance(m).exports as unknown as DotInstance;
-  return { dots: e.dots, memory: e.memory };
+  return { dots: e.dots, dots8: e.dots8, memory: e.memory };
 }
