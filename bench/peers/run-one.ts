@@ -148,7 +148,9 @@ async function main(): Promise<void> {
     const s0 = performance.now();
     const settled = await system.settle(SETTLE_MS);
     Object.assign(result.detail, settled, { settle_ms: ms(performance.now() - s0) });
-    log(`settle ${settled.settled ? 'done' : `not done within ${SETTLE_MS / 1000} s`} after ${(performance.now() - s0).toFixed(0)} ms`);
+    log(
+      `settle ${settled.settled ? 'done' : `not done within ${SETTLE_MS / 1000} s`} after ${(performance.now() - s0).toFixed(0)} ms`,
+    );
   }
 
   let recallSum = 0;
