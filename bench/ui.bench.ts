@@ -15,7 +15,8 @@
  *   the first answer (`suggest`) for exactly that text arrived (the palette waits 20 ms after a keystroke before it
  *   asks, so this includes that debounce; `palette_after_request_*` is the part from the request to the render), and
  *   `palette_refined_*` the same up to the full hybrid query's answer drawn (asked 300 ms after typing stops);
- * - graph neighbourhood expand: a node of the side list clicked → the new cytoscape instance drawn (two frames);
+ * - graph neighbourhood expand: a node of the side list clicked → the graph's next draw (the view's elements synced
+ *   into its cytoscape instance) and two frames;
  * - long tasks ('longtask' PerformanceObserver) while the seven LoCoMo conversations are imported through the Ingest view.
  * Prints a table with the load and writes bench/results/ui.json.
  */
@@ -338,13 +339,13 @@ try {
       const ms = await page.evaluate(
         (i) =>
           new Promise<number>((ok) => {
-            const w = window as unknown as { __strataGraph?: unknown };
-            const before = w.__strataGraph;
+            const w = window as unknown as { __strataGraphDraws?: number };
+            const before = w.__strataGraphDraws;
             const btn = document.querySelectorAll('[data-testid="graph-node"]')[i] as HTMLElement | undefined;
             const t0 = performance.now();
             btn?.click();
             const tick = () => {
-              if (w.__strataGraph !== before)
+              if (w.__strataGraphDraws !== before)
                 requestAnimationFrame(() => requestAnimationFrame(() => ok(performance.now() - t0)));
               else if (performance.now() - t0 > 30_000) ok(Number.NaN);
               else requestAnimationFrame(tick);
