@@ -9,8 +9,8 @@ export default defineConfig({
   testDir: 'e2e',
   testMatch: '*.e2e.ts',
   outputDir: 'e2e/.output/results',
-  // Each test starts its own engine with worker threads; two cores fit one test at a time.
-  workers: 1,
+  // Each test starts its own server (engine, worker threads, a fresh data folder) on its own port: two run at once.
+  workers: 2,
   fullyParallel: false,
   timeout: 180_000,
   expect: { timeout: 20_000 },

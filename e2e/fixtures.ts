@@ -1,9 +1,10 @@
 /**
- * One browser-mode server per test: a fresh temporary data directory, `src/server/serve.ts` on a free port
- * with the hashing embedder, the printed address parsed for its token; stopped (flush, close) and removed after.
+ * One browser-mode server per test: a fresh temporary data directory, the built server (`out/server/serve.mjs`,
+ * from `npm run build`; plain Node, no TypeScript loader, so a start costs the engine's open and little else) on a free
+ * port with the hashing embedder, the printed address parsed for its token; stopped (flush, close) and removed after.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
@@ -11,6 +12,7 @@ import type { ApiResult, StrataApi } from '../src/shared/api';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(ROOT, 'e2e', '.output', 'screenshots');
+const SERVER = join(ROOT, 'out', 'server', 'serve.mjs');
 
 export interface Strata {
   url: string;
@@ -30,15 +32,12 @@ async function startServer(
   extra: string[],
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/server/serve.ts', '--data-dir', dataDir, '--port', '0', ...extra],
-    {
-      cwd: ROOT,
-      env: { ...process.env, STRATA_EMBEDDER: embedder, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  if (!existsSync(SERVER)) throw new Error(`no built server at ${SERVER}; run "npm run build" first`);
+  const child = spawn(process.execPath, [SERVER, '--data-dir', dataDir, '--port', '0', ...extra], {
+    cwd: ROOT,
+    env: { ...process.env, STRATA_EMBEDDER: embedder, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${out}`)), 60_000);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/fixtures';
 import { StrataError } from '../../../shared/errors';
-import { WorkerClient, workerEntry } from './client';
+import { bundleExecArgv, WorkerClient, workerEntry } from './client';
 import type { StoreInit } from './protocol';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -22,6 +22,24 @@ function client<R extends StoreInit['role']>(role: R): WorkerClient<R> {
   cleanups.push(() => c.close());
   return c;
 }
+
+describe('worker flags', () => {
+  it('drops a TypeScript loader in every spelling and keeps every other flag and its value', () => {
+    expect(bundleExecArgv(['--import', 'tsx', '--max-old-space-size=4096', '--cpu-prof'])).toEqual([
+      '--max-old-space-size=4096',
+      '--cpu-prof',
+    ]);
+    expect(bundleExecArgv(['--import=tsx', '--require', '/p/node_modules/tsx/dist/cjs/index.cjs'])).toEqual([]);
+    expect(bundleExecArgv(['--loader', 'file:///p/node_modules/tsx/dist/esm/index.mjs', '--trace-warnings'])).toEqual([
+      '--trace-warnings',
+    ]);
+    expect(bundleExecArgv(['--import', './hooks.mjs', '--require=./tsx-free.cjs'])).toEqual([
+      '--import',
+      './hooks.mjs',
+      '--require=./tsx-free.cjs',
+    ]);
+  });
+});
 
 describe('worker protocol', () => {
   it('gives up on a worker that can never start, with the cause in the error, instead of looping', async () => {

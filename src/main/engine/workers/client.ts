@@ -56,6 +56,29 @@ export function workerEntry(name: 'store' | 'embed' = 'store'): string {
   }
 }
 
+/**
+ * The Node flags a worker thread inherits, less any TypeScript loader (`--import tsx`, `--require tsx/cjs`, …): a
+ * worker runs a built bundle, and a loader would make every thread pay for compiling its hooks (about a second of CPU
+ * each at start-up when the engine is run through tsx, as `serve`, the CLI and the benchmarks are).
+ */
+export function bundleExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const loader = /^--(import|require|loader|experimental-loader)(=(.*))?$/.exec(a);
+    if (!loader) {
+      out.push(a);
+      continue;
+    }
+    const value = loader[3] ?? argv[i + 1] ?? '';
+    if (loader[3] === undefined) i++;
+    if (/(^|[\\/])tsx([\\/]|$)/.test(value) || value === 'tsx') continue;
+    out.push(a);
+    if (loader[3] === undefined) out.push(value);
+  }
+  return out;
+}
+
 export class WorkerClient<R extends Role> {
   private worker!: Worker;
   private seq = 0;
@@ -77,7 +100,11 @@ export class WorkerClient<R extends Role> {
   }
 
   private spawn(): void {
-    const worker = new Worker(this.entry, { workerData: this.init, name: `strata-${this.role}` });
+    const worker = new Worker(this.entry, {
+      workerData: this.init,
+      name: `strata-${this.role}`,
+      execArgv: bundleExecArgv(process.execArgv),
+    });
     this.worker = worker;
     worker.on('message', (msg: Response | Ready) => {
       if ('ready' in msg) {
