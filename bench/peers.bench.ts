@@ -1,6 +1,6 @@
 /**
  * npm run bench:peers -- [--sizes 10000,100000] [--queries 200] [--systems strata,raw-sqlite,...] [--rounds 1]
- *   [--timeout-min 10] [--budget-s 60] [--batch 500] [--out bench/results/peers.json] [--merge]
+ *   [--timeout-min 10] [--budget-s 60] [--settle-s 300] [--batch 500] [--out bench/results/peers.json] [--merge]
  *
  * Strata side by side with the stores a user would otherwise pick, on one corpus (every LoCoMo turn, filled with
  * deterministic synthetic chunks to each size) and the same precomputed vectors for every system. Each system ×
@@ -25,6 +25,8 @@ const SYSTEMS = (args.get('systems') ?? SYSTEM_NAMES.join(',')).split(',');
 const ROUNDS = Number(args.get('rounds') ?? 1);
 const TIMEOUT_MS = Number(args.get('timeout-min') ?? 10) * 60_000;
 const BUDGET_S = Number(args.get('budget-s') ?? 60);
+/** How long a system with background index work (Strata's IVF training) is waited for after ingest. */
+const SETTLE_S = Number(args.get('settle-s') ?? 300);
 const BATCH = Number(args.get('batch') ?? 500);
 const OUT = args.get('out') ?? 'bench/results/peers.json';
 const MERGE = args.has('merge');
@@ -44,7 +46,7 @@ function runOne(system: string, corpus: CorpusInfo, round: number): Promise<RunR
     'tsx',
     'bench/peers/run-one.ts',
     ...['--system', system, '--corpus', join(corpus.dir, 'info.json'), '--dir', join(dir, 'data'), '--out', out],
-    ...['--batch', String(BATCH), '--budget-s', String(BUDGET_S)],
+    ...['--batch', String(BATCH), '--budget-s', String(BUDGET_S), '--settle-s', String(SETTLE_S)],
   ];
   const failed = (error: string): RunResult => ({
     system,

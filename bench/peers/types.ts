@@ -43,8 +43,13 @@ export interface PeerSystem {
   diskBytes(): Promise<number>;
   /** Anything else worth recording about the run (copied into the result's detail). */
   extra?(): Record<string, unknown>;
-  /** After ingest is timed and before the queries: wait for background work a query depends on (an index build). */
-  settle?(): Promise<Record<string, unknown>>;
+  /**
+   * After ingest is timed and before the queries: wait at most `boundMs` for background work a query depends on (an
+   * index build); `settled` says whether it ended within the bound.
+   */
+  settle?(boundMs: number): Promise<{ settled: boolean } & Record<string, unknown>>;
+  /** Where that background work stands now (recorded with the queries made before it ends). */
+  progress?(): Promise<Record<string, unknown>>;
 }
 
 /** What one child process measured for one system at one size. */

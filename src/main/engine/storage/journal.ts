@@ -18,7 +18,7 @@ import type {
 import { createJournalDeletes } from './journal-deletes';
 import { compact, type DB, truncateWal, walPages } from './sqlite';
 import { assembleUpsert, createOpBuilder, type UpsertPayload, type UpsertRows } from './store-op';
-import { decodeVector, encodeVector } from './vector-codec';
+import { encodeVector, encodeVectors } from './vector-codec';
 
 export function createJournal(
   db: DB,
@@ -91,8 +91,8 @@ export function createJournal(
        ON CONFLICT(id) DO UPDATE SET title = excluded.title, participants = excluded.participants,
          started_at = excluded.started_at, user_id = excluded.user_id, agent_id = excluded.agent_id`,
     ),
-    lastMessage: db.prepare<[string], { id: string; seq: number }>(
-      'SELECT id, seq FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
+    lastSeq: db.prepare<[string], { seq: number }>(
+      'SELECT seq FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
     ),
     // Positional parameters: binding by name costs a lookup per parameter per row on the bulk path.
     insertMessage: db.prepare<
@@ -190,7 +190,7 @@ export function createJournal(
       rows.sessions.push({ id: s.id, title: s.title });
     }
 
-    const lastBySession = new Map<string, { id: string; seq: number } | undefined>();
+    const lastBySession = new Map<string, number>();
     const messageSeqs: number[] = [];
     const exists = (i: number, id: string) =>
       new StrataError('INVALID_INPUT', `messages[${i}].id: a message "${id}" already exists`, {
@@ -199,12 +199,9 @@ export function createJournal(
     p.messages.forEach((m, i) => {
       // A message of a new session has no earlier one to look up. A repeated id is caught by the id's unique key (no
       // lookup of its own first): the insert fails, and the transaction with everything of this write is rolled back.
-      const isFresh = fresh.has(m.sessionId);
-      if (!lastBySession.has(m.sessionId)) {
-        lastBySession.set(m.sessionId, isFresh ? undefined : q.lastMessage.get(m.sessionId));
-      }
-      const prev = lastBySession.get(m.sessionId);
-      const mseq = (prev?.seq ?? 0) + 1;
+      let prev = lastBySession.get(m.sessionId);
+      if (prev === undefined) prev = fresh.has(m.sessionId) ? 0 : (q.lastSeq.get(m.sessionId)?.seq ?? 0);
+      const mseq = prev + 1;
       let row: { rowid: number };
       try {
         row = q.insertMessage.get(
@@ -226,20 +223,16 @@ export function createJournal(
       }
       payload.messages.push(row.rowid);
       messageSeqs.push(mseq);
-      q.insertLink.run(m.id, m.sessionId, 'in_session');
-      const links = [{ src: m.id, dst: m.sessionId, kind: 'in_session' }];
-      if (prev) {
-        q.insertLink.run(prev.id, m.id, 'next');
-        links.push({ src: prev.id, dst: m.id, kind: 'next' });
-      }
-      rows.messages.push({ id: m.id, sessionId: m.sessionId, speaker: m.speaker, text: m.text, links });
-      lastBySession.set(m.sessionId, { id: m.id, seq: mseq });
+      // No link rows of its own: the session a message is in and the one after it are its row's session id and
+      // seq (messages_session_seq), so a message costs its row and two index entries, not four link entries more.
+      rows.messages.push({ id: m.id, sessionId: m.sessionId, speaker: m.speaker, text: m.text });
+      lastBySession.set(m.sessionId, mseq);
     });
 
+    // Half floats in the journal; the op gets the decoded vectors, so live and replayed stores hold the same floats.
+    const blobs = encodeVectors(p.vectors, p.items.length, dim);
     const rowids = p.items.map((it, i) => {
-      // Half floats in the journal; the op gets the decoded vector, so live and replayed stores hold the same floats.
-      const vec = encodeVector(p.vectors, i * dim, dim);
-      decodeVector(vec, dim, p.vectors, i * dim);
+      const vec = blobs[i] as Buffer;
       const data = it.data === null ? null : JSON.stringify(it.data);
       const row = q.upsertItem.get(
         it.id,

@@ -3,7 +3,8 @@
  * op is sent live (right after the journal commits), replayed from the outbox (catch-up) or paged out of the
  * journal's contents (rebuild): every path reads the same journal rows through the same statements, so a store
  * brought back from the journal holds exactly what live writes gave it, graph projection included (session,
- * message and item nodes, `in_session`, `next` and provenance edges). Runs on the core writer worker.
+ * message and item nodes, provenance and item edges; a message's session and order are its row's, not edges: see
+ * `messageEdges`). Runs on the core writer worker.
  */
 import { STORE_NAMES, type StoreName } from '../../../shared/types';
 import type { GraphNodeRow, ItemRow, JournalOp, LinkRow, StoreOp } from '../workers/protocol';
@@ -26,9 +27,49 @@ export interface DeletePayload {
 
 const LABEL_CHARS = 120;
 
-function label(line: string): string {
-  const flat = line.replace(/\s+/g, ' ');
-  return flat.length > LABEL_CHARS ? `${flat.slice(0, LABEL_CHARS - 1)}…` : flat;
+/** JavaScript's `\s`: ECMAScript white space and line terminators. */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * The text with each run of white space made one space, cut to LABEL_CHARS: `line.replace(/\s+/g, ' ')` then the cut,
+ * but scanning only as far as the label reaches (a regex over a whole 600-character chunk cost ~40 µs a node, two
+ * nodes a message, on the journal's thread).
+ */
+export function label(line: string): string {
+  let out = '';
+  let seg = 0;
+  let i = 0;
+  const n = line.length;
+  while (i < n && out.length + (i - seg) <= LABEL_CHARS) {
+    const c = line.charCodeAt(i);
+    if (!isSpace(c)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && isSpace(line.charCodeAt(j))) j++;
+    if (c !== 32 || j > i + 1) {
+      out += `${line.slice(seg, i)} `;
+      seg = j;
+    }
+    i = j;
+  }
+  out += line.slice(seg, i);
+  return out.length > LABEL_CHARS ? `${out.slice(0, LABEL_CHARS - 1)}…` : out;
 }
 
 export function sessionNode(s: { id: string; title: string }): GraphNodeRow {
@@ -50,8 +91,11 @@ export function itemNode(item: Pick<ItemRow, 'id' | 'kind' | 'layer' | 'sessionI
  */
 export interface UpsertRows {
   sessions: { id: string; title: string }[];
-  /** Each message with the two kinds of edge its write created: its `in_session`, then the `next` edge into it. */
-  messages: { id: string; sessionId: string; speaker: string; text: string; links: LinkRow[] }[];
+  /**
+   * Each message, as a node only: its session and its order are the node's `sessionId` and the journal's
+   * messages(session_id, seq), not edges (see `messageEdges`).
+   */
+  messages: { id: string; sessionId: string; speaker: string; text: string }[];
   items: ItemRow[];
   /** Every outgoing edge of the items, in any order (assembly sorts them as SQLite's BINARY order would). */
   itemLinks: LinkRow[];
@@ -83,10 +127,7 @@ export function assembleUpsert(seq: number, rows: UpsertRows, vectors: Float32Ar
   const nodes: GraphNodeRow[] = [];
   const links: LinkRow[] = [];
   for (const s of rows.sessions) nodes.push(sessionNode(s));
-  for (const m of rows.messages) {
-    nodes.push(messageNode(m));
-    for (const l of m.links) links.push(l);
-  }
+  for (const m of rows.messages) nodes.push(messageNode(m));
   const linksBySrc = new Map<string, LinkRow[]>();
   for (const l of rows.itemLinks) {
     const list = linksBySrc.get(l.src);
@@ -134,12 +175,6 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     itemLinks: db.prepare<[string], LinkRow>(
       'SELECT src, dst, kind FROM links WHERE src IN (SELECT value FROM json_each(?))',
     ),
-    // A message's write created exactly two kinds of edge: its own `in_session`, and the `next` edge into it from
-    // the message before. The `next` edge out of it belongs to its successor's write.
-    messageLinks: db.prepare<[string, string], LinkRow>(
-      `SELECT src, dst, kind FROM links WHERE src = ? AND kind = 'in_session'
-       UNION ALL SELECT src, dst, kind FROM links WHERE dst = ? AND kind = 'next'`,
-    ),
   };
 
   const upsert = (seq: number, u: UpsertPayload): StoreOp => {
@@ -151,13 +186,7 @@ export function createOpBuilder(db: DB, dim: number): OpBuilder {
     for (const r of u.messages) {
       const m = q.message.get(r);
       if (!m) continue; // deleted later; the delete op that follows covers it
-      rows.messages.push({
-        id: m.id,
-        sessionId: m.session_id,
-        speaker: m.speaker,
-        text: m.text,
-        links: q.messageLinks.all(m.id, m.id),
-      });
+      rows.messages.push({ id: m.id, sessionId: m.session_id, speaker: m.speaker, text: m.text });
     }
     if (u.items.length > 0) {
       const byRowid = new Map(q.items.all(JSON.stringify(u.items)).map((r) => [r.rowid, r]));

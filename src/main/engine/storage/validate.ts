@@ -25,6 +25,8 @@ export interface ItemInput {
   validTo?: number | null;
 }
 
+const NOT_SPACE = /\S/;
+
 function invalid(field: string, problem: string): StrataError {
   return new StrataError('INVALID_INPUT', `${field}: ${problem}`, { field });
 }
@@ -40,7 +42,8 @@ export function checkId(value: unknown, field: string): string {
 export function checkText(value: unknown, field: string): string {
   if (value === undefined || value === null) throw invalid(field, 'required');
   if (typeof value !== 'string') throw invalid(field, `expected a string, got ${typeof value}`);
-  if (value.trim().length === 0) throw invalid(field, 'must not be empty');
+  // White space only (trim's set is \s's): found at the first other character, without trim's copy of the text.
+  if (!NOT_SPACE.test(value)) throw invalid(field, 'must not be empty');
   if (value.length > MAX_TEXT_CHARS) {
     throw invalid(field, `${value.length} characters is over the limit of ${MAX_TEXT_CHARS}`);
   }

@@ -11,7 +11,7 @@ import { tempDir } from '../../../../test/support/fixtures';
 import { rng } from '../../../shared/rng';
 import { loadStaticModel } from '../embed/static';
 import { StorageManager } from './manager';
-import { decodeVector, encodeVector, roundToHalf, toHalf } from './vector-codec';
+import { decodeVector, encodeVector, encodeVectors, roundToHalf, toHalf } from './vector-codec';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -65,6 +65,15 @@ describe('float16 in the journal', () => {
     const inPlace = v.slice();
     roundToHalf(inPlace);
     expect(inPlace).toEqual(back);
+    // The bulk path's encoder gives the same blobs, one view each into one buffer, and rounds its input the same way.
+    const batch = v.slice();
+    const blobs = encodeVectors(batch, texts.length, dim);
+    expect(blobs).toHaveLength(texts.length);
+    blobs.forEach((b, i) => {
+      expect(b.equals(encodeVector(v, i * dim, dim))).toBe(true);
+    });
+    expect(new Set(blobs.map((b) => b.buffer)).size).toBe(1);
+    expect(batch).toEqual(back);
   });
 
   it('reads the float32 blobs of files written before, and refuses any other length by name', () => {

@@ -30,7 +30,11 @@ const u32 = new Uint32Array(f32.buffer);
 /** float32 → half, rounding to nearest, ties to even (subnormals kept, overflow to infinity). */
 export function toHalf(x: number): number {
   f32[0] = x;
-  const u = u32[0] as number;
+  return halfOfBits(u32[0] as number);
+}
+
+/** The half float nearest to the float32 whose bit pattern is `u`. */
+function halfOfBits(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const exp = ((u >>> 23) & 0xff) - 112; // re-biased: 127 − 15
   let mant = u & 0x7fffff;
@@ -49,6 +53,26 @@ export function toHalf(x: number): number {
   const rest = mant & 0x1fff;
   if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // a carry into the exponent is the right rounding too
   return sign | h;
+}
+
+/**
+ * The bulk path's encoder: the `count` vectors of `src` as one half-float buffer, each vector's blob a view into it
+ * (no buffer per vector), and `src` rounded in place to the floats those halves decode to, so the op that carries
+ * `src` on to the stores holds what a replay decodes. One pass over the bits (no scratch store and load per float).
+ */
+export function encodeVectors(src: Float32Array, count: number, dim: number): Buffer[] {
+  const n = count * dim;
+  const halves = new Uint16Array(n);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, n);
+  const t = halfTable();
+  for (let j = 0; j < n; j++) {
+    const h = halfOfBits(bits[j] as number);
+    halves[j] = h;
+    src[j] = t[h] as number;
+  }
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) out.push(Buffer.from(halves.buffer, i * dim * 2, dim * 2));
+  return out;
 }
 
 /** Encodes `dim` floats from `src` at `offset` as a half-float blob. */

@@ -5,7 +5,9 @@ import { core0002ItemData } from './core-0002-item-data';
 import { core0003DecisionLinks } from './core-0003-decision-links';
 import { core0004Audit } from './core-0004-audit';
 import { core0005AuditEntities } from './core-0005-audit-entities';
+import { core0006DerivedMessageEdges } from './core-0006-derived-message-edges';
 import { graph0001NodesEdges } from './graph-0001-nodes-edges';
+import { graph0002DerivedMessageEdges } from './graph-0002-derived-message-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import { keyword0002SecureDelete } from './keyword-0002-secure-delete';
 import type { Migration } from './types';
@@ -14,10 +16,17 @@ import { vector0002Session } from './vector-0002-session';
 import { vector0003Ivf } from './vector-0003-ivf';
 
 export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migration[]> = {
-  core: [core0001Journal, core0002ItemData, core0003DecisionLinks, core0004Audit, core0005AuditEntities],
+  core: [
+    core0001Journal,
+    core0002ItemData,
+    core0003DecisionLinks,
+    core0004Audit,
+    core0005AuditEntities,
+    core0006DerivedMessageEdges,
+  ],
   vector: [vector0001Vec0, vector0002Session, vector0003Ivf],
   keyword: [keyword0001Fts5, keyword0002SecureDelete],
-  graph: [graph0001NodesEdges],
+  graph: [graph0001NodesEdges, graph0002DerivedMessageEdges],
 };
 
 export const FILES: Record<Exclude<Role, 'reader' | 'embed'>, string> = {

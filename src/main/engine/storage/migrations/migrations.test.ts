@@ -143,7 +143,7 @@ describe('migrations', () => {
 
   it('graph-0001-nodes-edges indexes edges both ways', () => {
     const { db, file } = fresh('graph');
-    migrate(db, file, MIGRATIONS.graph, { dim: 8 });
+    migrate(db, file, MIGRATIONS.graph.slice(0, 1), { dim: 8 });
     expect(objects(db)).toEqual(expect.arrayContaining(['nodes', 'edges', 'edges_dst', 'nodes_kind', 'nodes_session']));
     const plan = db
       .prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT src FROM edges WHERE dst = 'x' AND kind = 'next'")
@@ -186,6 +186,42 @@ describe('migrations', () => {
     expect(() =>
       db.prepare("INSERT INTO audit(at, actor, action, target, result) VALUES (1, 'test', 'pin', '{}', '{}')").run(),
     ).toThrow(/CHECK constraint/);
+  });
+
+  it('core-0006 drops the in_session/next rows messages wrote, and keeps an item link that shares a kind name', () => {
+    const { db, file } = fresh('core');
+    migrate(db, file, MIGRATIONS.core.slice(0, 5), { dim: 8 });
+    db.exec(`
+      INSERT INTO sessions(id, title, created_at) VALUES ('s1', 'S', 0);
+      INSERT INTO messages(id, session_id, seq, role, speaker, text, ts, journal_seq) VALUES
+        ('m1', 's1', 1, 'user', 'A', 'a', 0, 1), ('m2', 's1', 2, 'user', 'A', 'b', 0, 1);
+      INSERT INTO links(src, dst, kind) VALUES ('m1', 's1', 'in_session'), ('m2', 's1', 'in_session'),
+        ('m1', 'm2', 'next'), ('chunk:m1', 'm1', 'derived_from'), ('entity:a', 'entity:b', 'next');
+    `);
+    expect(migrate(db, file, MIGRATIONS.core.slice(0, 6), { dim: 8 })).toBe(6);
+    expect(db.prepare('SELECT src, dst, kind FROM links ORDER BY src').all()).toEqual([
+      { src: 'chunk:m1', dst: 'm1', kind: 'derived_from' },
+      { src: 'entity:a', dst: 'entity:b', kind: 'next' },
+    ]);
+  });
+
+  it('graph-0002 drops the message edges and the two unread node indexes, and keeps every other edge', () => {
+    const { db, file } = fresh('graph');
+    migrate(db, file, MIGRATIONS.graph.slice(0, 1), { dim: 8 });
+    db.exec(`
+      INSERT INTO nodes(id, kind, layer, session_id, label) VALUES ('s1', 'session', NULL, 's1', 'S'),
+        ('m1', 'message', 'm0', 's1', 'a'), ('m2', 'message', 'm0', 's1', 'b'), ('chunk:m1', 'chunk', 'm0', 's1', 'a');
+      INSERT INTO edges(src, dst, kind) VALUES ('m1', 's1', 'in_session'), ('m1', 'm2', 'next'),
+        ('chunk:m1', 'm1', 'derived_from'), ('chunk:m1', 's1', 'in_session');
+    `);
+    expect(migrate(db, file, MIGRATIONS.graph.slice(0, 2), { dim: 8 })).toBe(2);
+    expect(db.prepare('SELECT src, dst, kind FROM edges ORDER BY src, kind').all()).toEqual([
+      { src: 'chunk:m1', dst: 'm1', kind: 'derived_from' },
+      { src: 'chunk:m1', dst: 's1', kind: 'in_session' },
+    ]);
+    expect(objects(db)).not.toContain('nodes_kind');
+    expect(objects(db)).not.toContain('nodes_session');
+    expect(objects(db)).toContain('edges_dst');
   });
 
   it('running migrations again on a current file changes nothing', () => {
