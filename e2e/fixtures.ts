@@ -30,11 +30,12 @@ async function startServer(
   dataDir: string,
   embedder: string,
   extra: string[],
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   if (!existsSync(SERVER)) throw new Error(`no built server at ${SERVER}; run "npm run build" first`);
   const child = spawn(process.execPath, [SERVER, '--data-dir', dataDir, '--port', '0', ...extra], {
     cwd: ROOT,
-    env: { ...process.env, STRATA_EMBEDDER: embedder },
+    env: { ...process.env, STRATA_EMBEDDER: embedder, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -67,12 +68,19 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export const test = base.extend<{ strata: Strata; embedder: string; serveArgs: string[] }>({
+export const test = base.extend<{
+  strata: Strata;
+  embedder: string;
+  serveArgs: string[];
+  /** Extra environment for the server (e.g. STRATA_ANN_MIN_ROWS, to build the vector index on a small memory). */
+  serveEnv: Record<string, string>;
+}>({
   embedder: ['hashing', { option: true }],
   serveArgs: [[], { option: true }],
-  strata: async ({ embedder, serveArgs }, use) => {
+  serveEnv: [{}, { option: true }],
+  strata: async ({ embedder, serveArgs, serveEnv }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'strata-e2e-'));
-    const { child, url } = await startServer(dataDir, embedder, serveArgs);
+    const { child, url } = await startServer(dataDir, embedder, serveArgs, serveEnv);
     const u = new URL(url);
     // The printed address carries the token in its fragment (never sent to the server); API calls send it as a header.
     const token = new URLSearchParams(u.hash.slice(1)).get('token') ?? '';

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { StrataApp } from '../main/app/app';
 import { startBridge } from './bridge';
@@ -61,12 +62,22 @@ async function main(): Promise<void> {
     rendererDir,
     port,
   });
+  // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so.
+  const loop = process.env.STRATA_LOOP_DELAY === '1' ? monitorEventLoopDelay({ resolution: 10 }) : null;
+  loop?.enable();
   console.log(`Strata (browser mode): data in ${dataDir}`);
   console.log(`Open ${bridge.url}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    if (loop) {
+      loop.disable();
+      const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+      console.log(
+        `[strata] event-loop delay ms: p50 ${ms(loop.percentile(50))} p99 ${ms(loop.percentile(99))} max ${ms(loop.max)}`,
+      );
+    }
     void bridge
       .close()
       .then(() => app.close())

@@ -186,9 +186,9 @@ export class StrataApp {
 
   /**
    * Closes the engine and reopens it with `to`, which re-embeds every item (progress as events). Cancelled, it
-   * goes back to the previous embedder: the engine only opens a half re-embedded folder to finish it, so that is
-   * one pass to finish and one back (fast for static and hashing, as long again for USE-lite). Failed, it reopens
-   * with the previous embedder; the store is never left a mix.
+   * goes back to the previous embedder at once: the new vectors were staged beside the old ones until the pass
+   * commits, so nothing is re-embedded back. Failed, it reopens with the previous embedder; the store is never left
+   * a mix.
    */
   private async startReembed(to: SettingsEmbedder): Promise<ReembedJob> {
     const engine = this.engineNow;
@@ -247,12 +247,8 @@ export class StrataApp {
             this.emitReembed();
           },
         };
-        if (cancelled) {
-          // The engine opens a half re-embedded folder only to finish it (storage/reembed.ts): finish with `to`
-          // (unreported: the count runs again for the way back), then re-embed back with the previous embedder.
-          const finished = await Engine.open({ ...base, embedder: to, reembed: true, layers: false });
-          await finished.close();
-        }
+        // Cancelled before the commit, the new vectors were only staged: opening with the previous embedder drops
+        // them (storage/reembed.ts), and nothing is re-embedded back.
         const previous = await Engine.open({ ...base, embedder: back, reembed: progress });
         job.state = cancelled ? 'cancelled' : 'failed';
         job.error = cancelled ? null : toWireError(err);

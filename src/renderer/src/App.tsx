@@ -5,8 +5,7 @@
  * get in, not an empty store.
  */
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { GraphView } from './features/graph/components/GraphView';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { IngestView } from './features/ingest/components/IngestView';
 import { useImportJobsSync } from './features/ingest/queries';
 import { ItemDetail } from './features/layers/components/ItemDetail';
@@ -19,11 +18,17 @@ import { SettingsView } from './features/settings/components/SettingsView';
 import { useThemeFromSettings } from './features/settings/queries';
 import { ProgressStrip } from './features/status/components/ProgressStrip';
 import { StatusBar } from './features/status/components/StatusBar';
-import { TimingsView } from './features/timings/components/TimingsView';
 import { api, toApiError } from './lib/api';
 import { DetailProvider } from './lib/detail';
 import { useInvalidateOnWrites } from './lib/events';
 import { ToastProvider } from './lib/toast';
+
+// The graph (cytoscape) and Timings (uPlot) are most of the bundle: loaded on their own, fetched once the first view
+// has painted, so the first paint does not wait for the browser to parse them.
+const loadGraph = () => import('./features/graph/components/GraphView').then((m) => ({ default: m.GraphView }));
+const loadTimings = () => import('./features/timings/components/TimingsView').then((m) => ({ default: m.TimingsView }));
+const GraphView = lazy(loadGraph);
+const TimingsView = lazy(loadTimings);
 
 const VIEWS = [
   { id: 'layers', label: 'Layers', render: () => <LayersView /> },
@@ -135,6 +140,14 @@ function Shell() {
 
   const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
   useImportJobsSync();
+  useEffect(() => {
+    // After the first view's paint, while the user reads it: the other views' code is then ready when asked for.
+    const t = setTimeout(() => {
+      void loadGraph();
+      void loadTimings();
+    }, 1500);
+    return () => clearTimeout(t);
+  }, []);
   const counts = useQuery(countQueries.layers());
   // The first-run screen must give way as soon as anything is written (an import, the sample, an assistant over MCP).
   useInvalidateOnWrites([countQueries.all, itemQueries.all]);
@@ -179,7 +192,9 @@ function Shell() {
       <ProgressStrip />
       <main className="main">
         <div className="content" id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} tabIndex={-1}>
-          {view === 'layers' && empty ? <FirstRun onImport={() => go('ingest', true)} /> : current.render()}
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            {view === 'layers' && empty ? <FirstRun onImport={() => go('ingest', true)} /> : current.render()}
+          </Suspense>
         </div>
         <ItemDetail />
       </main>

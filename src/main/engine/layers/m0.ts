@@ -5,7 +5,6 @@
  * prefixed with its speaker. The planning is pure; the engine writes the chunks on
  * the caller's path, and the background queue re-chunks messages that lost theirs.
  */
-import type { Message } from '../../../shared/types';
 import { chunkId } from '../ids';
 import type { ItemInput } from '../storage/validate';
 import { nowMs } from '../workers/protocol';
@@ -123,15 +122,12 @@ export function chunkItems(
   }));
 }
 
-/** Messages whose chunk was deleted with a neighbour get chunks again. */
+/** Messages whose chunk was deleted with a neighbour get chunks again (found on the reader: usually none). */
 export async function repairChunks(
   { storage, embedder }: Pick<LayerDeps, 'storage' | 'embedder'>,
   sessionId: string,
-  messages: readonly Message[],
 ): Promise<void> {
-  const { items: chunks } = await storage.read('sessionItems', { sessionId, kinds: ['chunk'], withVectors: false });
-  const covered = new Set(chunks.flatMap((c) => c.sources));
-  const orphans = messages.filter((m) => !covered.has(m.id));
+  const orphans = await storage.read('orphanMessages', { sessionId });
   if (orphans.length === 0) return;
   const items = chunkItems(sessionId, orphans);
   const start = nowMs();

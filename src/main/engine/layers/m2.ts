@@ -41,17 +41,18 @@ export const decisionKey = (episodeId: string, candidate: string): string => `${
 export async function buildFacts(
   { storage, embedder, extractor }: LayerDeps,
   sessionId: string,
-  messages: readonly Message[],
   episodes: readonly Item[],
   episodeVectors: Float32Array,
   recorded: Set<string>,
 ): Promise<void> {
-  const byId = new Map(messages.map((m) => [m.id, m]));
   const { items: chunks } = await storage.read('items', {
     ids: [...new Set(episodes.flatMap((e) => e.sources))],
     withVectors: false,
   });
   const chunkMessages = new Map(chunks.map((c) => [c.id, c.sources]));
+  // The batch's messages only: a session's whole list would be a long structured clone on the main thread.
+  const messages = await storage.read('messagesByIds', { ids: [...new Set(chunks.flatMap((c) => c.sources))] });
+  const byId = new Map(messages.map((m) => [m.id, m]));
   const items = new Map<string, ItemInput>();
   const decisions: DecisionRow[] = [];
   const notes = new Set<string>();

@@ -29,6 +29,8 @@ export interface PipelineStatus {
 const ORPHANS = '';
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
+/** Episodes whose extraction record is checked per read. */
+const EPISODE_PAGE = 256;
 
 export class LayerPipeline {
   private readonly dirty = new Set<string>();
@@ -176,42 +178,52 @@ export class LayerPipeline {
     };
   }
 
+  /**
+   * Every read here is bounded (a page of ids, a batch of episodes with their vectors): a long session never crosses
+   * to the main thread whole, so the app's requests are not stuck behind a structured clone of it.
+   */
   private async buildSession(sessionId: string): Promise<void> {
     const { storage } = this.deps;
-    const messages = await storage.read('listMessages', { sessionId });
-    if (messages.length === 0) return;
-    await repairChunks(this.deps, sessionId, messages);
+    await repairChunks(this.deps, sessionId);
+    // Nothing to build without a chunk (a session without messages).
+    const any = await storage.read('sessionItemsPage', { sessionId, kinds: ['chunk'], afterRowid: 0, limit: 1 });
+    if (any.ids.length === 0) return;
     this.deps.checkpoint();
-    await buildEpisodes(this.deps, sessionId, messages);
+    await buildEpisodes(this.deps, sessionId);
     this.onBuilt?.(sessionId, 'm1');
     this.deps.checkpoint();
-    // M2 from what the journal lacks: every episode without an extraction record for its current text.
-    const { items: episodes, vectors } = await storage.read('sessionItems', {
-      sessionId,
-      kinds: ['episode'],
-      withVectors: true,
-    });
-    const dim = this.deps.embedder.dim;
-    const missing = episodes.flatMap((e, row) => (needsExtraction(e) ? [{ episode: e, row }] : []));
-    if (missing.length > 0) {
-      const seen = new Set(
+    // M2 from what the journal lacks: every episode without an extraction record for its current text, read a page
+    // at a time (texts and sources), with vectors only for the batch being extracted.
+    let seen: Set<string> | null = null;
+    for (let after = 0; ; ) {
+      this.deps.checkpoint();
+      const page = await storage.read('sessionItemsPage', {
+        sessionId,
+        kinds: ['episode'],
+        afterRowid: after,
+        limit: EPISODE_PAGE,
+      });
+      if (page.last === null) break;
+      after = page.last;
+      const { items: episodes } = await storage.read('items', { ids: page.ids, withVectors: false });
+      const missing = episodes.filter(needsExtraction);
+      if (missing.length === 0) continue;
+      seen ??= new Set(
         (await storage.read('decisions', { sessionId })).map((d) => decisionKey(d.episodeId, d.candidate)),
       );
       for (let at = 0; at < missing.length; at += M2_BATCH_EPISODES) {
         this.deps.checkpoint();
         const batch = missing.slice(at, at + M2_BATCH_EPISODES);
+        const read = await storage.read('items', { ids: batch.map((e) => e.id), withVectors: true });
+        const dim = this.deps.embedder.dim;
+        const byId = new Map(read.items.map((e, row) => [e.id, row]));
         const batchVectors = new Float32Array(batch.length * dim);
-        batch.forEach(({ row }, i) => {
-          if (vectors) batchVectors.set(vectors.subarray(row * dim, (row + 1) * dim), i * dim);
+        batch.forEach((e, i) => {
+          const row = byId.get(e.id);
+          if (row !== undefined && read.vectors)
+            batchVectors.set(read.vectors.subarray(row * dim, (row + 1) * dim), i * dim);
         });
-        await buildFacts(
-          this.deps,
-          sessionId,
-          messages,
-          batch.map((b) => b.episode),
-          batchVectors,
-          seen,
-        );
+        await buildFacts(this.deps, sessionId, batch, batchVectors, seen);
       }
     }
     this.onBuilt?.(sessionId, 'm2');

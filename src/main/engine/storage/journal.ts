@@ -43,11 +43,19 @@ export function createJournal(
     );
   }
 
-  // A re-embed that did not finish left some vectors in the new embedder's space: only finishing it is safe.
+  // A re-embed that did not finish. Its new vectors wait in `reembed_staged` until the pass commits (the items keep
+  // the old embedder's until then), so opened with the old embedder it is simply abandoned: a cancel costs no pass
+  // back. Once committed (or a record from before staging, which wrote in place) only finishing it is safe.
   const reembed = meta.get.get('reembed')?.value;
   if (reembed !== undefined) {
-    const r = JSON.parse(reembed) as { to: string; done: number; total: number };
-    if (embedderId !== r.to) {
+    const r = JSON.parse(reembed) as { to: string; done: number; total: number; phase?: 'staged' | 'committed' };
+    const stored = meta.get.get('embedder')?.value;
+    if (r.phase === 'staged' && embedderId !== r.to && embedderId === stored) {
+      db.transaction(() => {
+        db.exec('DROP TABLE IF EXISTS reembed_staged');
+        meta.del.run('reembed');
+      }).immediate();
+    } else if (embedderId !== r.to) {
       throw new StrataError(
         'EMBEDDER_MISMATCH',
         `core.db is in the middle of a re-embed to "${r.to}" (${r.done} of ${r.total} vectors done): its vectors are ` +
@@ -106,7 +114,6 @@ export function createJournal(
        RETURNING rowid`,
     ),
     itemRowid: db.prepare<[string], { rowid: number }>('SELECT rowid FROM items WHERE id = ?'),
-    setVector: db.prepare<[Buffer, string]>('UPDATE items SET vector = ? WHERE id = ?'),
     insertLink: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO links(src, dst, kind) VALUES (?, ?, ?)'),
     // An item's outgoing edges are exactly what its latest write says: sources can shrink when an episode is re-cut.
     clearOutgoing: db.prepare<[string]>('DELETE FROM links WHERE src = ?'),
@@ -312,11 +319,37 @@ export function createJournal(
     setVectors: ({ ids, vectors, to, done, total }) => {
       let updated = 0;
       db.transaction(() => {
-        // In the same transaction as the vectors: a kill leaves the record and the vectors in step.
-        meta.set.run('reembed', JSON.stringify({ to, done, total }));
+        // Staged beside the items, which keep the old vectors until commitReembed; the record in the same
+        // transaction, so a kill leaves the two in step.
+        if (done <= ids.length) {
+          db.exec('DROP TABLE IF EXISTS reembed_staged');
+          db.exec('CREATE TABLE reembed_staged (id TEXT PRIMARY KEY, vector BLOB NOT NULL) WITHOUT ROWID');
+        }
+        meta.set.run('reembed', JSON.stringify({ to, done, total, phase: 'staged' }));
+        const stage = db.prepare<[string, Buffer]>(
+          'INSERT INTO reembed_staged(id, vector) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET vector = excluded.vector',
+        );
         ids.forEach((id, i) => {
-          updated += q.setVector.run(encodeVector(vectors, i * dim, dim), id).changes;
+          updated += stage.run(id, encodeVector(vectors, i * dim, dim)).changes;
         });
+      }).immediate();
+      return { updated };
+    },
+    commitReembed: ({ to }) => {
+      let updated = 0;
+      db.transaction(() => {
+        const r = JSON.parse(meta.get.get('reembed')?.value ?? '{}') as { done?: number; total?: number };
+        const staged = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'reembed_staged'").get();
+        updated = !staged
+          ? 0
+          : db
+              .prepare(
+                'UPDATE items SET vector = (SELECT s.vector FROM reembed_staged s WHERE s.id = items.id) ' +
+                  'WHERE id IN (SELECT id FROM reembed_staged)',
+              )
+              .run().changes;
+        db.exec('DROP TABLE IF EXISTS reembed_staged');
+        meta.set.run('reembed', JSON.stringify({ to, done: r.done ?? 0, total: r.total ?? 0, phase: 'committed' }));
       }).immediate();
       return { updated };
     },

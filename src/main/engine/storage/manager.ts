@@ -332,6 +332,9 @@ export class StorageManager extends StorageReads {
         setVectors: async (ids, vectors, done, total) => {
           await this.core.call('setVectors', { ids, vectors, to: embedderId, done, total });
         },
+        commitVectors: async () => {
+          await this.core.call('commitReembed', { to: embedderId });
+        },
         rebuildVectors: () => this.rebuildStore('vector'),
         setEmbedder: async (id) => {
           await this.core.call('setEmbedder', { id });

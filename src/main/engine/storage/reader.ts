@@ -16,6 +16,7 @@ import { lazyDb, ReadConn } from './read-conn';
 import { createSearchReads } from './search-reads';
 import type { DB } from './sqlite';
 import { createSuggestReads } from './suggest-reads';
+import { createTailReads } from './tail-reads';
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
   const conns = {
@@ -75,6 +76,7 @@ function createTable(conns: Record<'core' | StoreName, ReadConn>): Handlers<Read
     ...createInspectorReads(dbs.core),
     ...createEditReads(dbs.core),
     ...createSuggestReads(dbs),
+    ...createTailReads(dbs.core),
     open: () => ({ ok: true }),
     listTraces: ({ limit, beforeId }) =>
       dbs.core

@@ -1,15 +1,18 @@
 /**
- * Re-embedding a data directory: every item's vector replaced with another embedder's, page by page, then the
- * vector store rebuilt from the journal and the new embedder recorded. Each page's vectors and the progress are
- * recorded in one transaction, so a directory opened after an interruption knows it holds a mix: it can only be
- * opened to finish the re-embed (from the start: pages already done are simply done again).
+ * Re-embedding a data directory: every item's new vector staged beside the old ones, page by page (each page with the
+ * progress, in one transaction), then committed in one transaction, the vector store rebuilt from the journal and the
+ * new embedder recorded. Until the commit the items keep the old embedder's vectors, so a re-embed cancelled or
+ * interrupted before it is dropped by opening the directory with the old embedder: no pass back. After the commit
+ * it can only be finished (opened with the new embedder, from the start: pages already done are done again).
  */
 import type { ItemPage } from '../../../shared/types';
 
 export interface ReembedTarget {
   listItems(offset: number, limit: number): Promise<ItemPage>;
-  /** Stores a page of new vectors with the progress reached (the directory records both in one transaction). */
+  /** Stages a page of new vectors with the progress reached (the directory records both in one transaction). */
   setVectors(ids: string[], vectors: Float32Array, done: number, total: number): Promise<void>;
+  /** Every staged vector replaces its item's, in one transaction. */
+  commitVectors(): Promise<void>;
   rebuildVectors(): Promise<void>;
   setEmbedder(id: string): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function reembedAll(
     onProgress?.(done, total);
     if (items.length < PAGE) break;
   }
+  await target.commitVectors();
   await target.rebuildVectors();
   await target.setEmbedder(embedderId);
 }

@@ -25,6 +25,7 @@ import type { ExtractInput, Extraction } from '../extract/types';
 import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
 import type { SuggestReadMethods } from '../storage/suggest-reads';
+import type { TailReadMethods } from '../storage/tail-reads';
 
 export type Role = 'core' | StoreName | 'reader' | 'embed';
 
@@ -201,12 +202,14 @@ export interface StoreCounts {
 
 export interface CoreMethods {
   open: { params: Record<string, never>; result: { journalSeq: number; dim: number; embedder: string } };
-  /** Re-embedding: new vectors for existing items (the vector store is rebuilt afterwards). */
+  /** Re-embedding: new vectors for existing items, staged until commitReembed (the vector store is rebuilt after). */
   /** `to` names the embedder the vectors come from: the directory records the re-embed and its progress with them. */
   setVectors: {
     params: { ids: string[]; vectors: Float32Array; to: string; done: number; total: number };
     result: { updated: number };
   };
+  /** The staged vectors of a re-embed replace the items' in one transaction (storage/reembed.ts). */
+  commitReembed: { params: { to: string }; result: { updated: number } };
   /** Records the embedder once every item carries its vectors (and clears the re-embed in progress). */
   setEmbedder: { params: { id: string }; result: { embedder: string } };
   append: { params: AppendParams; result: AppendResult };
@@ -285,7 +288,12 @@ export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
 }
 
-export interface ReaderMethods extends InspectorReadMethods, SearchMethods, EditReadMethods, SuggestReadMethods {
+export interface ReaderMethods
+  extends InspectorReadMethods,
+    SearchMethods,
+    EditReadMethods,
+    SuggestReadMethods,
+    TailReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };
   storeIds: { params: { store: StoreName | 'core' }; result: string[] };

@@ -1,6 +1,6 @@
 /** Import jobs and previews: started here, followed through engine events, kept per tab. */
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ImportInput } from '../../../../shared/app-schema';
 import type { ImportJob } from '../../../../shared/app-types';
 import { api } from '../../lib/api';
@@ -51,13 +51,35 @@ function useSettled<T>(value: T, ms: number): T {
   return settled;
 }
 
+/**
+ * A key for an input that does not hold its content: React Query hashes a query key (JSON) on every render that
+ * uses it, and a picked file's content is megabytes (a 2.8 MB LoCoMo file made each render of Ingest a long task
+ * while an import's events re-rendered it). Each distinct input gets a number; the content is compared by identity
+ * first, which is how an unchanged input comes back from useMemo.
+ */
+export function inputKey(input: ImportInput | null, last: { input: ImportInput | null; key: number }): number {
+  if (input === last.input) return last.key;
+  const same =
+    input !== null &&
+    last.input !== null &&
+    input.content === last.input.content &&
+    JSON.stringify({ ...input, content: '' }) === JSON.stringify({ ...last.input, content: '' });
+  last.input = input;
+  if (!same) last.key++;
+  return last.key;
+}
+
 /** What the input would write, asked again whenever the input changes (and after every import). */
 export function useImportPreview(input: ImportInput | null) {
-  const settled = useSettled(input, 300);
+  const last = useRef<{ input: ImportInput | null; key: number }>({ input: null, key: 0 });
+  const key = inputKey(input, last.current);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new key is a new input; the same key, the same input.
+  const pending = useMemo(() => ({ input, key }), [key]);
+  const settled = useSettled(pending, 300);
   return useQuery({
-    queryKey: [...importQueries.all, 'preview', settled] as const,
-    queryFn: () => api.previewImport(settled as ImportInput),
-    enabled: settled !== null,
+    queryKey: [...importQueries.all, 'preview', settled.key] as const,
+    queryFn: () => api.previewImport(settled.input as ImportInput),
+    enabled: settled.input !== null,
     retry: false,
     staleTime: 0,
   });

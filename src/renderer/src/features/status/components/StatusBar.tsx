@@ -1,4 +1,7 @@
-/** The status bar: embedder, store sizes, background queue depth, any failed store. Live from status events. */
+/**
+ * The status bar: embedder, store sizes, the vector index (IVF nprobe and recall, or exact), background queue depth,
+ * any failed store. Live from status events.
+ */
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { StrataEvent } from '../../../../../shared/app-types';
@@ -6,6 +9,7 @@ import { toApiError, transport } from '../../../lib/api';
 import { useStrataEvent } from '../../../lib/events';
 import { bytes } from '../../../lib/format';
 import { statsQueries } from '../../layers/queries';
+import { vectorIndexLabel } from '../vector-index';
 
 type StatusEvent = Extract<StrataEvent, { type: 'status' }>;
 
@@ -22,6 +26,7 @@ export function StatusBar() {
   const embedder = status?.embedder ?? stats.data?.embedder;
   const failed = status?.stores.filter((s) => !s.healthy) ?? [];
   const files = stats.data?.fileBytes;
+  const index = stats.data ? vectorIndexLabel(stats.data.stores.vector.ann) : null;
   return (
     <footer className="statusbar" data-testid="status-bar">
       <span title={embedder?.fallback ? `fell back from ${embedder.fallback.from}: ${embedder.fallback.reason}` : ''}>
@@ -32,6 +37,11 @@ export function StatusBar() {
         <span>
           Stores: core {bytes(files.core)} · vector {bytes(files.vector)} · keyword {bytes(files.keyword)} · graph{' '}
           {bytes(files.graph)}
+        </span>
+      )}
+      {index && (
+        <span data-testid="vector-index" title={index.title}>
+          Index: {index.text}
         </span>
       )}
       <span data-testid="queue">
