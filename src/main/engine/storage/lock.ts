@@ -8,7 +8,7 @@
  * recycled pid is detected by the start time: a live process with the holder's pid but another start time is not
  * the holder.
  */
-import { closeSync, linkSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StrataError } from '../../../shared/errors';
@@ -90,8 +90,7 @@ function lockedBy(dir: string, file: string, h: LockHolder, ours: boolean): Stra
   });
 }
 
-/** Creates `name` holding `body`, atomically: fails with EEXIST and leaves nothing behind if it exists. */
-function createWith(name: string, body: string): void {
+function writeTemp(name: string, body: string): string {
   const tmp = `${name}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   const fd = openSync(tmp, 'wx');
   try {
@@ -99,10 +98,30 @@ function createWith(name: string, body: string): void {
   } finally {
     closeSync(fd);
   }
+  return tmp;
+}
+
+/** Creates `name` holding `body`, atomically: fails with EEXIST and leaves nothing behind if it exists. */
+function createWith(name: string, body: string): void {
+  const tmp = writeTemp(name, body);
   try {
     linkSync(tmp, name);
   } finally {
     rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Replaces `name` with `body` in one rename: the name never stops existing, so a process starting meanwhile cannot
+ * create it through the fast path (a remove then a create left that gap, and the taker then failed with a raw EEXIST).
+ */
+function replaceWith(name: string, body: string): void {
+  const tmp = writeTemp(name, body);
+  try {
+    renameSync(tmp, name);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }
 
@@ -161,8 +180,7 @@ export function acquireDirLock(dir: string): DirLock {
     // Re-read inside the takeover: another process may have replaced the stale lock between our read and now.
     const now = readHolder(file);
     if (now && inUse(now)) throw lockedBy(dir, file, now, now.pid === process.pid);
-    rmSync(file, { force: true });
-    createWith(file, body);
+    replaceWith(file, body);
     return taken();
   } finally {
     rmSync(takeover, { force: true });
