@@ -292,4 +292,42 @@ describe('IVF index', () => {
     expect(found).toBe(live);
     expect(f.store.ann.history.some((h) => h.event === 'swapped')).toBe(true);
   }, 240_000);
+
+  it('a layer that doubles while its index is built is trained again at once, not self-checked first', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const events: string[] = [];
+    const all = clusteredVectors(3000, DIM, 40, 3);
+    let f: Fixture | null = null;
+    let grown = false;
+    f = open(t.dir, 1000, (e) => {
+      events.push(e);
+      // Between the first generation's registration and its cells: the layer grows from 1,200 rows to 3,000, as an
+      // import would while the trainer runs. Written from the writer's own event, so the order is certain.
+      if (!grown && f && e.startsWith('registered m0')) {
+        grown = true;
+        for (let i = 1200; i < 3000; i += 600) upsert(f, 1 + i, all.subarray(i * DIM, (i + 600) * DIM));
+      }
+    });
+    for (let i = 0; i < 1200; i += 600) upsert(f, 1 + i, all.subarray(i * DIM, (i + 600) * DIM));
+    const fx = f;
+    await waitFor(
+      () => {
+        const s = fx.store.ann.states().find((x) => x.layer === 'm0');
+        return !fx.store.ann.busy() && s !== undefined && s.recall !== null && s.trainedRows >= 2400;
+      },
+      'the retrained index to be self-checked',
+      120_000,
+    );
+    const first = events.find((e) => e.startsWith('registered m0'))?.split(' ')[2];
+    expect(grown).toBe(true);
+    // The first generation was swapped in and left unchecked; the second was trained on the grown layer and checked.
+    expect(events).toContain(`swapped m0 ${first}`);
+    expect(events).toContain(`unchecked m0 ${first}`);
+    expect(events.some((e) => e.startsWith('checked: m0') && e !== `checked: m0 ${first}`)).toBe(true);
+    expect(events).not.toContain(`checked: m0 ${first}`);
+    const s = fx.store.ann.states().find((x) => x.layer === 'm0');
+    expect(s?.gen).toBeGreaterThan(Number(first));
+    expect(s?.trainedRows).toBe(3000);
+  }, 240_000);
 });

@@ -569,6 +569,17 @@ export class AnnWriter {
         this.active.set(t.layer, b);
         this.deltaSince.set(b.gen, this.s.deltaCount.get(b.gen)?.n ?? 0);
         this.note(t.layer, 'swapped', b.gen);
+        if ((this.rows.get(t.layer) ?? 0) >= 2 * b.trainedRows) {
+          // The layer doubled while this generation was built (an import): its self-check would measure an index
+          // about to be replaced, and over the grown layer it can take minutes, holding the trainer slot so the
+          // retraining waits behind it. Train again now; the next generation is checked.
+          t.done = true;
+          this.trainer = null;
+          this.note(t.layer, 'unchecked (the layer doubled during the build)', b.gen);
+          this.cancel(t);
+          this.schedule();
+          return;
+        }
         this.post(t, { type: 'check', gen: b.gen });
         this.schedule();
         return;
