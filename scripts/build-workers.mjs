@@ -3,25 +3,16 @@
 // cannot start a TypeScript worker entry by itself. Native packages stay external, and so do TF.js, compromise and
 // chrono: with code splitting, a dynamic import() in a worker becomes a chunk loaded on first use, so a worker that
 // never runs USE-lite or the extractor never pays the second of CPU their imports cost.
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle.mjs';
 
 const started = performance.now();
-await build({
-  entryPoints: {
+await bundleForNode(
+  {
     'store.worker': 'src/main/engine/workers/store.worker.ts',
     'embed.worker': 'src/main/engine/workers/embed.worker.ts',
     'raw-store.worker': 'bench/raw-store.worker.ts',
   },
-  outdir: 'out/workers',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  target: 'node20',
-  sourcemap: 'linked',
-  external: ['better-sqlite3', 'sqlite-vec', '@energetic-ai/*', 'compromise', 'chrono-node'],
-  logLevel: 'warning',
-});
+  'out/workers',
+  { external: ['better-sqlite3', 'sqlite-vec', '@energetic-ai/*', 'compromise', 'chrono-node'] },
+);
 console.log(`workers built in ${(performance.now() - started).toFixed(0)} ms → out/workers`);

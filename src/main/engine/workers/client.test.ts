@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/fixtures';
 import { StrataError } from '../../../shared/errors';
-import { bundleExecArgv, WorkerClient, workerEntry } from './client';
+import { bundleExecArgv, startWorker, WorkerClient, workerEntry } from './client';
 import type { StoreInit } from './protocol';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -38,6 +38,33 @@ describe('worker flags', () => {
       './hooks.mjs',
       '--require=./tsx-free.cjs',
     ]);
+  });
+});
+
+describe('starting a thread', () => {
+  it('starts a thread under a loader and a flag threads refuse (--prof): without the loader, else as before', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const entry = join(t.dir, 'argv.worker.mjs');
+    writeFileSync(
+      entry,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage(process.execArgv);\n",
+    );
+    const argvOf = (parentArgv: string[]) =>
+      new Promise<string[]>((resolve, reject) => {
+        const w = startWorker(entry, {}, parentArgv);
+        w.once('message', (m: string[]) => {
+          resolve(m);
+          void w.terminate();
+        });
+        w.once('error', reject);
+      });
+    // A loader alone: the thread gets the flags without it.
+    expect(await argvOf(['--import', 'tsx', '--trace-warnings'])).toEqual(['--trace-warnings']);
+    // With --prof beside it Node refuses the explicit list; the thread still starts, with the parent's own flags.
+    expect(await argvOf(['--import', 'tsx', '--prof'])).toEqual(process.execArgv);
+    // Nothing to drop: no list is given, the thread inherits.
+    expect(await argvOf(['--prof'])).toEqual(process.execArgv);
   });
 });
 

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { StrataError } from '../../../shared/errors';
 import type { MethodsByRole, Params, Ready, Request, Response, Result, Role, WorkerInit } from './protocol';
 import { nowMs } from './protocol';
@@ -79,6 +79,22 @@ export function bundleExecArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Starts a worker thread without the parent's TypeScript loader when it has one (see bundleExecArgv). Only then is
+ * `execArgv` given: an explicit list is checked by Node, which refuses flags a thread cannot take (`--prof`, V8
+ * options), so if it refuses, the thread is started as before, inheriting the parent's flags.
+ */
+export function startWorker(entry: string | URL, options: WorkerOptions, parentArgv = process.execArgv): Worker {
+  const argv = bundleExecArgv(parentArgv);
+  if (argv.length === parentArgv.length) return new Worker(entry, options);
+  try {
+    return new Worker(entry, { ...options, execArgv: argv });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(entry, options);
+  }
+}
+
 export class WorkerClient<R extends Role> {
   private worker!: Worker;
   private seq = 0;
@@ -100,11 +116,7 @@ export class WorkerClient<R extends Role> {
   }
 
   private spawn(): void {
-    const worker = new Worker(this.entry, {
-      workerData: this.init,
-      name: `strata-${this.role}`,
-      execArgv: bundleExecArgv(process.execArgv),
-    });
+    const worker = startWorker(this.entry, { workerData: this.init, name: `strata-${this.role}` });
     this.worker = worker;
     worker.on('message', (msg: Response | Ready) => {
       if ('ready' in msg) {
