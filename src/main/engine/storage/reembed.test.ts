@@ -94,22 +94,7 @@ describe('re-embed killed mid-way', () => {
   it('is recorded: refused with the old embedder and without re-embedding, finished when asked', async () => {
     const t = tempDir('strata-reembed-');
     cleanups.push(t.cleanup);
-    const first = await StorageManager.open({ dataDir: t.dir, dim: DIM, embedderId: 'test-a' });
-    for (let at = 0; at < ITEMS; at += 400) {
-      const page = texts.slice(at, at + 400);
-      await first.writeToAll({
-        items: page.map((text, i) => ({
-          id: `item:${at + i}`,
-          layer: 'm0' as const,
-          kind: 'chunk',
-          sessionId: null,
-          text,
-          sources: [],
-        })),
-        vectors: testEmbed('test-a', page),
-      });
-    }
-    await first.close();
+    await seed(t.dir);
     const before = journal(t.dir).vectors;
 
     // A real process re-embeds and is killed once some pages, not all, are done.
