@@ -172,6 +172,7 @@ for (const scheme of ['light', 'dark'] as const) {
     expect((await strata.call('get', entityId)).item.data?.name).toBe('Gina Rossi');
     const toast = page.getByTestId('toast').filter({ hasText: 'Renamed' });
     await toast.getByRole('button', { name: 'Undo' }).click();
+    await expect(page.getByTestId('toast').filter({ hasText: 'Undone rename' })).toBeVisible();
     await expect(hub.getByTestId('entity-name')).not.toContainText('Rossi');
     expect((await strata.call('get', entityId)).item.data?.name).toBe('Gina');
 
@@ -195,7 +196,8 @@ for (const scheme of ['light', 'dark'] as const) {
     const edits = hub.getByTestId('entity-edits');
     await expect(edits).toContainText('(undone)');
     await edits.getByRole('button', { name: 'Undo merge' }).click();
-    await expect(page.getByTestId('toast').filter({ hasText: 'Undone' }).last()).toBeVisible();
+    // The rename's "Undone" toast may still be up: wait for the merge's own.
+    await expect(page.getByTestId('toast').filter({ hasText: 'Undone merge' })).toBeVisible();
     expect((await strata.call('get', other.id)).item.id).toBe(other.id);
     expect((await strata.call('entityHub', entityId)).facts.length).toBe(hubData.facts.length);
     const actions = (await strata.call('auditLog')).map((e) => e.action);

@@ -24,6 +24,7 @@ function when(f: Item): string {
 }
 
 interface EditCall {
+  action: 'merge' | 'rename';
   call(): Promise<EntityEditResult>;
   said(r: EntityEditResult): string;
 }
@@ -38,10 +39,10 @@ function useEntityEdits() {
   const detail = useDetail();
   const refresh = () => Promise.all(EDITED.map((k) => qc.invalidateQueries({ queryKey: k })));
   const undo = useMutation({
-    mutationFn: (auditId: number) => api.undoEdit({ auditId }),
-    onSuccess: async (r) => {
+    mutationFn: (u: { auditId: number; action: 'merge' | 'rename' }) => api.undoEdit({ auditId: u.auditId }),
+    onSuccess: async (r, u) => {
       await refresh();
-      toast.show(`Undone: ${r.entityId} is as it was.`);
+      toast.show(`Undone ${u.action}: ${r.entityId} is as it was.`);
       detail.open(r.entityId);
     },
   });
@@ -49,7 +50,7 @@ function useEntityEdits() {
     mutationFn: (c: EditCall) => c.call(),
     onSuccess: async (r, c) => {
       await refresh();
-      toast.show(c.said(r), { label: 'Undo', run: () => undo.mutate(r.auditId) });
+      toast.show(c.said(r), { label: 'Undo', run: () => undo.mutate({ auditId: r.auditId, action: c.action }) });
     },
   });
   return { edit, undo };
@@ -186,6 +187,7 @@ function RenameForm({ entity, name, edits, onClose }: FormProps) {
         e.preventDefault();
         edit.mutate(
           {
+            action: 'rename',
             call: () => api.renameEntity({ id: entity.id, name: value }),
             said: (r) => `Renamed ${name} to ${value.trim()} (${plural(r.rewritten, 'relationship')} respelled).`,
           },
@@ -225,6 +227,7 @@ function MergeForm({ entity, name, edits, onClose }: FormProps) {
   const merge = (other: Item) =>
     edit.mutate(
       {
+        action: 'merge',
         call: () => api.mergeEntities({ keepId: entity.id, mergeId: other.id }),
         said: (r) =>
           `Merged ${String(other.data?.name ?? other.text)} into ${name} (${plural(r.rewritten, 'item')} relinked).`,
@@ -315,7 +318,11 @@ function EditList({ entityId, edits }: { entityId: string; edits: EntityEdits })
             {undone.has(e.id) ? (
               <span className="muted">(undone)</span>
             ) : (
-              <button type="button" onClick={() => undo.mutate(e.id)} disabled={undo.isPending}>
+              <button
+                type="button"
+                onClick={() => undo.mutate({ auditId: e.id, action: e.action === 'merge' ? 'merge' : 'rename' })}
+                disabled={undo.isPending}
+              >
                 Undo {e.action}
               </button>
             )}
