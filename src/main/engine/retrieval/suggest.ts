@@ -78,6 +78,7 @@ export class Suggester {
     const key = normalizeKey(trimmed);
     const r = await this.storage.readOwn('suggest', 'suggest', {
       matches: plan.matches,
+      prefix: plan.prefix,
       entityPrefix: key ? `entity:${key}` : null,
       title: trimmed,
       limit,
