@@ -147,7 +147,8 @@ describe('migrations', () => {
     const ins = db.prepare('INSERT INTO fts_items(rowid, text, id, layer, session_id) VALUES (?, ?, ?, ?, ?)');
     const texts = ['We joined a support group', 'Supper was late', 'The group hike', 'Research on restaurants'];
     // Rowids with gaps, as deletes leave them: the journal's item rowids key the rows.
-    texts.forEach((t, i) => ins.run(10 * (i + 1), t, `chunk:${i}`, i % 2 ? 'm1' : 'm0', i === 3 ? null : 's1'));
+    for (const [i, t] of texts.entries())
+      ins.run(10 * (i + 1), t, `chunk:${i}`, i % 2 ? 'm1' : 'm0', i === 3 ? null : 's1');
     const rows = () => db.prepare('SELECT rowid, text, id, layer, session_id FROM fts_items ORDER BY rowid').all();
     const before = rows();
     expect(migrate(db, file, MIGRATIONS.keyword.slice(0, 3), { dim: 8 })).toBe(3);
