@@ -153,6 +153,8 @@ describe('migrations', () => {
     const before = rows();
     expect(migrate(db, file, MIGRATIONS.keyword.slice(0, 3), { dim: 8 })).toBe(3);
     expect(rows()).toEqual(before);
+    // The old table's pages were given back, not left free in the file.
+    expect(db.pragma('freelist_count', { simple: true })).toBe(0);
     const sql = db.prepare<[], string>("SELECT sql FROM sqlite_schema WHERE name = 'fts_items'").pluck().get();
     expect(sql).toContain("prefix = '2 3 4'");
     expect(sql).toContain("tokenize = 'porter unicode61'");
