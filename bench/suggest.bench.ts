@@ -64,7 +64,9 @@ const words = (s: string) =>
     .replace(/[^\p{L}\p{N}' ]/gu, ' ')
     .split(/\s+/)
     .filter((w) => w.length > 3);
-const phrases = [...new Set(locomoQuestions(200).map((q) => words(q).slice(-2).join(' ')))].filter(Boolean).slice(0, 30);
+const phrases = [...new Set(locomoQuestions(200).map((q) => words(q).slice(-2).join(' ')))]
+  .filter(Boolean)
+  .slice(0, 30);
 for (const p of phrases) {
   for (let i = 1; i <= p.length; i++) {
     const text = p.slice(0, i);
@@ -96,7 +98,12 @@ const stats = (a: number[]) => {
 const out = {
   folder: SRC,
   rows: { before: rowsBefore, after: rowsAfter },
-  migration: { from_version: fromVersion, ms: Math.round(migrateMs), keyword_mb_before: r2(sides.before.mb), keyword_mb_after: r2(mbAfter) },
+  migration: {
+    from_version: fromVersion,
+    ms: Math.round(migrateMs),
+    keyword_mb_before: r2(sides.before.mb),
+    keyword_mb_after: r2(mbAfter),
+  },
   keystrokes: sides.before.all.length,
   phrases: phrases.length,
   note: 'the suggest read (SQL + row lookups) of one keystroke, best of rounds; "before" is the schema of the copied folder',
@@ -107,10 +114,14 @@ const out = {
   date: new Date().toISOString(),
 };
 rmSync(work, { recursive: true, force: true });
-console.log(`suggest read per keystroke, ${rowsBefore.toLocaleString('en-US')} rows, load ${out.load_avg.before[0]} → ${out.load_avg.after[0]}`);
+console.log(
+  `suggest read per keystroke, ${rowsBefore.toLocaleString('en-US')} rows, load ${out.load_avg.before[0]} → ${out.load_avg.after[0]}`,
+);
 for (const k of ['every_key_ms', 'last_key_ms'] as const)
   console.log(`${k.padEnd(14)} before ${JSON.stringify(out[k].before)}  after ${JSON.stringify(out[k].after)}`);
-console.log(`migration v${fromVersion} → v3: ${out.migration.ms} ms, rows ${rowsBefore} → ${rowsAfter}, keyword.db ${out.migration.keyword_mb_before} → ${out.migration.keyword_mb_after} MB`);
+console.log(
+  `migration v${fromVersion} → v3: ${out.migration.ms} ms, rows ${rowsBefore} → ${rowsAfter}, keyword.db ${out.migration.keyword_mb_before} → ${out.migration.keyword_mb_after} MB`,
+);
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'results', 'suggest.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log('wrote bench/results/suggest.json');

@@ -156,9 +156,12 @@ function instrument(): void {
   const orig = window.fetch.bind(window);
   window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input instanceof Request ? input.url : input);
-    const which = url.endsWith('/api/query') ? q : url.endsWith('/api/suggest') ? sq : null;
+    // A suggest goes through the bridge (`/api/suggest`, args array) or to the suggest reader's own endpoint it
+    // names (`/suggest`, `{key, input}`).
+    const which = url.endsWith('/api/query') ? q : url.endsWith('/suggest') ? sq : null;
     if (!which || typeof init?.body !== 'string') return orig(input, init);
-    const text = String((JSON.parse(init.body) as { text?: string }[])[0]?.text ?? '');
+    const parsed = JSON.parse(init.body) as { text?: string }[] | { input?: { text?: string } };
+    const text = String((Array.isArray(parsed) ? parsed[0]?.text : parsed.input?.text) ?? '');
     const rec: { start: number; resp?: number } = { start: performance.now() };
     which[text] = rec;
     const res = await orig(input, init);

@@ -3,10 +3,12 @@
  * names, conversation titles, the newest-wins rule for calls that wait, typed refusals; and the index-only layer counts
  * it sits beside (storage/layer-reads.ts), which must agree with counting the rows.
  */
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/fixtures';
+import type { SuggestResult } from '../../../shared/api-suggest';
 import { StrataError } from '../../../shared/errors';
 import { Engine } from '../engine';
 import { ENTITY_PREFIX_SQL, startsAWord } from '../storage/suggest-reads';
@@ -229,5 +231,76 @@ describe('a folder written before the prefix index (keyword.db version 2)', () =
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe("the suggest reader's own endpoint (browser mode: keystrokes answered without the main thread)", () => {
+  const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+    new Promise<{
+      status: number;
+      headers: IncomingHttpHeaders;
+      body: { ok: boolean; value?: SuggestResult; error?: { code: string; message: string } };
+    }>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { 'Content-Type': 'text/plain', ...headers } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end(typeof body === 'string' ? body : JSON.stringify(body));
+    });
+
+  it('answers what the engine answers, to a caller holding the key the engine handed out', async () => {
+    const viaEngine = await engine.suggest({ text: 'support gro', direct: true });
+    const direct = viaEngine.direct;
+    expect(direct?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/suggest$/);
+    expect(direct?.key).toMatch(/^[0-9a-f]{64}$/);
+    if (!direct) throw new Error('no endpoint');
+    // One endpoint per engine: asking again names the same one.
+    expect((await engine.suggest({ text: 'x', direct: true })).direct).toEqual(direct);
+    // Without `direct` (Electron's IPC) no endpoint is named.
+    expect((await engine.suggest({ text: 'x' })).direct).toBeUndefined();
+
+    const r = await post(
+      direct.url,
+      { key: direct.key, input: { text: 'support gro' } },
+      { Origin: 'http://127.0.0.1:5174' },
+    );
+    expect(r.status).toBe(200);
+    expect(r.headers['access-control-allow-origin']).toBe('http://127.0.0.1:5174');
+    const { tookMs: _a, direct: _d, ...expected } = viaEngine;
+    const { tookMs: _b, ...got } = r.body.value as SuggestResult;
+    expect(got).toEqual(expected);
+    expect(got.hits.map((h) => h.text)).toEqual([said(TEXTS[0])]);
+    const ents = await post(direct.url, { key: direct.key, input: { text: 'Car', limit: 1 } });
+    expect(ents.body.value?.entities).toEqual([{ id: 'entity:carl', name: 'Carl' }]);
+  });
+
+  it('refuses a wrong key, another site, another Host and bad input, each with a typed error', async () => {
+    const direct = (await engine.suggest({ text: 'a', direct: true })).direct;
+    if (!direct) throw new Error('no endpoint');
+    const wrong = await post(direct.url, { key: 'f'.repeat(64), input: { text: 'support' } });
+    expect(wrong).toMatchObject({ status: 401, body: { ok: false, error: { code: 'UNAUTHORIZED' } } });
+    expect(wrong.body.error?.message).toMatch(/^key:/);
+    const site = await post(
+      direct.url,
+      { key: direct.key, input: { text: 'support' } },
+      { Origin: 'https://evil.example' },
+    );
+    expect(site).toMatchObject({ status: 403, body: { error: { code: 'UNAUTHORIZED' } } });
+    expect(site.headers['access-control-allow-origin']).toBeUndefined();
+    const host = await post(direct.url, { key: direct.key, input: { text: 'support' } }, { Host: 'evil.example' });
+    expect(host).toMatchObject({ status: 403, body: { error: { code: 'UNAUTHORIZED' } } });
+    const long = await post(direct.url, { key: direct.key, input: { text: 'x'.repeat(201) } });
+    expect(long).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } });
+    expect(long.body.error?.message).toMatch(/^input\.text:/);
+    const junk = await post(direct.url, 'not json');
+    expect(junk).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT' } } });
+    // The reader still answers after the refusals.
+    const ok = await post(direct.url, { key: direct.key, input: { text: 'pot' } });
+    expect(ok.body.value?.hits.map((h) => h.text)).toEqual([said(TEXTS[2])]);
   });
 });
