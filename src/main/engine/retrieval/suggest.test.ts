@@ -304,3 +304,29 @@ describe("the suggest reader's own endpoint (browser mode: keystrokes answered w
     expect(ok.body.value?.hits.map((h) => h.text)).toEqual([said(TEXTS[2])]);
   });
 });
+
+describe('the endpoint under a burst of keystrokes', () => {
+  it('reads only the newest of the calls waiting together; each answer is for its own text or superseded', async () => {
+    const direct = (await engine.suggest({ text: '', direct: true })).direct;
+    if (!direct) throw new Error('no endpoint');
+    const texts = ['p', 'po', 'pot', 'pott', 'potte', 'potter', 'pottery'];
+    const answers = await Promise.all(
+      texts.map(async (text) => {
+        const res = await fetch(direct.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: JSON.stringify({ key: direct.key, input: { text } }),
+        });
+        return ((await res.json()) as { value: SuggestResult }).value;
+      }),
+    );
+    expect(answers.map((a) => a.text)).toEqual(texts);
+    const last = answers.at(-1);
+    expect(last?.superseded).toBe(false);
+    expect(last?.hits.map((h) => h.text)).toEqual([said(TEXTS[2])]);
+    for (const a of answers) {
+      if (a.superseded) expect(a.hits).toEqual([]);
+      else if (a.text.length >= 3) expect(a.hits.map((h) => h.text)).toEqual([said(TEXTS[2])]);
+    }
+  });
+});

@@ -8,8 +8,8 @@
  * and sends the key in the body of each call; calls without it are refused. The key is random per engine, bound to
  * 127.0.0.1 only, a Host naming another site is refused (no DNS rebinding), and answers carry CORS headers only for
  * loopback origins, so no other site can read them. The body is text/plain, a CORS "simple" request: no preflight
- * round trip per keystroke. A call whose socket closed while it waited (the page aborted it: a newer key came) is
- * not read at all.
+ * round trip per keystroke. Of calls that arrive together only the newest is read (the others answer `superseded`),
+ * and a call whose socket closed while it waited (the page aborted it: a newer key came) is not read at all.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +35,8 @@ const MAX_BODY = 4096;
 const LOOPBACK_ORIGIN = /^http:\/\/(127\.0\.0\.1|localhost):\d{1,5}$/;
 
 let served: { server: Server; port: Promise<number> } | null = null;
+/** The newest call parsed but not yet read (see the newest-wins rule in the handler). */
+let waiting: { run(): void; skip(): void } | null = null;
 
 function send(res: ServerResponse, status: number, body: unknown, origin: string | undefined): void {
   const text = JSON.stringify(body);
@@ -101,17 +103,40 @@ export function serveSuggest({ key }: { key: string }, read: Read): Promise<{ po
           new StrataError('UNAUTHORIZED', 'key: missing or wrong; ask the bridge for the endpoint again'),
         );
       }
-      // The page gave up on this call (a newer keystroke): nobody would read the answer.
-      if (req.socket.destroyed) return;
       const t0 = performance.now();
       const input = parseInput(suggestInputSchema, body.input, 'input');
       const text = input.text;
       const params = suggestParams(text, input.limit);
-      const r: SuggestResult = params
-        ? { text, ...suggestHits(read(params), params.matched, params.prefix), superseded: false, tookMs: 0 }
-        : { text, hits: [], entities: [], sessions: [], superseded: false, tookMs: 0 };
-      r.tookMs = performance.now() - t0;
-      send(res, 200, { ok: true, value: r }, origin);
+      const answer = (superseded: boolean) => {
+        const r: SuggestResult =
+          params && !superseded
+            ? { text, ...suggestHits(read(params), params.matched, params.prefix), superseded, tookMs: 0 }
+            : { text, hits: [], entities: [], sessions: [], superseded, tookMs: 0 };
+        r.tookMs = performance.now() - t0;
+        send(res, 200, { ok: true, value: r }, origin);
+      };
+      // Newest wins, as in the engine's Suggester: keystrokes that queued up while this thread waited for a core are
+      // all parsed in one turn, and only the last is read; the others answer `superseded` (the page keeps what it
+      // showed). A call whose page gave up on it (its socket closed: a newer key came) is not answered at all.
+      const job = {
+        run: () => {
+          if (!req.socket.destroyed) answer(false);
+        },
+        skip: () => {
+          if (!req.socket.destroyed) answer(true);
+        },
+      };
+      waiting?.skip();
+      waiting = job;
+      setImmediate(() => {
+        if (waiting !== job) return;
+        waiting = null;
+        try {
+          job.run();
+        } catch (err) {
+          if (!res.headersSent) fail(500, err);
+        }
+      });
     })().catch((err: unknown) => {
       const wire = toWireError(err, { stack: false });
       if (!res.headersSent) fail(wire.code === 'INVALID_INPUT' ? 400 : 500, err);
