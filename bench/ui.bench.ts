@@ -149,17 +149,23 @@ function instrument(): void {
     },
     true,
   );
-  const q: Record<string, { start: number; resp?: number }> = {};
-  const sq: Record<string, { start: number; resp?: number }> = {};
+  const q: Record<string, { start: number; resp?: number; direct?: boolean }> = {};
+  const sq: Record<string, { start: number; resp?: number; direct?: boolean }> = {};
   w.__q = q;
   w.__sq = sq;
   const orig = window.fetch.bind(window);
   window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input instanceof Request ? input.url : input);
-    const which = url.endsWith('/api/query') ? q : url.endsWith('/api/suggest') ? sq : null;
+    // A suggest goes through the bridge (`/api/suggest`, args array) or to the suggest reader's own endpoint it
+    // names (`/suggest`, `{key, input}`).
+    const which = url.endsWith('/api/query') ? q : url.endsWith('/suggest') ? sq : null;
     if (!which || typeof init?.body !== 'string') return orig(input, init);
-    const text = String((JSON.parse(init.body) as { text?: string }[])[0]?.text ?? '');
-    const rec: { start: number; resp?: number } = { start: performance.now() };
+    const parsed = JSON.parse(init.body) as { text?: string }[] | { input?: { text?: string } };
+    const text = String((Array.isArray(parsed) ? parsed[0]?.text : parsed.input?.text) ?? '');
+    const rec: { start: number; resp?: number; direct?: boolean } = {
+      start: performance.now(),
+      direct: !Array.isArray(parsed),
+    };
     which[text] = rec;
     const res = await orig(input, init);
     const body = await res.clone().text();
@@ -252,6 +258,7 @@ try {
   const refined: number[] = [];
   const refinedServer: number[] = [];
   const suggestAsked: number[] = [];
+  const suggestDirect: number[] = [];
   let refinedMissed = 0;
   // The first change of the palette's list after `rec` answered for exactly `text`, from the last keystroke.
   const shownAfter = (key: '__sq' | '__q') =>
@@ -297,6 +304,14 @@ try {
     } else refinedMissed++;
     suggestAsked.push(
       await page.evaluate(() => Object.keys((window as unknown as { __sq: Record<string, unknown> }).__sq).length),
+    );
+    suggestDirect.push(
+      await page.evaluate(
+        () =>
+          Object.values((window as unknown as { __sq: Record<string, { direct?: boolean }> }).__sq).filter(
+            (r) => r.direct,
+          ).length,
+      ),
     );
     await page.keyboard.press('Escape');
     await page.getByTestId('palette').waitFor({ state: 'detached' });
@@ -379,6 +394,8 @@ try {
     palette_after_request_p95_ms: r1(percentile(sorted(palReq), 95)),
     palette_server_p50_ms: r1(percentile(sorted(palServer), 50)),
     palette_suggest_requests_per_phrase_p50: percentile(sorted(suggestAsked), 50),
+    // Of those, sent to the suggest reader's own endpoint rather than through the bridge (engine/storage/suggest-http.ts).
+    palette_suggest_direct_per_phrase_p50: percentile(sorted(suggestDirect), 50),
     palette_refine_after_ms: 300,
     palette_refined_p50_ms: r1(percentile(sorted(refined), 50)),
     palette_refined_p95_ms: r1(percentile(sorted(refined), 95)),

@@ -15,9 +15,15 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.goto(strata.url);
     await writeSession(strata);
+    // Through the bridge (the first keystroke) or the suggest reader's own endpoint it names (the later ones).
     const suggested: string[] = [];
+    let direct = 0;
     page.on('request', (r) => {
       if (r.url().endsWith('/api/suggest')) suggested.push(String(JSON.parse(r.postData() ?? '[{}]')[0]?.text));
+      else if (r.url().endsWith('/suggest')) {
+        direct++;
+        suggested.push(String(JSON.parse(r.postData() ?? '{}').input?.text));
+      }
     });
     // Hold the full query back: what shows meanwhile can only be the suggest's answer.
     let release: () => void = () => undefined;
@@ -29,7 +35,10 @@ for (const scheme of ['light', 'dark'] as const) {
       await route.continue();
     });
 
+    // Opening the palette learns the suggest reader's own endpoint (an empty suggest through the bridge).
+    const learnt = page.waitForResponse((r) => r.url().endsWith('/api/suggest'));
     await page.keyboard.press('Control+k');
+    expect((await (await learnt).json()).value.direct.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/suggest$/);
     await page.keyboard.type('Door Das');
     const quick = page.locator('[data-testid="palette-memory"][data-source="suggest"]').first();
     await expect(quick).toBeVisible();
@@ -37,6 +46,9 @@ for (const scheme of ['light', 'dark'] as const) {
     await expect(quick.getByTestId('palette-why')).toContainText('keyword: door das…');
     // The last suggest asked for exactly what is in the box (earlier keys were coalesced or superseded).
     expect(suggested.at(-1)).toBe('Door Das');
+    // The keystrokes went straight to the suggest reader, not through the server's main thread.
+    expect(direct).toBeGreaterThan(0);
+    expect(suggested.slice(1).every((t) => t !== '')).toBe(true);
     await expect(page.locator('[data-testid="palette-memory"][data-source="query"]')).toHaveCount(0);
     const axe = await new AxeBuilder({ page }).include('[data-testid="palette"]').analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);

@@ -21,8 +21,9 @@ import { MAX_IMPORT_CHARS } from '../shared/app-schema';
 import type { StrataEvent } from '../shared/app-types';
 import { type ErrorCode, StrataError, toWireError } from '../shared/errors';
 
+/** connect-src also names loopback: the palette's keystrokes go to the suggest reader's own endpoint (engine/storage/suggest-http.ts). */
 export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:*";
 
 const MAX_BODY_BYTES = MAX_IMPORT_CHARS * 2;
 const HEARTBEAT_MS = 15_000;

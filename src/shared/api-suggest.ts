@@ -11,6 +11,11 @@ export const MAX_SUGGEST_CHARS = 200;
 export const suggestInputSchema = z.strictObject({
   text: z.string().max(MAX_SUGGEST_CHARS),
   limit: z.number().int().min(1).max(20).optional(),
+  /**
+   * The caller can reach a loopback HTTP endpoint (browser mode): the answer then names the suggest reader's own
+   * endpoint (`SuggestResult.direct`), which answers later keystrokes without the server's main thread.
+   */
+  direct: z.boolean().optional(),
 });
 export type SuggestInput = z.input<typeof suggestInputSchema>;
 
@@ -39,4 +44,9 @@ export interface SuggestResult {
    */
   superseded: boolean;
   tookMs: number;
+  /**
+   * Asked for with `direct`: the suggest reader's own endpoint. POST `url` a text/plain body
+   * `{"key": key, "input": SuggestInput}`; it answers the same envelope as the bridge (`{ok, value | error}`).
+   */
+  direct?: { url: string; key: string };
 }

@@ -468,13 +468,13 @@ describe('damaged files', () => {
     setVersion(99);
     const err = await expectOpenFails({ dataDir: dir }, 'SCHEMA_TOO_NEW', 'keyword.db');
     expect(err.message).toContain('99');
-    expect(err.details).toMatchObject({ version: 99, supported: 2 });
+    expect(err.details).toMatchObject({ version: 99, supported: 3 });
     // The refused open did not migrate or rewrite the newer file.
     const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(99);
     db.close();
 
-    setVersion(2);
+    setVersion(3);
     await expectHealthyOpen(dir, ids);
   });
 

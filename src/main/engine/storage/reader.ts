@@ -15,8 +15,12 @@ import { FILES } from './migrations';
 import { lazyDb, ReadConn } from './read-conn';
 import { createSearchReads } from './search-reads';
 import type { DB } from './sqlite';
+import { serveSuggest } from './suggest-http';
 import { createSuggestReads } from './suggest-reads';
 import { createTailReads } from './tail-reads';
+
+/** Every read but the suggest endpoint, which createReader adds (it serves through the table's own `suggest`). */
+type TableMethods = Omit<ReaderMethods, 'suggestServe'>;
 
 export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<ReaderMethods> {
   const conns = {
@@ -27,17 +31,17 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
   };
   // The handler tables are rebuilt when a connection is reopened (a store rebuilt into a new file): their
   // statements and caches (the IVF reader's centroids) then belong to the new file.
-  let built: { key: string; table: Handlers<ReaderMethods> } | null = null;
+  let built: { key: string; table: Handlers<TableMethods> } | null = null;
   const generations = () =>
     Object.values(conns)
       .map((c) => c.generation)
       .join(',');
-  const table = (): Handlers<ReaderMethods> => {
+  const table = (): Handlers<TableMethods> => {
     const key = generations();
     if (built?.key !== key) built = { key, table: createTable(conns) };
     return built.table;
   };
-  const methods = Object.keys(createTable(conns)) as (keyof ReaderMethods)[];
+  const methods = Object.keys(createTable(conns)) as (keyof TableMethods)[];
   const out = {} as Record<string, (params: never) => unknown>;
   for (const m of methods) {
     out[m] = (params: never) => {
@@ -45,6 +49,8 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
       return (table()[m] as (p: never) => unknown)(params);
     };
   }
+  // Browser mode's palette: this reader answers keystrokes over loopback HTTP itself (suggest-http.ts).
+  out.suggestServe = (params: never) => serveSuggest(params, (p) => out.suggest?.(p as never) as never);
   out.close = () => {
     for (const c of Object.values(conns)) c.close();
     return { closed: true };
@@ -52,7 +58,7 @@ export function createReader(dataDir: string, busyTimeoutMs: number): Handlers<R
   return out as unknown as Handlers<ReaderMethods>;
 }
 
-function createTable(conns: Record<'core' | StoreName, ReadConn>): Handlers<ReaderMethods> {
+function createTable(conns: Record<'core' | StoreName, ReadConn>): Handlers<TableMethods> {
   const dbs = {
     core: lazyDb(conns.core),
     vector: lazyDb(conns.vector),

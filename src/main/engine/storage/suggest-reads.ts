@@ -11,6 +11,11 @@ import type { DB } from './sqlite';
 
 /** At most this many matching rows are read (newest first) to find `limit` distinct texts. */
 export const SCAN_CAP = 200;
+/**
+ * The prefix match reads further: porter stems the typed prefix as well ("res" → "re"), so some of its rows hold no
+ * word starting with what was typed and are passed over (see `startsAWord`).
+ */
+export const PREFIX_SCAN_CAP = 1000;
 
 export interface SuggestHitRow {
   id: string;
@@ -28,6 +33,11 @@ export interface SuggestReadMethods {
        * tried in order until `limit` distinct texts are found.
        */
       matches: string[];
+      /**
+       * The last word as typed when it is matched as a word's start (the match ending in `*`), or null: a row of
+       * that match is kept only if a word of its text starts with it.
+       */
+      prefix: string | null;
       /** An entity id prefix (`entity:<normalised text>`), or null. */
       entityPrefix: string | null;
       /** A literal substring of conversation titles, or null. */
@@ -52,6 +62,34 @@ type Table<M> = {
 
 const MAX_TEXT = 400;
 
+/**
+ * Entities whose id starts with `entity:<typed>`: a range of the id key. `+kind` keeps SQLite off the (kind, session)
+ * index, through which it read every entity row (2,000 at 100,000 items: 5-15 ms a keystroke) and sorted them.
+ */
+export const ENTITY_PREFIX_SQL =
+  "SELECT id, text FROM items WHERE id >= ? AND id < ? AND +kind = 'entity' ORDER BY id LIMIT ?";
+
+/** Lower case without diacritics, as FTS5's unicode61 tokenizer folds the text it indexes. */
+const fold = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
+
+/**
+ * Whether a word of `text` starts with `prefix` (folded). FTS5 stems the typed prefix with porter before matching
+ * ("res"* is "re"*, "going"* is "go"*), which would show "really" for "res"; the words a person sees must start
+ * with the letters they typed.
+ */
+export function startsAWord(text: string, prefix: string): boolean {
+  const p = fold(prefix);
+  const t = fold(text);
+  for (let at = t.indexOf(p); at >= 0; at = t.indexOf(p, at + 1)) {
+    if (at === 0 || !/[\p{L}\p{N}]/u.test(t[at - 1] as string)) return true;
+  }
+  return false;
+}
+
 /** LIKE pattern for a literal substring (as layer-reads' own: importing it would close a circle through protocol.ts). */
 const contains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -65,16 +103,15 @@ export function createSuggestReads(dbs: { core: DB; keyword: DB }): Table<Sugges
   const row = dbs.keyword.prepare<[number], { id: string; layer: Layer; text: string }>(
     `SELECT id, layer, substr(text, 1, ${MAX_TEXT}) AS text FROM fts_items WHERE rowid = ?`,
   );
+  const fullText = dbs.keyword.prepare<[number], { text: string }>('SELECT text FROM fts_items WHERE rowid = ?');
   const validFrom = dbs.core.prepare<[string], { v: number | null }>('SELECT valid_from AS v FROM items WHERE id = ?');
-  const entities = dbs.core.prepare<[string, string, number], { id: string; text: string }>(
-    "SELECT id, text FROM items WHERE id >= ? AND id < ? AND kind = 'entity' ORDER BY id LIMIT ?",
-  );
+  const entities = dbs.core.prepare<[string, string, number], { id: string; text: string }>(ENTITY_PREFIX_SQL);
   const sessions = dbs.core.prepare<[string, number], { id: string; title: string }>(
     "SELECT id, title FROM sessions WHERE title LIKE ? ESCAPE '\\' ORDER BY created_at DESC, id LIMIT ?",
   );
 
   return {
-    suggest: ({ matches, entityPrefix, title, limit }) => {
+    suggest: ({ matches, prefix, entityPrefix, title, limit }) => {
       const hits: SuggestHitRow[] = [];
       const seenRows = new Set<number>();
       // The same words said again (a repeated turn) would fill the list with one memory.
@@ -82,12 +119,15 @@ export function createSuggestReads(dbs: { core: DB; keyword: DB }): Table<Sugges
       let scanned = 0;
       for (const match of matches) {
         if (hits.length >= limit) break;
-        for (const { rowid } of newest.all(match, SCAN_CAP)) {
+        const checked = prefix !== null && match.endsWith('*');
+        for (const { rowid } of newest.all(match, checked ? PREFIX_SCAN_CAP : SCAN_CAP)) {
           if (seenRows.has(rowid)) continue;
           seenRows.add(rowid);
           scanned++;
           const r = row.get(rowid);
           if (!r || seenTexts.has(r.text)) continue;
+          if (checked && !startsAWord(r.text.length < MAX_TEXT ? r.text : (fullText.get(rowid)?.text ?? ''), prefix))
+            continue;
           seenTexts.add(r.text);
           hits.push({
             id: r.id,

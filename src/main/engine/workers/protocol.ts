@@ -24,6 +24,7 @@ import type { EmbedderKind } from '../embed/embedder';
 import type { ExtractInput, Extraction } from '../extract/types';
 import type { DescribeInput, EpisodeDraft, SegmentInput } from '../layers/m1';
 import type { AuditMethods, EditReadMethods } from '../storage/audit-log';
+import type { SuggestServeMethods } from '../storage/suggest-http';
 import type { SuggestReadMethods } from '../storage/suggest-reads';
 import type { TailReadMethods } from '../storage/tail-reads';
 
@@ -293,6 +294,7 @@ export interface ReaderMethods
     SearchMethods,
     EditReadMethods,
     SuggestReadMethods,
+    SuggestServeMethods,
     TailReadMethods {
   open: { params: Record<string, never>; result: { ok: true } };
   listTraces: { params: { limit: number; beforeId?: number }; result: WriteTrace[] };

@@ -133,6 +133,14 @@ if (!trainer) {
     } catch (err) {
       outcome = { err };
     }
+    // A method that must wait for something (the suggest reader's endpoint listening) answers when it has.
+    if ('result' in outcome && outcome.result instanceof Promise) {
+      void outcome.result.then(
+        (result: unknown) => reply(req, t0, { result }),
+        (err: unknown) => reply(req, t0, { err }),
+      );
+      return;
+    }
     // A close replies once its trainer thread has ended: the client terminates this thread right after the reply.
     const wait = req.method === 'close' ? drain : null;
     if (!wait) return reply(req, t0, outcome);

@@ -10,6 +10,7 @@ import { graph0001NodesEdges } from './graph-0001-nodes-edges';
 import { graph0002DerivedMessageEdges } from './graph-0002-derived-message-edges';
 import { keyword0001Fts5 } from './keyword-0001-fts5';
 import { keyword0002SecureDelete } from './keyword-0002-secure-delete';
+import { keyword0003PrefixIndex } from './keyword-0003-prefix-index';
 import type { Migration } from './types';
 import { vector0001Vec0 } from './vector-0001-vec0';
 import { vector0002Session } from './vector-0002-session';
@@ -25,7 +26,7 @@ export const MIGRATIONS: Record<Exclude<Role, 'reader' | 'embed'>, readonly Migr
     core0006DerivedMessageEdges,
   ],
   vector: [vector0001Vec0, vector0002Session, vector0003Ivf],
-  keyword: [keyword0001Fts5, keyword0002SecureDelete],
+  keyword: [keyword0001Fts5, keyword0002SecureDelete, keyword0003PrefixIndex],
   graph: [graph0001NodesEdges, graph0002DerivedMessageEdges],
 };
 

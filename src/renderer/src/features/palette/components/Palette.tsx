@@ -11,7 +11,7 @@ import type { QueryHit } from '../../../../../shared/types';
 import { ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { reasons, suggestReasons } from '../../../lib/explain';
-import { paletteQueries } from '../queries';
+import { learnSuggestEndpoint, paletteQueries } from '../queries';
 
 export interface PaletteCommand {
   id: string;
@@ -60,6 +60,7 @@ export function Palette({ commands, onClose }: { commands: PaletteCommand[]; onC
   const refined = settled === text.trim() && settled !== '' && q.data ? q.data : undefined;
 
   useEffect(() => {
+    learnSuggestEndpoint();
     input.current?.focus();
     return () => {
       const back = returnTo.current;
