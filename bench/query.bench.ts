@@ -347,7 +347,7 @@ for (const size of SIZES) {
   clearInterval(sampler);
   const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   // Each isolate's own report (stats().memory): heap, memory outside it, page-cache bounds, IVF cells.
-  const isolates = ((await engine.stats()).memory ?? []).map((m) => ({
+  const isolates = ((await engine.stats({ memory: true })).memory ?? []).map((m) => ({
     isolate: m.isolate,
     heap_used_mb: m.heapUsedMb,
     heap_total_mb: m.heapTotalMb,

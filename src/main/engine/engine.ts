@@ -520,16 +520,21 @@ export class Engine {
     return this.storage.readOwn('now', 'layerCounts', {});
   }
 
-  /** Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder. */
-  async stats(): Promise<EngineStats> {
+  /**
+   * Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder; with
+   * `{memory: true}` also every isolate's own memory report. That asks each worker, and a writer or an embed worker
+   * answers after the batch it is on, so the status bar's poll does not ask it (a re-embed's batches held it).
+   */
+  async stats(opts: { memory?: boolean } = {}): Promise<EngineStats> {
+    const none = Promise.resolve([]);
     const [layers, core, vector, keyword, graph, workers, embedders] = await Promise.all([
       this.storage.readOwn('now', 'layerCounts', {}),
       this.storage.storeCounts('core'),
       this.storage.storeCounts('vector'),
       this.storage.storeCounts('keyword'),
       this.storage.storeCounts('graph'),
-      this.storage.memory(),
-      this.embedder instanceof EmbedderPool ? this.embedder.memory() : Promise.resolve([]),
+      opts.memory ? this.storage.memory() : none,
+      opts.memory && this.embedder instanceof EmbedderPool ? this.embedder.memory() : none,
     ]);
     const roles = ['core', 'vector', 'keyword', 'graph'] as const;
     const fileBytes = Object.fromEntries(
@@ -541,7 +546,7 @@ export class Engine {
       fileBytes,
       queue: this.layers.status(),
       embedder: this.status().embedder,
-      memory: [isolateMemory('main'), ...workers, ...embedders],
+      ...(opts.memory && { memory: [isolateMemory('main'), ...workers, ...embedders] }),
     };
   }
 
