@@ -10,34 +10,23 @@
  * call; only files inside its `exports/` and `backups/` folders, see app/settings-actions.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { basename, normalize } from 'node:path';
 import { callApi } from '../main/app/api';
 import { downloadable } from '../main/app/settings-actions';
 import type { ApiResult, StrataApi } from '../shared/api';
 import { MAX_IMPORT_CHARS } from '../shared/app-schema';
 import type { StrataEvent } from '../shared/app-types';
 import { type ErrorCode, StrataError, toWireError } from '../shared/errors';
+import { serveFile } from './static';
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
 const MAX_BODY_BYTES = MAX_IMPORT_CHARS * 2;
 const HEARTBEAT_MS = 15_000;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
@@ -120,24 +109,6 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const originOk = (origin: string): boolean =>
     origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 
-  const serveStatic = (res: ServerResponse, pathname: string): void => {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
-    const file = normalize(join(root, rel));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      fail(res, 404, 'NOT_FOUND', `no file ${pathname}`);
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': body.length,
-      'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
-    });
-    res.end(body);
-  };
-
   const events = (res: ServerResponse): void => {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -200,7 +171,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           fail(res, 405, 'INVALID_INPUT', `method ${req.method}: only GET serves files`);
           return;
         }
-        serveStatic(res, url.pathname);
+        if (!serveFile(root, url.pathname, req, res, CSP)) fail(res, 404, 'NOT_FOUND', `no file ${url.pathname}`);
         return;
       }
       const auth = req.headers.authorization;
