@@ -417,6 +417,14 @@ if (loopDelay)
     server_event_loop_delay_ms: { p50: Number(loopDelay[1]), p99: Number(loopDelay[2]), max: Number(loopDelay[3]) },
   });
 
+// Each stall over 200 ms, with the calls answered in it (serve's stall log).
+const stalls = [...log().matchAll(/\[strata\] stall (\d+) ms; calls answered in it: (.*)/g)].map((m) => ({
+  ms: Number(m[1]),
+  calls: m[2],
+}));
+Object.assign(out, { server_stalls_over_200ms: stalls });
+for (const s of stalls) console.log(`server stall ${s.ms} ms: ${s.calls}`);
+
 const o = out as Record<string, unknown>;
 const fp = o.first_paint_ms as Record<string, number>;
 const rows: [string, string, string][] = [

@@ -48,6 +48,11 @@ export interface BridgeOptions {
   port?: number;
   /** Fixed for tests; random (32 bytes, hex) otherwise. */
   token?: string;
+  /**
+   * Each API call as it ends: the engine's part (`callMs`, mostly waiting for workers) and the main thread's own
+   * work of answering it (`sendMs`: the JSON text built and handed to the socket) with its size (serve's stall log).
+   */
+  onCall?(call: { method: string; callMs: number; sendMs: number; bytes: number }): void;
 }
 
 export interface Bridge {
@@ -59,7 +64,7 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown): number {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -68,6 +73,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(text);
+  return text.length;
 }
 
 function fail(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
@@ -220,8 +226,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         fail(res, 400, 'INVALID_INPUT', `args: body is not a JSON array (${(err as Error).message})`);
         return;
       }
+      const t0 = performance.now();
       const result = await callApi(opts.api, method, args);
-      send(res, result.ok ? 200 : (STATUS_BY_CODE[result.error.code as ErrorCode] ?? 500), result);
+      const t1 = performance.now();
+      const bytes = send(res, result.ok ? 200 : (STATUS_BY_CODE[result.error.code as ErrorCode] ?? 500), result);
+      opts.onCall?.({ method, callMs: t1 - t0, sendMs: performance.now() - t1, bytes });
     })().catch((err: unknown) => {
       if (!res.headersSent) fail(res, 500, 'INTERNAL', String(err));
       else res.end();

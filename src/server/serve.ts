@@ -55,15 +55,18 @@ async function main(): Promise<void> {
       },
     }),
   });
+  // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so,
+  // and each stall over 200 ms printed with the calls answered around it (what kept the thread busy).
+  const watch = process.env.STRATA_LOOP_DELAY === '1' ? stallWatch(200) : null;
   const bridge = await startBridge({
     api: app.api,
     dataDir,
     subscribe: (l) => app.subscribe(l),
     rendererDir,
     port,
+    ...(watch && { onCall: watch.onCall }),
   });
-  // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so.
-  const loop = process.env.STRATA_LOOP_DELAY === '1' ? monitorEventLoopDelay({ resolution: 10 }) : null;
+  const loop = watch ? monitorEventLoopDelay({ resolution: 10 }) : null;
   loop?.enable();
   console.log(`Strata (browser mode): data in ${dataDir}`);
   console.log(`Open ${bridge.url}`);
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    watch?.stop();
     if (loop) {
       loop.disable();
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -91,6 +95,30 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** Stalls of the main thread over `overMs`, each printed with the API calls that ended in it or just before. */
+function stallWatch(overMs: number) {
+  const recent: { at: number; method: string; callMs: number; sendMs: number; bytes: number }[] = [];
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 20;
+    if (late > overMs) {
+      const near = recent
+        .filter((c) => c.at >= last - 50)
+        .map((c) => `${c.method} (send ${c.sendMs.toFixed(0)} ms, ${c.bytes} B)`);
+      console.log(`[strata] stall ${late.toFixed(0)} ms; calls answered in it: ${near.join(', ') || 'none'}`);
+    }
+    last = now;
+    while (recent.length > 0 && (recent[0]?.at ?? now) < now - 2000) recent.shift();
+  }, 20);
+  tick.unref();
+  return {
+    onCall: (c: { method: string; callMs: number; sendMs: number; bytes: number }) =>
+      recent.push({ at: performance.now(), ...c }),
+    stop: () => clearInterval(tick),
+  };
 }
 
 main().catch((err: unknown) => {
