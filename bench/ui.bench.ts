@@ -108,7 +108,17 @@ cpSync(base, dataDir, { recursive: true });
 async function startServer(): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/server/serve.ts', '--data-dir', dataDir, '--port', '0'],
+    // STRATA_SERVE_NODE_ARGS: Node flags for the server alone (e.g. `--cpu-prof --cpu-prof-dir=D` to find a stall).
+    [
+      ...(process.env.STRATA_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'src/server/serve.ts',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, STRATA_EMBEDDER: 'hashing', STRATA_LOOP_DELAY: '1' },

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCOMO_PATH } from '../../test/support/locomo';
 import { StrataApp } from '../main/app/app';
 import type { ApiResult } from '../shared/api';
 import type { StrataEvent } from '../shared/app-types';
@@ -214,6 +215,28 @@ describe('HTTP bridge', () => {
     const index = await get('/', 'br');
     expect(index.headers['content-encoding']).toBeUndefined();
     expect(index.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers cheap calls while an import of a few megabytes is parsed (the parse is off the main thread)', async () => {
+    const content = readFileSync(LOCOMO_PATH, 'utf8');
+    expect(content.length).toBeGreaterThan(1_000_000);
+    const order: string[] = [];
+    const preview = post('previewImport', [{ name: 'locomo10.json', content }]).then((r) => {
+      order.push('preview');
+      return r;
+    });
+    // Five cheap calls one after another, each sent when the one before answered: each needs the main thread free.
+    for (let i = 0; i < 5; i++) {
+      const r = await post('counts', []);
+      expect(r.status).toBe(200);
+      order.push(`counts ${i}`);
+    }
+    const res = await preview;
+    expect(res.status).toBe(200);
+    expect((res.body as { ok: true; value: { format: string; sessions: number } }).value).toMatchObject({
+      format: 'locomo',
+    });
+    expect(order).toEqual(['counts 0', 'counts 1', 'counts 2', 'counts 3', 'counts 4', 'preview']);
   });
 
   it('takes the token from the header only: not from the address, on calls or on the event stream', async () => {

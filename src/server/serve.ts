@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { StrataApp } from '../main/app/app';
+import { parseQueryTime } from '../main/engine/retrieval/time';
 import { startBridge } from './bridge';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       },
     }),
   });
+  warmQueryTime();
   // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so,
   // and each stall over 200 ms printed with the calls answered around it (what kept the thread busy).
   const watch = process.env.STRATA_LOOP_DELAY === '1' ? stallWatch(200) : null;
@@ -95,6 +97,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * A query's dates are read by chrono, whose large regular expressions V8 compiles to machine code only once they
+ * have run a few times: the first queries after a start paid ~0.7 s of it on this thread (1.26 s at load 16, the
+ * worst stall bench:ui saw), holding every request. Paid here instead, before the address is printed.
+ */
+function warmQueryTime(): void {
+  const texts = [
+    'What did Melanie paint recently?',
+    'When did Caroline go to the LGBTQ support group on 8 May 2023?',
+    'last week',
+    'in 2022',
+  ];
+  for (let round = 0; round < 4; round++) for (const t of texts) parseQueryTime(t, Date.now());
 }
 
 /** Stalls of the main thread over `overMs`, each printed with the API calls that ended in it or just before. */

@@ -24,6 +24,18 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
 
+/** Files read once (by path, size and time: a rebuild is read again), so a page load costs no disk reads. */
+const cache = new Map<string, { key: string; body: Buffer }>();
+function read(file: string): Buffer {
+  const st = statSync(file);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = cache.get(file);
+  if (hit?.key === key) return hit.body;
+  const body = readFileSync(file);
+  cache.set(file, { key, body });
+  return body;
+}
+
 /** The encodings `accept-encoding` allows, best first (a `;q=0` refuses one). */
 export function accepted(header: string | undefined): ('br' | 'gzip')[] {
   const allowed = new Set(
@@ -51,7 +63,7 @@ export function serveFile(
   const file = normalize(join(root, rel));
   if (!file.startsWith(root + sep) || !isFile(file)) return false;
   const encoding = accepted(req.headers['accept-encoding']).find((e) => isFile(`${file}.${e === 'br' ? 'br' : 'gz'}`));
-  const body = readFileSync(encoding ? `${file}.${encoding === 'br' ? 'br' : 'gz'}` : file);
+  const body = read(encoding ? `${file}.${encoding === 'br' ? 'br' : 'gz'}` : file);
   const hashed = rel.startsWith('assets/');
   res.writeHead(200, {
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
