@@ -8,6 +8,8 @@ export default defineConfig({
     // sum of its files (at load ~15). The default per-test budget is for a machine five times slower than a loaded
     // one: it bounds a hang, it is not a speed check.
     pool: 'forks',
+    // Child-process scripts and the command line are bundled once per run (test/support/build-children.ts).
+    globalSetup: ['test/support/build-children.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
     fileParallelism: true,

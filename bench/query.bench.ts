@@ -12,7 +12,8 @@
  * embedded by the same model in this process. Past the IVF threshold the benchmark waits for the index's background
  * training and self-check before timing, and reports the nprobe chosen, the training time, the index's size and the
  * process RSS (every isolate: writers, readers, embed workers). `--keep DIR` builds the corpus in DIR once and reuses
- * it on later runs (the 1M corpus). Each run is merged into bench/results/query.json's `runs` by size; the top-level
+ * it on later runs (the 1M corpus); a build cut short (killed, or a session's end) is resumed from the messages it
+ * holds, and only a build that finished is reused as it is (it leaves `corpus.json` beside the files). Each run is merged into bench/results/query.json's `runs` by size; the top-level
  * keys are the 100,000-chunk run's.
  */
 import { execSync } from 'node:child_process';
@@ -259,7 +260,11 @@ for (const size of SIZES) {
   const dir = KEEP
     ? join(KEEP, EMBEDDER === 'hashing' ? `q${size}` : `q${size}-${EMBEDDER}`)
     : mkdtempSync(join(tmpdir(), 'strata-bench-query-'));
-  const reuse = KEEP !== undefined && existsSync(join(dir, 'core.db'));
+  // A kept corpus is whole once its marker is written; before that it is resumed: ids and texts are deterministic and
+  // each addMessages call is acknowledged whole or not at all, so the chunks held say where the build stopped.
+  const marker = join(dir, 'corpus.json');
+  const reuse = KEEP !== undefined && existsSync(marker);
+  const started = KEEP !== undefined && existsSync(join(dir, 'core.db'));
   if (KEEP) mkdirSync(dir, { recursive: true });
   const loadBefore = uptime();
   const engine = await Engine.open({
@@ -271,9 +276,14 @@ for (const size of SIZES) {
   });
   const texts = corpus(size);
   const t0 = performance.now();
+  let resumedFrom = 0;
   if (!reuse) {
-    await engine.createSession({ id: 'bench' });
-    for (let i = 0; i < size; i += BATCH) {
+    if (started) {
+      resumedFrom = (await engine.layerCounts()).find((c) => c.layer === 'm0' && c.kind === 'chunk')?.n ?? 0;
+      console.log(`  resuming the kept corpus at ${resumedFrom} chunks`);
+    }
+    if (!(await engine.listSessions()).some((x) => x.id === 'bench')) await engine.createSession({ id: 'bench' });
+    for (let i = resumedFrom; i < size; i += BATCH) {
       await engine.addMessages(
         'bench',
         texts.slice(i, i + BATCH).map((text, j) => ({ id: `m${i + j}`, role: 'user', speaker: 'bench', text })),
@@ -284,6 +294,15 @@ for (const size of SIZES) {
     await engine.flush();
   }
   const ingestS = (performance.now() - t0) / 1000;
+  if (KEEP && !reuse) {
+    const built = {
+      chunks: size,
+      embedder: EMBEDDER,
+      finished_at: new Date().toISOString(),
+      last_leg_s: Math.round(ingestS),
+    };
+    writeFileSync(marker, `${JSON.stringify({ ...built, resumed_from: resumedFrom }, null, 2)}\n`);
+  }
 
   // The IVF index trains in the background past its threshold: wait for a generation covering the corpus that has
   // run its recall self-check (bounded, so a stuck trainer ends the run instead of hanging it).
@@ -333,8 +352,9 @@ for (const size of SIZES) {
   results[String(size)] = {
     chunks: size,
     embedder: EMBEDDER,
-    ingest_per_s: reuse ? null : Math.round(size / ingestS),
+    ingest_per_s: reuse || resumedFrom === size ? null : Math.round((size - resumedFrom) / ingestS),
     ingest_s: reuse ? null : Math.round(ingestS),
+    ingest_resumed_from: resumedFrom,
     hybrid_p50_ms: hybrid.p50,
     hybrid_p95_ms: hybrid.p95,
     vector_p50_ms: vector.p50,

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `strata` launcher (package.json "bin"): runs the TypeScript CLI through tsx, so a clone needs no build step
-// for the CLI itself; the worker bundles the engine starts are built once if they are missing.
+// The `strata` launcher (package.json "bin"): runs the CLI from its bundle while that is newer than the sources, else
+// through tsx (launch.mjs), so a clone needs no build step for the CLI itself; the worker bundles the engine starts
+// are built once if they are missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { load } from './launch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 if (!existsSync(join(root, 'out', 'workers', 'embed.worker.mjs'))) {
@@ -16,6 +17,5 @@ if (!existsSync(join(root, 'out', 'workers', 'embed.worker.mjs'))) {
   });
   if (r.status !== 0) process.exit(1);
 }
-register();
-const { main } = await import('./main.ts');
+const { main } = await load('main');
 process.exit(await main(process.argv.slice(2)));

@@ -7,7 +7,8 @@ import { readStores, tempDir, waitFor } from '../../test/support/fixtures';
 
 // The real server as an assistant starts it: a child process speaking MCP on stdio, driven by the SDK's own Client.
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const MAIN = resolve(ROOT, 'src', 'mcp', 'main.ts');
+// The MCP server's entry as `npm run mcp` starts it: bundled (vitest's set-up builds out/cli).
+const MAIN = resolve(ROOT, 'out', 'cli', 'mcp.mjs');
 const env = (): Record<string, string> => ({
   ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
   STRATA_EMBEDDER: 'hashing',
@@ -34,7 +35,7 @@ beforeAll(async () => {
   dir = tempDir('strata-mcp-');
   transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', MAIN, '--data-dir', dir.dir],
+    args: [MAIN, '--data-dir', dir.dir],
     cwd: ROOT,
     env: env(),
     stderr: 'pipe',
@@ -293,7 +294,7 @@ describe('the MCP server over stdio', () => {
   });
 
   it('refuses a second server on a directory the first holds, naming the holder', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir.dir], { cwd: ROOT, env: env() });
+    const child = spawn(process.execPath, [MAIN, '--data-dir', dir.dir], { cwd: ROOT, env: env() });
     let err = '';
     child.stderr.on('data', (b: Buffer) => {
       err += b.toString();

@@ -1,6 +1,6 @@
 /**
  * The writer half of the IVF kill test (storage/ann/ann-crash.test.ts): run as a child process
- * (`node --import tsx ann-crash-child.ts <dataDir> <firstRowid> <count>`), it opens vector.db with the IVF index at a
+ * (`node out/test-children/ann-crash-child.mjs <dataDir> <firstRowid> <count>`), it opens vector.db with the IVF index at a
  * low threshold and writes seeded clustered vectors in batches, then rewrites them in small batches, until killed. Lines on stdout (written synchronously,
  * so a SIGKILL never loses one already printed):
  *

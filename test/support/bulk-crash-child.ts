@@ -1,6 +1,6 @@
 /**
  * The writer half of the bulk-path kill test (storage/bulk-crash.test.ts): run as a child process
- * (`node --import tsx bulk-crash-child.ts <dataDir> <run> [power|process]`), it imports new sessions through
+ * (`node out/test-children/bulk-crash-child.mjs <dataDir> <run> [power|process]`), it imports new sessions through
  * `Engine.addSessions` (the bulk path: one journal transaction and one fan-out per batch), two batches in flight as
  * the importer keeps them, until it is killed. Lines on stdout (synchronous writes, so a SIGKILL loses none printed):
  *

@@ -1,6 +1,6 @@
 /**
  * The writer half of the crash-safety test (crash.test.ts): run as a child process
- * (`node --import tsx crash-child.ts <dataDir> <run> <sessionId> [seed] [power|process]`), it opens the
+ * (`node out/test-children/crash-child.mjs <dataDir> <run> <sessionId> [seed] [power|process]`), it opens the
  * engine and writes until it is killed. Every line it prints on stdout is one fact the
  * parent may rely on, written with a synchronous write so a SIGKILL never loses a line
  * that was already printed:

@@ -1,6 +1,6 @@
 /**
  * The child half of the layer-convergence tests (layers/converge.test.ts): run as a child process
- * (`node --import tsx layers-child.ts <dataDir> <after-m1|after-delete>`), it opens an engine with layers on, writes
+ * (`node out/test-children/layers-child.mjs <dataDir> <after-m1|after-delete>`), it opens an engine with layers on, writes
  * a fixed LoCoMo workload, and kills itself with SIGKILL at one exact point:
  *
  *   after-m1       the first M1 write of the session is acknowledged and its M2 write has not started

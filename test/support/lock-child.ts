@@ -1,5 +1,5 @@
 /**
- * The child half of the lock race (storage/lock.test.ts): `node --import tsx lock-child.ts <dataDir>`. For each
+ * The child half of the lock race (storage/lock.test.ts): `node out/test-children/lock-child.mjs <dataDir>`. For each
  * `at <epoch ms>` line on stdin it spins until that instant (so two children start together), tries to take the
  * directory's lock, and prints `won` or `locked <code> <pid>`; `release` drops a lock it won; `exit` ends it.
  */

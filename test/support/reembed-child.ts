@@ -1,6 +1,6 @@
 /**
- * The child half of the re-embed kill test (storage/reembed.test.ts): `node --import tsx reembed-child.ts <dataDir>`
- * re-embeds a directory written with the test embedder `test-a` into `test-b`, printing `progress <done> <total>`
+ * The child half of the re-embed kill test (storage/reembed.test.ts):
+ * `node out/test-children/reembed-child.mjs <dataDir>` (bundled by build-children.ts) re-embeds a directory written with the test embedder `test-a` into `test-b`, printing `progress <done> <total>`
  * after each page; the parent SIGKILLs it mid-way.
  */
 import { StorageManager } from '../../src/main/engine/storage/manager';
@@ -41,4 +41,5 @@ async function main(): Promise<void> {
   await m.close();
 }
 
-if (process.argv[1]?.endsWith('reembed-child.ts')) void main();
+// Run as a script (the source through tsx, or its bundle), not when the test imports testEmbed.
+if (/reembed-child\.m?[jt]s$/.test(process.argv[1] ?? '')) void main();

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childScript } from '../../../../test/support/child';
 import { readStores, tempDir } from '../../../../test/support/fixtures';
 import { type ConvergeSession, convergeSessions, writeSession } from '../../../../test/support/layers-child';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
 
-const CHILD = fileURLToPath(new URL('../../../../test/support/layers-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD = childScript('layers-child');
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /** Generous: the child starts tsx, five workers and builds a session's layers on a machine that may be loaded. */
 const CHILD_BUDGET_MS = 240_000;
@@ -34,7 +36,7 @@ function runChild(
   point: 'after-m1' | 'after-delete',
 ): Promise<{ stdout: string; signal: string | null }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, point], {
+    const child = spawn(process.execPath, [CHILD, dataDir, point], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, STRATA_EMBEDDER: 'hashing' },

@@ -16,11 +16,14 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { describe, expect, it } from 'vitest';
 import { batchOf, bulkText, MESSAGES, SESSIONS } from '../../../../test/support/bulk-crash-child';
+import { childScript } from '../../../../test/support/child';
 import { readStores } from '../../../../test/support/fixtures';
 import { rng } from '../../../shared/rng';
 import { Engine } from '../engine';
 
 const CHILD = fileURLToPath(new URL('../../../../test/support/bulk-crash-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD_BUNDLE = childScript('bulk-crash-child');
 const ROOT = resolve(dirname(CHILD), '../..');
 const ROUNDS = 6;
 const SEED = Number(process.env.STRATA_CRASH_SEED ?? 20_261_202);
@@ -36,14 +39,10 @@ interface Run {
 
 function runChild(dataDir: string, round: number, delayMs: number): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, dataDir, String(round), round % 2 ? 'power' : 'process'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [CHILD_BUNDLE, dataDir, String(round), round % 2 ? 'power' : 'process'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const run: Run = { written: new Map(), acked: new Set(), signal: null, stderr: '' };
     let buffer = '';
     const noAck = setTimeout(() => child.kill('SIGKILL'), FIRST_ACK_TIMEOUT_MS);

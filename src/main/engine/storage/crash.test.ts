@@ -20,12 +20,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { childScript } from '../../../../test/support/child';
 import { messageText } from '../../../../test/support/crash-child';
 import { rng } from '../../../shared/rng';
 import { STORE_NAMES } from '../../../shared/types';
 import { Engine } from '../engine';
 
 const CHILD = fileURLToPath(new URL('../../../../test/support/crash-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD_BUNDLE = childScript('crash-child');
 const ROOT = resolve(dirname(CHILD), '../..');
 /** 22 rounds: at least 20 SIGKILLs even if a child dies on its own twice (that fails the test, naming the round). */
 const ROUNDS = 22;
@@ -78,14 +81,10 @@ function runChild(
   plan: KillPlan,
 ): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, dataDir, String(round), SESSION, String(seed), durability],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [CHILD_BUNDLE, dataDir, String(round), SESSION, String(seed), durability], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const run: ChildRun = {
       sessionSeen: false,
       written: [],

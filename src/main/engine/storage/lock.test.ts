@@ -8,13 +8,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { childScript } from '../../../../test/support/child';
 import { tempDir } from '../../../../test/support/fixtures';
 import { StrataError } from '../../../shared/errors';
 import { acquireDirLock, processStart } from './lock';
 
-const CHILD = fileURLToPath(new URL('../../../../test/support/lock-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD = childScript('lock-child');
 const TRIALS = 20;
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ interface Child {
 }
 
 function child(dir: string): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dir], { stdio: 'pipe' });
+  const proc = spawn(process.execPath, [CHILD, dir], { stdio: 'pipe' });
   const lines: string[] = [];
   const waiting: ((l: string) => void)[] = [];
   createInterface({ input: proc.stdout }).on('line', (l) => {

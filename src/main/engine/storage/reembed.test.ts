@@ -9,16 +9,17 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { childScript } from '../../../../test/support/child';
 import { tempDir } from '../../../../test/support/fixtures';
 import { DIM, testEmbed } from '../../../../test/support/reembed-child';
 import { StrataError } from '../../../shared/errors';
 import { StorageManager } from './manager';
 import { roundToHalf } from './vector-codec';
 
-const CHILD = fileURLToPath(new URL('../../../../test/support/reembed-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD = childScript('reembed-child');
 const ITEMS = 1_200;
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -98,7 +99,7 @@ describe('re-embed killed mid-way', () => {
     const before = journal(t.dir).vectors;
 
     // A real process re-embeds and is killed once some pages, not all, are done.
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, t.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, t.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += String(d);

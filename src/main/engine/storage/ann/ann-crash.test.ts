@@ -10,11 +10,14 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { childScript } from '../../../../../test/support/child';
 import { tempDir, waitFor } from '../../../../../test/support/fixtures';
 import { ANN_CHILD_DIM, clusteredVectors, openAnnStore } from '../../../../../test/support/vectors';
 import { IvfReader } from './search';
 
 const CHILD = fileURLToPath(new URL('../../../../../test/support/ann-crash-child.ts', import.meta.url));
+/** The child as vitest's set-up bundled it (plain Node starts it without transpiling). */
+const CHILD_BUNDLE = childScript('ann-crash-child');
 const ROOT = resolve(dirname(CHILD), '../..');
 const DIM = ANN_CHILD_DIM;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -32,7 +35,7 @@ interface Run {
 /** Runs the child until it reports `phase` (then SIGKILLs it) or until the budget runs out. */
 function runChild(dir: string, phase: string, budgetMs: number): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, '1', '4000'], {
+    const child = spawn(process.execPath, [CHILD_BUNDLE, dir, '1', '4000'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
