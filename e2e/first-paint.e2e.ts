@@ -31,6 +31,20 @@ for (const scheme of ['light', 'dark'] as const) {
       );
       expect(taken).toEqual(expect.arrayContaining([`list ${FIRST_PAGE}`, 'counts []', 'status []']));
       expect(lists.filter((b) => b === FIRST_PAGE)).toHaveLength(1);
+      // The bundle is asked for before the two small scripts that block parsing, not after they arrive.
+      const starts = await page.evaluate(() =>
+        Object.fromEntries(
+          performance.getEntriesByType('resource').map((e) => [
+            e.name
+              .split('/')
+              .pop()
+              ?.replace(/-[\w-]+\.js$/, ''),
+            e.startTime,
+          ]),
+        ),
+      );
+      expect(starts.index).toBeLessThanOrEqual(starts['theme.js'] as number);
+      expect(starts.index).toBeLessThanOrEqual(starts['early.js'] as number);
       const res = await bundle;
       const headers = res.headers();
       expect(['br', 'gzip']).toContain(headers['content-encoding']);
