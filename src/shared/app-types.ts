@@ -1,6 +1,15 @@
 /** Plain data types of the app's own API (inspector, graph, import, profile, events), and the profile's trace tags. */
 import type { ReembedJob } from './settings-schema';
-import type { AnnLayerStatus, EmbedderStatus, EngineStatus, Layer, StoreName, WriteMode, WriteTrace } from './types';
+import type {
+  AnnLayerStatus,
+  EmbedderStatus,
+  EngineStatus,
+  IsolateMemory,
+  Layer,
+  StoreName,
+  WriteMode,
+  WriteTrace,
+} from './types';
 
 export interface StoreRows {
   rows: number;
@@ -18,6 +27,8 @@ export interface EngineStats {
   fileBytes: Record<StoreName | 'core', number>;
   queue: { queued: number; running: boolean; processed: number; lastError: { code: string; message: string } | null };
   embedder: EmbedderStatus;
+  /** Each isolate's heap and caches (the engine's thread and every worker it started). */
+  memory?: IsolateMemory[];
 }
 
 export interface GraphEntity {

@@ -244,3 +244,18 @@ export interface SkippedSource {
   message: string;
   file: string;
 }
+
+/** One isolate's memory as it reports itself (`stats().memory`): its V8 heap and the caches it holds. */
+export interface IsolateMemory {
+  /** The worker: `main`, `core`, `vector`, `keyword`, `graph` (writers), `reader` (shared), `reader:vectorSearch`, `reader:keywordSearch`, `reader:lane:now`, `reader:lane:suggest`, `embed`. */
+  isolate: string;
+  threadId: number;
+  /** V8's heap in use and reserved, and memory held outside it (Buffers, WebAssembly memories), in MiB. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  /** The SQLite connections open in this isolate, each with its page-cache bound (KiB). */
+  connections: { file: string; cacheKiB: number }[];
+  /** Cells the IVF readers of this isolate hold in memory (MiB). */
+  annCacheMb: number;
+}

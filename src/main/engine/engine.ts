@@ -5,6 +5,7 @@
  * Over 400 lines on purpose: it is the one public class of the engine, one short method per verb (each validates
  * and delegates to storage, layers, retrieval or edits), and splitting it would split the API a reader looks up.
  */
+
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ import { runQuery } from './retrieval/query';
 import { Suggester } from './retrieval/suggest';
 import { StorageManager, type StoreOutcome, type WriteBatch, type WriteResult } from './storage/manager';
 import { FILES } from './storage/migrations';
+import { isolateMemory } from './workers/memory';
 import type { MessageRow } from './workers/protocol';
 import { nowMs } from './workers/protocol';
 
@@ -525,12 +527,14 @@ export class Engine {
 
   /** Counts per layer and kind and per store, bytes per file (with its WAL), queue depths, the embedder. */
   async stats(): Promise<EngineStats> {
-    const [layers, core, vector, keyword, graph] = await Promise.all([
+    const [layers, core, vector, keyword, graph, workers, embedders] = await Promise.all([
       this.storage.readOwn('now', 'layerCounts', {}),
       this.storage.storeCounts('core'),
       this.storage.storeCounts('vector'),
       this.storage.storeCounts('keyword'),
       this.storage.storeCounts('graph'),
+      this.storage.memory(),
+      this.embedder instanceof EmbedderPool ? this.embedder.memory() : Promise.resolve([]),
     ]);
     const roles = ['core', 'vector', 'keyword', 'graph'] as const;
     const fileBytes = Object.fromEntries(
@@ -542,6 +546,7 @@ export class Engine {
       fileBytes,
       queue: this.layers.status(),
       embedder: this.status().embedder,
+      memory: [isolateMemory('main'), ...workers, ...embedders],
     };
   }
 

@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { StrataError } from '../../../shared/errors';
+import type { IsolateMemory } from '../../../shared/types';
 import type { ExtractInput, Extraction } from '../extract/types';
 import { WorkerClient, workerEntry } from '../workers/client';
 import type { EmbedMethods, Params, Result } from '../workers/protocol';
@@ -264,6 +265,11 @@ export class EmbedderPool implements Embedder {
       cacheHits: this.cacheHits,
       embedded: this.embedded,
     };
+  }
+
+  /** Each embed worker's own memory report. */
+  memory(): Promise<IsolateMemory[]> {
+    return Promise.all(this.clients.map((c, i) => c.memory(`embed:${i}`)));
   }
 
   async close(): Promise<void> {

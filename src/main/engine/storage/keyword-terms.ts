@@ -1,24 +1,34 @@
 /**
- * Keyword search's term pruning on large tables. FTS5 scores bm25 for every row matching any OR-ed term, so a
- * question holding one very common word ("great", "photo", "share" each sit in a quarter to half of a chat corpus)
- * makes it score a large share of the table. On a table of at least `minRows` rows, terms found in more than
- * `maxShare` of the rows are left out of the MATCH when a rarer term remains; their idf is small (≈ 2.2 at 10 %,
- * against 7–9 for a word in 0.1 % of rows), so they reorder near-ties but rarely decide what is relevant, and the
- * vector source still sees the whole question. Each term's document frequency is counted once by FTS5 itself (so
- * stemming is FTS5's) and cached until the table has changed size by a tenth.
+ * Keyword search's term split on large tables. FTS5 computes bm25 for every row matching any OR-ed term (≈ 1–3 µs a
+ * row: the row's size and positions), so a question holding one common word ("great", "family", a speaker's name each
+ * sit in 10–50 % of a chat corpus) makes it score a large share of the table, while counting a term's rows is cheap.
+ * On a table of at least `minRows` rows the question's terms are split: the rarest ones whose document frequencies
+ * add up to at most `rareRows` are the **rare** part, the rest the **common** part. The caller then ranks
+ * (1) the rare part alone and (2) `(rare) AND (common)` — FTS5 intersects doclists by seeking, so only rows holding
+ * both are scored — each to its LIMIT, and merges them (`mergeSplit`). FTS5's bm25 is a sum over the query's phrases
+ * (each phrase's idf is its own), so a row of (2) gets exactly its full-query score and a row of (1) missing from (2)
+ * holds no common term, so its rare-only score is its full one too: the merged top k is the full query's top k among
+ * rows holding a rare term. Rows holding only common words are left out (their bm25 is made of small idfs).
+ * Document frequencies are counted by FTS5 itself (its porter stemming), cached until the table changed size by a tenth.
  */
 import type { DB } from './sqlite';
 
 export interface TermPruneOptions {
-  /** Below this many rows every term is kept (bm25 over all matches is cheap there). */
+  /** Below this many rows every term is kept in one query (bm25 over all matches is cheap there). */
   minRows: number;
-  /** A term in more than this share of the rows is dropped while a rarer one is left. */
-  maxShare: number;
+  /** The rare part's document frequencies add up to at most this many rows (the rarest term is always rare). */
+  rareRows: number;
   /** Terms whose counts are cached. */
   cacheTerms: number;
 }
 
-export const TERM_PRUNE_DEFAULTS: TermPruneOptions = { minRows: 20_000, maxShare: 0.1, cacheTerms: 4096 };
+export const TERM_PRUNE_DEFAULTS: TermPruneOptions = { minRows: 20_000, rareRows: 2000, cacheTerms: 4096 };
+
+/** The MATCH to rank: `rare` alone when `common` is null, else `rare` and `(rare) AND (common)`, merged. */
+export interface TermSplit {
+  rare: string;
+  common: string | null;
+}
 
 /** The OR of quoted words buildFtsQuery makes; anything else is passed through untouched. */
 const OR_OF_WORDS = /^"(?:[^"]|"")*"(?: OR "(?:[^"]|"")*")*$/;
@@ -46,31 +56,55 @@ export function createTermPruner(db: DB, opts: TermPruneOptions = TERM_PRUNE_DEF
   };
 
   return {
-    /** The MATCH to run for `match`: the same string, or its rarer terms only. */
-    prune(match: string): string {
-      if (!OR_OF_WORDS.test(match)) return match;
+    /** How to rank `match`: whole (`common` null), or split into its rare and common terms. */
+    split(match: string): TermSplit {
+      const whole = { rare: match, common: null };
+      if (!OR_OF_WORDS.test(match)) return whole;
       const n = rows();
-      if (n < opts.minRows) return match;
+      if (n < opts.minRows) return whole;
       if (Math.abs(n - cachedAt) > cachedAt / 10) {
         cache.clear();
         cachedAt = n;
       }
       const terms = match.split(' OR ');
-      if (terms.length < 2) return match;
-      const limit = opts.maxShare * n;
-      const kept = terms.filter((t) => docFreq(t) <= limit);
-      // Nothing rare: the single rarest term still narrows the scoring the most.
-      if (kept.length === 0) {
-        const rarest = terms.reduce((a, b) => (docFreq(b) < docFreq(a) ? b : a));
-        return rarest;
+      if (terms.length < 2) return whole;
+      // Rarest first (ties in the question's order); a term with no rows adds nothing and stays rare.
+      const order = terms.map((t, i) => ({ t, i, df: docFreq(t) })).sort((a, b) => a.df - b.df || a.i - b.i);
+      const rare = new Set<number>();
+      let sum = 0;
+      for (const o of order) {
+        if (rare.size > 0 && sum + o.df > opts.rareRows) break;
+        rare.add(o.i);
+        sum += o.df;
       }
-      return kept.length === terms.length ? match : kept.join(' OR ');
+      if (rare.size === terms.length) return whole;
+      return {
+        rare: terms.filter((_, i) => rare.has(i)).join(' OR '),
+        common: terms.filter((_, i) => !rare.has(i)).join(' OR '),
+      };
     },
     /** For tests and stats: the cached document frequencies. */
     cached(): number {
       return cache.size;
     },
   };
+}
+
+/**
+ * The top `limit` of a split query from its two ranked lists (bm25 ascending: lower is better): a row in both
+ * keeps the full-query score of `both`; ties broken by `tie`, as the single query orders them.
+ */
+export function mergeSplit<T extends { score: number }>(
+  rareOnly: T[],
+  both: T[],
+  limit: number,
+  key: (r: T) => string | number,
+  tie: (a: T, b: T) => number,
+): T[] {
+  const byKey = new Map<string | number, T>();
+  for (const r of rareOnly) byKey.set(key(r), r);
+  for (const r of both) byKey.set(key(r), r);
+  return [...byKey.values()].sort((a, b) => a.score - b.score || tie(a, b)).slice(0, limit);
 }
 
 /** SQLite's varint (FTS5 uses the same encoding): big-endian 7-bit groups, the ninth byte whole. */

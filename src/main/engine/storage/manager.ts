@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../../../shared/edit-schema';
 import { StrataError, type WireError } from '../../../shared/errors';
 import {
+  type IsolateMemory,
   type Span,
   STORE_NAMES,
   type StorageStatus,
@@ -88,6 +89,16 @@ export class StorageManager extends StorageReads {
     const lane = (name: StoreName) =>
       new StoreLane(name, init(name), entry, journal, opts.retryBaseMs, opts.checkpointRows);
     this.lanes = { vector: lane('vector'), keyword: lane('keyword'), graph: lane('graph') };
+  }
+
+  /** Every storage worker's own memory report: the journal, each store's writer, and the readers. */
+  memory(): Promise<IsolateMemory[]> {
+    this.assertOpen();
+    return Promise.all([
+      this.core.memory(),
+      ...STORE_NAMES.map((s) => this.lanes[s].client.memory()),
+      ...this.readerMemory(),
+    ]);
   }
 
   /** Opens (creating if needed) the four files, applies migrations, and replays whatever a store missed. */

@@ -10,7 +10,7 @@ import type { Handlers, SearchMethods } from '../workers/protocol';
 import { unitCopy } from './ann/kernel';
 import { IvfReader } from './ann/search';
 import { createGraphSearch } from './graph-search';
-import { createTermPruner } from './keyword-terms';
+import { createTermPruner, mergeSplit } from './keyword-terms';
 import type { DB } from './sqlite';
 
 interface Dbs {
@@ -136,15 +136,28 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
     },
 
     keywordSearch: ({ match: asked, layers, sessionIds, limit }) => {
-      // On a large table, very common words are left out of the OR (keyword-terms.ts).
-      const match = terms.prune(asked);
+      // On a large table the question's rare and common terms are ranked apart and merged (keyword-terms.ts), so
+      // bm25 is computed only for rows holding a rare term.
+      const split = terms.split(asked);
+      const queries = split.common === null ? [split.rare] : [split.rare, `(${split.rare}) AND (${split.common})`];
       // Filters on the unindexed columns make FTS5 read every matching row's stored columns, so with every layer
       // and no session asked for, rank rowids alone and read id and layer for the top rows only.
       if (layers.length === 3 && !sessionIds) {
-        const top = prep(
+        const ranked = prep(
           dbs.keyword,
           'SELECT rowid, bm25(fts_items) AS score FROM fts_items WHERE fts_items MATCH ? ORDER BY score, rowid LIMIT ?',
-        ).all(match, limit) as { rowid: number; score: number }[];
+        );
+        const lists = queries.map((m) => ranked.all(m, limit) as { rowid: number; score: number }[]);
+        const top =
+          lists.length === 1
+            ? (lists[0] ?? [])
+            : mergeSplit(
+                lists[0] ?? [],
+                lists[1] ?? [],
+                limit,
+                (r) => r.rowid,
+                (a, b) => a.rowid - b.rowid,
+              );
         const hits: { id: string; layer: Layer; bm25: number }[] = [];
         for (const t of top) {
           const row = ftsRow.get(t.rowid);
@@ -154,11 +167,24 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       }
       const where = [`layer IN (${placeholders(layers.length)})`];
       if (sessionIds) where.push(`session_id IN (${placeholders(sessionIds.length)})`);
-      const rows = prep(
+      const ranked = prep(
         dbs.keyword,
         `SELECT id, layer, bm25(fts_items) AS score FROM fts_items
          WHERE fts_items MATCH ? AND ${where.join(' AND ')} ORDER BY score, id LIMIT ?`,
-      ).all(match, ...layers, ...(sessionIds ?? []), limit) as { id: string; layer: Layer; score: number }[];
+      );
+      const lists = queries.map(
+        (m) => ranked.all(m, ...layers, ...(sessionIds ?? []), limit) as { id: string; layer: Layer; score: number }[],
+      );
+      const rows =
+        lists.length === 1
+          ? (lists[0] ?? [])
+          : mergeSplit(
+              lists[0] ?? [],
+              lists[1] ?? [],
+              limit,
+              (r) => r.id,
+              (a, b) => (a.id < b.id ? -1 : 1),
+            );
       return { hits: rows.map((r) => ({ id: r.id, layer: r.layer, bm25: r.score })) };
     },
 

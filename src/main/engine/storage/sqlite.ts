@@ -11,6 +11,28 @@ import type { Migration } from './migrations/types';
 
 export type DB = Database.Database;
 
+/** The connections this isolate opened (weakly held), for its memory report. */
+const opened = new Set<WeakRef<DB>>();
+
+/** This isolate's open connections, each with its page-cache bound in KiB. */
+export function openConnections(): { file: string; cacheKiB: number }[] {
+  const out: { file: string; cacheKiB: number }[] = [];
+  for (const ref of opened) {
+    const db = ref.deref();
+    if (!db?.open) {
+      opened.delete(ref);
+      continue;
+    }
+    const size = Number(db.pragma('cache_size', { simple: true }));
+    // Negative: KiB; positive: pages.
+    out.push({
+      file: basename(db.name),
+      cacheKiB: size < 0 ? -size : Math.round((size * Number(db.pragma('page_size', { simple: true }))) / 1024),
+    });
+  }
+  return out;
+}
+
 export interface OpenOptions {
   readonly: boolean;
   busyTimeoutMs: number;
@@ -79,6 +101,7 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
     db.pragma('foreign_keys = ON');
     // Forces SQLite to read the header now, so a corrupt or locked file fails at open, naming the file.
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    opened.add(new WeakRef(db));
     return db;
   } catch (err) {
     db?.close();

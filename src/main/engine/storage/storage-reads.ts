@@ -4,7 +4,7 @@
  * traces, maintenance) is `StorageManager`, which extends this.
  */
 import { StrataError, toWireError, type WireError } from '../../../shared/errors';
-import type { Message, SkippedSource, StoreName } from '../../../shared/types';
+import type { IsolateMemory, Message, SkippedSource, StoreName } from '../../../shared/types';
 import { type CallTiming, WorkerClient } from '../workers/client';
 import type {
   Params,
@@ -144,6 +144,14 @@ export class StorageReads {
   ): Promise<Result<ReaderMethods, K>> {
     this.assertOpen();
     return (await this.reader.call(method, params)).result;
+  }
+
+  /** The readers' own memory reports: the shared reader and every search or lane reader started so far. */
+  protected readerMemory(): Promise<IsolateMemory>[] {
+    return [
+      this.reader.memory('reader'),
+      ...[...this.searchers].map(([key, s]) => s.opened.then(() => s.client.memory(`reader:${key}`))),
+    ];
   }
 
   protected assertOpen(): void {

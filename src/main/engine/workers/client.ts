@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { StrataError } from '../../../shared/errors';
+import type { IsolateMemory } from '../../../shared/types';
+import { MEMORY_METHOD } from './memory';
 import type { MethodsByRole, Params, Ready, Request, Response, Result, Role, WorkerInit } from './protocol';
 import { nowMs } from './protocol';
 
@@ -186,6 +188,12 @@ export class WorkerClient<R extends Role> {
 
   private post(req: Request, transfer: ArrayBuffer[]): void {
     this.worker.postMessage(req, transfer);
+  }
+
+  /** The worker's own report of its heap and caches, named `isolate` (workers/memory.ts). */
+  async memory(isolate: string = this.role): Promise<IsolateMemory> {
+    const { result } = await this.call(MEMORY_METHOD as never, {} as never);
+    return { ...(result as IsolateMemory), isolate };
   }
 
   call<K extends keyof MethodsByRole[R] & string>(

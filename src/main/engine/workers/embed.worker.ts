@@ -13,6 +13,7 @@ import { StrataError, toWireError } from '../../../shared/errors';
 import { hashEmbedAll } from '../embed/hashing';
 import type { UseLite } from '../embed/use-lite';
 import type { Extractor } from '../extract/types';
+import { isolateMemory, MEMORY_METHOD } from './memory';
 import type { EmbedInit, EmbedMethods, Ready, Request, Response } from './protocol';
 import { nowMs } from './protocol';
 
@@ -65,6 +66,10 @@ port.on('message', (req: Request) => {
     let res: Response;
     const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method as keyof EmbedMethods] : undefined;
     try {
+      if (req.method === MEMORY_METHOD) {
+        port.postMessage({ seq: req.seq, ok: true, result: isolateMemory('embed'), t0, t1: nowMs() });
+        return;
+      }
       if (!fn) throw new StrataError('INTERNAL', `embed worker has no method "${req.method}"`);
       const result = await (fn as (p: unknown) => Promise<unknown>)(req.params);
       res = { seq: req.seq, ok: true, result, t0, t1: nowMs() };

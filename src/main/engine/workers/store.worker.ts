@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { StrataError, toWireError } from '../../../shared/errors';
 import type { AnnTrainInit } from '../storage/ann/protocol';
+import { annCacheBytes } from '../storage/ann/search';
 import { runTrainer } from '../storage/ann/trainer';
 import { createAuditWriter } from '../storage/audit-log';
 import { createGraphStore } from '../storage/graph.store';
@@ -15,8 +16,9 @@ import { createJournal } from '../storage/journal';
 import { createKeywordStore } from '../storage/keyword.store';
 import { FILES, MIGRATIONS, PAGE_SIZE } from '../storage/migrations';
 import { createReader } from '../storage/reader';
-import { assertWritable, migrate, openDatabase, sqliteError } from '../storage/sqlite';
+import { assertWritable, migrate, openConnections, openDatabase, sqliteError } from '../storage/sqlite';
 import { openVectorStore } from '../storage/vector.store';
+import { isolateMemory, MEMORY_METHOD, toMb } from './memory';
 import type { Handlers, MethodMap, Ready, Request, Response, StoreInit } from './protocol';
 import { nowMs } from './protocol';
 
@@ -90,6 +92,9 @@ function openRoleOnce(): AnyHandlers {
 }
 
 function handle(req: Request): unknown {
+  if (req.method === MEMORY_METHOD) {
+    return isolateMemory(init.role, { connections: openConnections(), annCacheMb: toMb(annCacheBytes()) });
+  }
   if (req.method === 'open' && handlers === null) handlers = openRoleOnce();
   if (handlers === null) throw new StrataError('WORKER_FAILED', `${init.role} worker: "${req.method}" before open`);
   const fn = Object.hasOwn(handlers, req.method) ? handlers[req.method] : undefined;

@@ -2,7 +2,7 @@
  * The IVF index through the whole engine: real writer and reader workers, the trainer started from the built store
  * worker bundle, the threshold lowered by STRATA_ANN_MIN_ROWS (read by the vector writer at open). stats() shows the
  * layer's index once trained and self-checked, and vector-only queries then go through it and still find each
- * message by its own text; a message written afterwards is found at once.
+ * message by its own text; a message written afterwards is found at once; stats().memory has every isolate's report.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../../../../../test/support/fixtures';
@@ -70,5 +70,17 @@ describe('IVF index through the engine', () => {
     ]);
     const r = await engine.query({ text: 'a wholly different sentence about zebras', ...vectorOnly });
     expect(r.hits[0]?.messageIds[0]).toBe('fresh');
+
+    // Each isolate reports its own heap and caches: the writers hold their file at the writer's page-cache bound,
+    // and the vector search reader holds the IVF cells its queries admitted (after they answered).
+    const memory = (await engine.stats()).memory ?? [];
+    const by = new Map(memory.map((m) => [m.isolate, m]));
+    for (const name of ['main', 'core', 'vector', 'keyword', 'graph', 'reader', 'reader:vectorSearch', 'embed:0'])
+      expect(by.get(name)?.heapUsedMb, name).toBeGreaterThan(0);
+    expect(new Set(memory.map((m) => m.threadId)).size).toBe(memory.length);
+    expect(by.get('core')?.connections).toEqual([{ file: 'core.db', cacheKiB: 32768 }]);
+    expect(by.get('reader:vectorSearch')?.connections).toEqual([{ file: 'vector.db', cacheKiB: 8192 }]);
+    expect(by.get('reader:vectorSearch')?.annCacheMb).toBeGreaterThan(0);
+    expect(by.get('embed:0')?.connections).toEqual([]);
   }, 300_000);
 });

@@ -49,6 +49,18 @@ function codesWanted(): boolean {
   return process.env.STRATA_ANN_CODES !== 'f32';
 }
 
+/** Missed cells held for admission at most (float cells of 128 × 512: 256 KiB each). */
+const MAX_PENDING = 64;
+/** Cached cells a full cache gives up per admission round. */
+export const EVICTIONS_PER_ADMIT = 8;
+
+/** One probed list's contents in a snapshot: its cells' ids, its tombstoned rowids, its delta rows. */
+interface ListMeta {
+  cells: number[];
+  dead: Set<number>;
+  delta: { rowid: number; vector: Float32Array }[];
+}
+
 /** A cached cell: its rowids, its slot in the arena, and (int8 codes) each vector's scale. */
 interface CachedCell {
   rowids: Float64Array;
@@ -56,6 +68,20 @@ interface CachedCell {
   scales: Float32Array | null;
   /** (int8 codes) each value's rounding residual, for re-scoring. */
   fine: Int8Array | null;
+}
+
+/** The IVF readers alive in this isolate (weakly held), for its memory report. */
+const readers = new Set<WeakRef<IvfReader>>();
+
+/** Bytes of cells the IVF readers of this isolate hold. */
+export function annCacheBytes(): number {
+  let n = 0;
+  for (const ref of readers) {
+    const r = ref.deref();
+    if (!r) readers.delete(ref);
+    else n += r.cacheState().bytes;
+  }
+  return n;
 }
 
 export class IvfReader {
@@ -75,6 +101,14 @@ export class IvfReader {
   private readonly cacheByGen = new Map<number, { centroids: Float32Array; scorer: RowScorer }>();
   /** Cell reads served from the cache and read from SQLite (the benchmark's hit rate). */
   readonly cellReads = { hits: 0, misses: 0 };
+  /** Probed lists' contents of the snapshot `version` (see listOf). */
+  private readonly lists = new Map<number, ListMeta>();
+  private version = -1;
+  private readonly dataVersion: Statement<[], { data_version: number }>;
+  /** Missed cells scored this query, waiting to be quantised into the cache. */
+  private readonly pending = new Map<number, { rowids: Float64Array; vectors: Float32Array }>();
+  private admitScheduled = false;
+  private readonly missScorer: RowScorer;
 
   constructor(
     private readonly db: DB,
@@ -92,6 +126,9 @@ export class IvfReader {
     this.cellById = db.prepare('SELECT rowids, vectors FROM ann_cells WHERE id = ?');
     this.delta = db.prepare('SELECT rowid, vector FROM ann_delta WHERE gen = ? AND list = ?');
     this.tombs = db.prepare('SELECT rowid FROM ann_tombs WHERE gen = ? AND list = ?');
+    this.dataVersion = db.prepare('PRAGMA data_version');
+    this.missScorer = new RowScorer(prefer);
+    readers.add(new WeakRef(this));
   }
 
   /** Whether the layer has an active index (else exact search serves it). */
@@ -165,21 +202,42 @@ export class IvfReader {
     // ends with the best re-scored rows among a superset of the int8 pass's final top RESCORE_DEPTH.
     const approx = arena instanceof CodeArena ? new TopK(Math.max(k, RESCORE_DEPTH)) : null;
     const qScale = arena instanceof CodeArena ? arena.queryScale : 1;
+    const offer = (rowid: number, dead: Set<number>): boolean => {
+      if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) return false;
+      seen.add(rowid);
+      return true;
+    };
     lists.forEach((list, i) => {
-      const dead = new Set<number>();
-      for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
-      for (const { id } of this.cellIds.all(gen, list)) {
-        const cell = this.cell(arena, id);
-        if (!cell) continue;
+      const { cells, dead, delta } = this.listOf(gen, list, dim);
+      for (const id of cells) {
+        const cell = this.cellCache.get(id);
+        if (!cell) {
+          // A miss is scored exactly from the float cell SQLite holds: nothing is quantised on the query's path.
+          const miss = this.readCell(id);
+          if (!miss) continue;
+          this.cellReads.misses++;
+          const n = miss.rowids.length;
+          this.missScorer.load(miss.vectors, 0, n, dim);
+          const scores = this.missScorer.score(q, 0);
+          for (let j = 0; j < n; j++) {
+            const s = scores[j] as number;
+            const rowid = miss.rowids[j] as number;
+            if (s < top.floor || !offer(rowid, dead)) continue;
+            top.push(s, rowid);
+          }
+          this.queueAdmission(id, miss);
+          continue;
+        }
+        this.cellReads.hits++;
+        this.cellCache.delete(id);
+        this.cellCache.set(id, cell);
         const { rowids, slot, scales, fine } = cell;
         if (arena instanceof CodeArena && approx && scales && fine) {
           const sums = arena.score(slot, rowids.length);
           for (let j = 0; j < rowids.length; j++) {
             const rowid = rowids[j] as number;
             const a = (sums[j] as number) * (scales[j] as number) * qScale;
-            if (a < approx.floor) continue;
-            if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
-            seen.add(rowid);
+            if (a < approx.floor || !offer(rowid, dead)) continue;
             approx.push(a, rowid);
             top.push(arena.refine(slot, j, scales[j] as number, fine), rowid);
           }
@@ -188,26 +246,121 @@ export class IvfReader {
           for (let j = 0; j < rowids.length; j++) {
             const rowid = rowids[j] as number;
             const s = scores[j] as number;
-            if (s < top.floor) continue;
-            if (dead.has(rowid) || seen.has(rowid) || (keep && !keep(rowid))) continue;
-            seen.add(rowid);
+            if (s < top.floor || !offer(rowid, dead)) continue;
             top.push(s, rowid);
           }
         }
-        if (this.cacheBytes <= 0) {
-          this.cellCache.delete(id);
-          arena.release(slot);
-        }
       }
-      for (const d of this.delta.iterate(gen, list)) {
+      for (const d of delta) {
         if (seen.has(d.rowid) || (keep && !keep(d.rowid))) continue;
-        const s = dot(floatsOf(d.vector), 0, q, 0, dim);
         seen.add(d.rowid);
-        top.push(s, d.rowid);
+        top.push(dot(d.vector, 0, q, 0, dim), d.rowid);
       }
       onList?.(i + 1, top);
     });
     return top;
+  }
+
+  /**
+   * A list's cell ids, tombstones and delta rows, read once per snapshot that changed anything: they are kept until
+   * `PRAGMA data_version` says another connection committed (every fold, write or swap of the vector writer does),
+   * so a read-mostly reader does not run three statements per probed list on every query.
+   */
+  private listOf(gen: number, list: number, dim: number): ListMeta {
+    const key = gen * 1_000_003 + list;
+    let meta = this.lists.get(key);
+    if (!meta) {
+      const dead = new Set<number>();
+      for (const t of this.tombs.iterate(gen, list)) dead.add(t.rowid);
+      const cells = this.cellIds.all(gen, list).map((r) => r.id);
+      const delta: ListMeta['delta'] = [];
+      for (const d of this.delta.iterate(gen, list)) {
+        delta.push({ rowid: d.rowid, vector: Float32Array.from(floatsOf(d.vector).subarray(0, dim)) });
+      }
+      meta = { cells, dead, delta };
+      this.lists.set(key, meta);
+    }
+    return meta;
+  }
+
+  /** Within a read transaction: drops the cached list contents when the file changed since they were read. */
+  private checkVersion(): void {
+    const v = this.dataVersion.get()?.data_version ?? -1;
+    if (v !== this.version) {
+      this.lists.clear();
+      this.version = v;
+    }
+  }
+
+  private readCell(id: number): { rowids: Float64Array; vectors: Float32Array } | null {
+    const row = this.cellById.get(id);
+    if (!row) return null;
+    const read = rowidsOf(row.rowids);
+    const rowids = read.length > CELL_ROWS ? read.subarray(0, CELL_ROWS) : read;
+    return { rowids, vectors: floatsOf(row.vectors) };
+  }
+
+  /**
+   * A missed cell waits for admission to the cache after the query has answered (`admitPending`, scheduled with
+   * setImmediate: a worker posts its reply first). The queue is bounded (its float cells are held until then).
+   */
+  private queueAdmission(id: number, cell: { rowids: Float64Array; vectors: Float32Array }): void {
+    if (this.cacheBytes <= 0 || this.pending.size >= MAX_PENDING) return;
+    this.pending.set(id, cell);
+    if (!this.admitScheduled) {
+      this.admitScheduled = true;
+      setImmediate(() => this.admitPending());
+    }
+  }
+
+  /**
+   * Quantises the queued cells into the cache: all of them while it has free slots; once full, at most
+   * EVICTIONS_PER_ADMIT, each replacing the least recently used cell, so a cache smaller than the probed part of
+   * the index cannot churn (its hits stay where they were; the misses are scored from floats either way).
+   */
+  admitPending(): number {
+    this.admitScheduled = false;
+    const arena = this.arena;
+    let admitted = 0;
+    let evictions = EVICTIONS_PER_ADMIT;
+    for (const [id, miss] of this.pending) {
+      if (!arena || this.cellCache.has(id)) continue;
+      const n = miss.rowids.length;
+      const rowids = Float64Array.from(miss.rowids);
+      const scales = arena instanceof CodeArena ? new Float32Array(n) : null;
+      const fine = arena instanceof CodeArena ? new Int8Array(n * arena.dim) : null;
+      const put = () =>
+        arena instanceof CodeArena
+          ? arena.put(miss.vectors, n, scales as Float32Array, fine as Int8Array)
+          : arena.put(miss.vectors, n);
+      let slot = put();
+      if (slot === null && evictions > 0) {
+        const oldest = this.cellCache.keys().next();
+        if (!oldest.done) {
+          arena.release((this.cellCache.get(oldest.value) as CachedCell).slot);
+          this.cellCache.delete(oldest.value);
+          evictions--;
+          slot = put();
+        }
+      }
+      if (slot === null) continue;
+      this.cellCache.set(id, { rowids, slot, scales, fine });
+      admitted++;
+    }
+    this.pending.clear();
+    return admitted;
+  }
+
+  /** The cached cells' ids, least recently used first (tests). */
+  cachedCellIds(): number[] {
+    return [...this.cellCache.keys()];
+  }
+
+  /** Cells cached now, and cells waiting for admission (tests, stats). */
+  cacheState(): { cells: number; pending: number; bytes: number } {
+    const a = this.arena;
+    const perCell = a ? CELL_ROWS * a.dim * (a instanceof CodeArena ? 2 : 4) : 0;
+    return { cells: this.cellCache.size, pending: this.pending.size, bytes: this.cellCache.size * perCell };
   }
 
   /**
@@ -224,44 +377,11 @@ export class IvfReader {
     const run = this.db.transaction(() => {
       const ix = this.index(layer);
       if (!ix) return null;
+      this.checkVersion();
       const lists = nearestLists(ix.centroids, ix.nlist, q, ix.dim, opts.nprobe ?? ix.nprobe, ix.centroidScorer);
       return this.scan(ix, q, lists, k, opts.keep).sorted();
     });
     return run()?.map((e) => ({ rowid: e.id, score: e.score })) ?? null;
-  }
-
-  private cell(arena: CellArena | CodeArena, id: number): CachedCell | null {
-    const hit = this.cellCache.get(id);
-    if (hit) {
-      this.cellReads.hits++;
-      this.cellCache.delete(id);
-      this.cellCache.set(id, hit);
-      return hit;
-    }
-    this.cellReads.misses++;
-    const row = this.cellById.get(id);
-    if (!row) return null;
-    const vectors = floatsOf(row.vectors);
-    // Copied out of the blob's buffer, so a cached cell does not keep better-sqlite3's 256 KiB read alive.
-    const read = rowidsOf(row.rowids);
-    const rowids = Float64Array.from(read.length > CELL_ROWS ? read.subarray(0, CELL_ROWS) : read);
-    const scales = arena instanceof CodeArena ? new Float32Array(rowids.length) : null;
-    const fine = arena instanceof CodeArena ? new Int8Array(rowids.length * arena.dim) : null;
-    const put = () =>
-      arena instanceof CodeArena
-        ? arena.put(vectors, rowids.length, scales as Float32Array, fine as Int8Array)
-        : arena.put(vectors, rowids.length);
-    let slot = put();
-    while (slot === null) {
-      const oldest = this.cellCache.keys().next();
-      if (oldest.done) return null;
-      arena.release((this.cellCache.get(oldest.value) as CachedCell).slot);
-      this.cellCache.delete(oldest.value);
-      slot = put();
-    }
-    const cell: CachedCell = { rowids, slot, scales, fine };
-    this.cellCache.set(id, cell);
-    return cell;
   }
 
   /** The cached centroids' generation (for tests that check a swap was noticed). */

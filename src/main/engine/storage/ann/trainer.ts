@@ -25,8 +25,11 @@ import { IvfReader } from './search';
 const PASS_BYTES = 256 * 1024 * 1024;
 /** Bytes of cells per message to the writer (each written in one transaction, then acknowledged). */
 const BATCH_BYTES = 4 * 1024 * 1024;
-/** The self-check reader's cell cache. */
-const SELF_CHECK_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * The self-check reader keeps no cell cache: each check query probes most lists, so a cache would only thrash, and
+ * a missed cell is scored from its floats as read (exact, nothing quantised).
+ */
+const SELF_CHECK_CACHE_BYTES = 0;
 
 /** Thrown at a checkpoint once the writer has asked the trainer to stop. */
 class Cancelled extends Error {}
@@ -250,7 +253,6 @@ export function selfCheck(
   checkpoint: () => void = () => {},
 ): RecallCheck {
   const { dim, layer } = init;
-  // Each query probes most lists, so an LRU cell cache would only thrash: a small one bounds the trainer's memory.
   const reader = new IvfReader(db, SELF_CHECK_CACHE_BYTES);
   const run = db.transaction((): RecallCheck => {
     const ix = reader.index(layer);
