@@ -108,7 +108,17 @@ cpSync(base, dataDir, { recursive: true });
 async function startServer(): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/server/serve.ts', '--data-dir', dataDir, '--port', '0'],
+    // STRATA_SERVE_NODE_ARGS: Node flags for the server alone (e.g. `--cpu-prof --cpu-prof-dir=D` to find a stall).
+    [
+      ...(process.env.STRATA_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'src/server/serve.ts',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, STRATA_EMBEDDER: 'hashing', STRATA_LOOP_DELAY: '1' },
@@ -433,6 +443,14 @@ if (loopDelay)
   Object.assign(out, {
     server_event_loop_delay_ms: { p50: Number(loopDelay[1]), p99: Number(loopDelay[2]), max: Number(loopDelay[3]) },
   });
+
+// Each stall over 200 ms, with the calls answered in it (serve's stall log).
+const stalls = [...log().matchAll(/\[strata\] stall (\d+) ms; calls answered in it: (.*)/g)].map((m) => ({
+  ms: Number(m[1]),
+  calls: m[2],
+}));
+Object.assign(out, { server_stalls_over_200ms: stalls });
+for (const s of stalls) console.log(`server stall ${s.ms} ms: ${s.calls}`);
 
 const o = out as Record<string, unknown>;
 const fp = o.first_paint_ms as Record<string, number>;

@@ -10,6 +10,7 @@ await bundleForNode(
   {
     'store.worker': 'src/main/engine/workers/store.worker.ts',
     'embed.worker': 'src/main/engine/workers/embed.worker.ts',
+    'import-parse.worker': 'src/main/app/importers/parse.worker.ts',
     'raw-store.worker': 'bench/raw-store.worker.ts',
   },
   'out/workers',

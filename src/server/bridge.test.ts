@@ -1,14 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCOMO_PATH } from '../../test/support/locomo';
 import { StrataApp } from '../main/app/app';
 import type { ApiResult } from '../shared/api';
 import type { StrataEvent } from '../shared/app-types';
 import { type Bridge, startBridge } from './bridge';
 
 let dir: string;
+const ASSET = `export const a = ${JSON.stringify('x'.repeat(5000))};\n`;
 let app: StrataApp;
 let bridge: Bridge;
 
@@ -17,6 +20,10 @@ beforeAll(async () => {
   const renderer = join(dir, 'renderer');
   mkdirSync(renderer);
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Strata</title>');
+  mkdirSync(join(renderer, 'assets'));
+  writeFileSync(join(renderer, 'assets', 'index-abc123.js'), ASSET);
+  writeFileSync(join(renderer, 'assets', 'index-abc123.js.br'), brotliCompressSync(ASSET));
+  writeFileSync(join(renderer, 'assets', 'index-abc123.js.gz'), gzipSync(ASSET));
   app = await StrataApp.open({ dataDir: join(dir, 'data'), embedder: 'hashing', embedWorkers: 1 });
   bridge = await startBridge({ api: app.api, subscribe: (l) => app.subscribe(l), rendererDir: renderer, port: 0 });
 });
@@ -162,6 +169,74 @@ describe('HTTP bridge', () => {
     expect(await raw('/..%2f..%2fdata%2fcore.db')).toBe(404);
     expect(await raw('/../data/core.db')).toBe(404);
     expect(await raw('/', 'evil.example')).toBe(403);
+  });
+
+  it('sends a hashed asset precompressed when the browser accepts it, cached for good; index.html never stored', async () => {
+    const get = (path: string, encoding?: string) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>(
+        (resolve, reject) => {
+          const host = `127.0.0.1:${bridge.port}`;
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: bridge.port,
+              path,
+              headers: { Host: host, ...(encoding && { 'Accept-Encoding': encoding }) },
+            },
+            (r) => {
+              const chunks: Buffer[] = [];
+              r.on('data', (c: Buffer) => chunks.push(c));
+              r.on('end', () =>
+                resolve({ status: r.statusCode ?? 0, headers: r.headers, body: Buffer.concat(chunks) }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    const br = await get('/assets/index-abc123.js', 'gzip, deflate, br');
+    expect(br.status).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers.vary).toBe('Accept-Encoding');
+    expect(br.body.length).toBeLessThan(ASSET.length / 10);
+    expect(brotliDecompressSync(br.body).toString()).toBe(ASSET);
+    const gz = await get('/assets/index-abc123.js', 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString()).toBe(ASSET);
+    // br refused with q=0: gzip; nothing accepted: the plain file.
+    expect((await get('/assets/index-abc123.js', 'br;q=0, gzip')).headers['content-encoding']).toBe('gzip');
+    const plain = await get('/assets/index-abc123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(ASSET);
+    // index.html has no compressed copy (under 1 KiB): plain, and never stored, since it names the build's assets.
+    const index = await get('/', 'br');
+    expect(index.headers['content-encoding']).toBeUndefined();
+    expect(index.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers cheap calls while an import of a few megabytes is parsed (the parse is off the main thread)', async () => {
+    const content = readFileSync(LOCOMO_PATH, 'utf8');
+    expect(content.length).toBeGreaterThan(1_000_000);
+    const order: string[] = [];
+    const preview = post('previewImport', [{ name: 'locomo10.json', content }]).then((r) => {
+      order.push('preview');
+      return r;
+    });
+    // Five cheap calls one after another, each sent when the one before answered: each needs the main thread free.
+    for (let i = 0; i < 5; i++) {
+      const r = await post('counts', []);
+      expect(r.status).toBe(200);
+      order.push(`counts ${i}`);
+    }
+    const res = await preview;
+    expect(res.status).toBe(200);
+    expect((res.body as { ok: true; value: { format: string; sessions: number } }).value).toMatchObject({
+      format: 'locomo',
+    });
+    expect(order).toEqual(['counts 0', 'counts 1', 'counts 2', 'counts 3', 'counts 4', 'preview']);
   });
 
   it('takes the token from the header only: not from the address, on calls or on the event stream', async () => {

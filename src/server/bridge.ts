@@ -10,16 +10,17 @@
  * call; only files inside its `exports/` and `backups/` folders, see app/settings-actions.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { basename, normalize } from 'node:path';
 import { callApi } from '../main/app/api';
 import { downloadable } from '../main/app/settings-actions';
 import type { ApiResult, StrataApi } from '../shared/api';
 import { MAX_IMPORT_CHARS } from '../shared/app-schema';
 import type { StrataEvent } from '../shared/app-types';
 import { type ErrorCode, StrataError, toWireError } from '../shared/errors';
+import { serveFile } from './static';
 
 /** connect-src also names loopback: the palette's keystrokes go to the suggest reader's own endpoint (engine/storage/suggest-http.ts). */
 export const CSP =
@@ -27,18 +28,6 @@ export const CSP =
 
 const MAX_BODY_BYTES = MAX_IMPORT_CHARS * 2;
 const HEARTBEAT_MS = 15_000;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
@@ -60,6 +49,11 @@ export interface BridgeOptions {
   port?: number;
   /** Fixed for tests; random (32 bytes, hex) otherwise. */
   token?: string;
+  /**
+   * Each API call as it ends: the engine's part (`callMs`, mostly waiting for workers) and the main thread's own
+   * work of answering it (`sendMs`: the JSON text built and handed to the socket) with its size (serve's stall log).
+   */
+  onCall?(call: { method: string; callMs: number; sendMs: number; bytes: number }): void;
 }
 
 export interface Bridge {
@@ -71,7 +65,7 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown): number {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -80,6 +74,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(text);
+  return text.length;
 }
 
 function fail(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
@@ -120,24 +115,6 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const hostOk = (host: string | undefined): boolean => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
   const originOk = (origin: string): boolean =>
     origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
-
-  const serveStatic = (res: ServerResponse, pathname: string): void => {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
-    const file = normalize(join(root, rel));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      fail(res, 404, 'NOT_FOUND', `no file ${pathname}`);
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Length': body.length,
-      'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': rel === 'index.html' ? 'no-store' : 'max-age=3600',
-    });
-    res.end(body);
-  };
 
   const events = (res: ServerResponse): void => {
     res.writeHead(200, {
@@ -201,7 +178,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           fail(res, 405, 'INVALID_INPUT', `method ${req.method}: only GET serves files`);
           return;
         }
-        serveStatic(res, url.pathname);
+        if (!serveFile(root, url.pathname, req, res, CSP)) fail(res, 404, 'NOT_FOUND', `no file ${url.pathname}`);
         return;
       }
       const auth = req.headers.authorization;
@@ -250,8 +227,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         fail(res, 400, 'INVALID_INPUT', `args: body is not a JSON array (${(err as Error).message})`);
         return;
       }
+      const t0 = performance.now();
       const result = await callApi(opts.api, method, args);
-      send(res, result.ok ? 200 : (STATUS_BY_CODE[result.error.code as ErrorCode] ?? 500), result);
+      const t1 = performance.now();
+      const bytes = send(res, result.ok ? 200 : (STATUS_BY_CODE[result.error.code as ErrorCode] ?? 500), result);
+      opts.onCall?.({ method, callMs: t1 - t0, sendMs: performance.now() - t1, bytes });
     })().catch((err: unknown) => {
       if (!res.headersSent) fail(res, 500, 'INTERNAL', String(err));
       else res.end();

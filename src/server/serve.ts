@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { StrataApp } from '../main/app/app';
+import { parseQueryTime } from '../main/engine/retrieval/time';
 import { startBridge } from './bridge';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -55,15 +56,19 @@ async function main(): Promise<void> {
       },
     }),
   });
+  warmQueryTime();
+  // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so,
+  // and each stall over 200 ms printed with the calls answered around it (what kept the thread busy).
+  const watch = process.env.STRATA_LOOP_DELAY === '1' ? stallWatch(200) : null;
   const bridge = await startBridge({
     api: app.api,
     dataDir,
     subscribe: (l) => app.subscribe(l),
     rendererDir,
     port,
+    ...(watch && { onCall: watch.onCall }),
   });
-  // STRATA_LOOP_DELAY=1 (bench:ui): how long the main thread, which answers every request, was kept from doing so.
-  const loop = process.env.STRATA_LOOP_DELAY === '1' ? monitorEventLoopDelay({ resolution: 10 }) : null;
+  const loop = watch ? monitorEventLoopDelay({ resolution: 10 }) : null;
   loop?.enable();
   console.log(`Strata (browser mode): data in ${dataDir}`);
   console.log(`Open ${bridge.url}`);
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    watch?.stop();
     if (loop) {
       loop.disable();
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -91,6 +97,45 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * A query's dates are read by chrono, whose large regular expressions V8 compiles to machine code only once they
+ * have run a few times: the first queries after a start paid ~0.7 s of it on this thread (1.26 s at load 16, the
+ * worst stall bench:ui saw), holding every request. Paid here instead, before the address is printed.
+ */
+function warmQueryTime(): void {
+  const texts = [
+    'What did Melanie paint recently?',
+    'When did Caroline go to the LGBTQ support group on 8 May 2023?',
+    'last week',
+    'in 2022',
+  ];
+  for (let round = 0; round < 4; round++) for (const t of texts) parseQueryTime(t, Date.now());
+}
+
+/** Stalls of the main thread over `overMs`, each printed with the API calls that ended in it or just before. */
+function stallWatch(overMs: number) {
+  const recent: { at: number; method: string; callMs: number; sendMs: number; bytes: number }[] = [];
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 20;
+    if (late > overMs) {
+      const near = recent
+        .filter((c) => c.at >= last - 50)
+        .map((c) => `${c.method} (send ${c.sendMs.toFixed(0)} ms, ${c.bytes} B)`);
+      console.log(`[strata] stall ${late.toFixed(0)} ms; calls answered in it: ${near.join(', ') || 'none'}`);
+    }
+    last = now;
+    while (recent.length > 0 && (recent[0]?.at ?? now) < now - 2000) recent.shift();
+  }, 20);
+  tick.unref();
+  return {
+    onCall: (c: { method: string; callMs: number; sendMs: number; bytes: number }) =>
+      recent.push({ at: performance.now(), ...c }),
+    stop: () => clearInterval(tick),
+  };
 }
 
 main().catch((err: unknown) => {

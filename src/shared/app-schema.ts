@@ -27,8 +27,13 @@ export const listInputSchema = z.strictObject({
 export type ListInput = z.input<typeof listInputSchema>;
 
 export const graphInputSchema = z.strictObject({
-  /** Most connected entities kept (default 300). */
+  /** Most connected entities kept (default 300); with `around`, the most entities of the neighbourhood (default 150). */
   limit: z.number().int().min(1).max(5000).optional(),
+  /**
+   * An entity id: only its neighbourhood (it, its neighbours, theirs, up to `limit`), read without the rest of the
+   * graph; '' for the most connected entity's. The entity comes first in `entities`.
+   */
+  around: z.string().max(512).optional(),
 });
 export type GraphInput = z.input<typeof graphInputSchema>;
 

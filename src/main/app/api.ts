@@ -47,7 +47,7 @@ export function engineApi(engine: Engine, app: AppServices): StrataApi {
     get: (id) => engine.get(id),
     stats: () => engine.stats(),
     counts: () => engine.layerCounts(),
-    graph: (input) => graphData(engine, input?.limit),
+    graph: (input) => graphData(engine, input?.limit, input?.around),
     entityFacts: (id) => entityFacts(engine, id),
     decisions: (sessionId) => engine.decisions(sessionId),
     profile: (input) => profileWrites(engine, input?.rows, input?.rounds),

@@ -13,6 +13,7 @@ import { StrataError, toWireError } from '../../shared/errors';
 import { parseInput, sessionInputSchema } from '../../shared/schema';
 import type { Engine } from '../engine/engine';
 import { type ImporterOptions, type ParsedSession, parseFiles, type RawInput, type ZIP_LIMITS } from './importers';
+import { parseFilesOffThread } from './importers/parse-off-thread';
 
 export type { ParsedSession } from './importers';
 export { parseLocomoDate } from './importers';
@@ -70,7 +71,8 @@ export async function planImport(
   inputs: RawInput[],
   opts: ImporterOptions & { format?: ImportFormat; zipLimits?: typeof ZIP_LIMITS },
 ): Promise<ImportPlan> {
-  const parsed = parseFiles(inputs, opts);
+  // Off this thread: in browser mode it answers every request, and a few megabytes take it most of a second.
+  const parsed = await parseFilesOffThread(inputs, opts);
   parsed.sessions.forEach((s, i) => {
     parseInput(sessionInputSchema, s.session, `sessions[${i}]`);
   });

@@ -18,7 +18,18 @@ export function entityFacts(engine: Engine, entityId: string): Promise<Item[]> {
   return engine.itemsLinkingTo(entityId, 'mentions', 'fact');
 }
 
-export async function graphData(engine: Engine, limit = 300): Promise<GraphData> {
+export async function graphData(engine: Engine, limit?: number, around?: string): Promise<GraphData> {
+  if (around !== undefined) {
+    const data = await engine.graphAround(around === '' ? null : around, limit ?? 150);
+    if (around !== '' && data.entities[0]?.id !== around) {
+      throw new StrataError('NOT_FOUND', `around: no entity "${around}"`, { field: 'around' });
+    }
+    return data;
+  }
+  return wholeGraph(engine, limit ?? 300);
+}
+
+async function wholeGraph(engine: Engine, limit: number): Promise<GraphData> {
   const [entities, relationships] = await Promise.all([
     engine.itemsOfKind('entity'),
     engine.itemsOfKind('relationship'),

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SuggestInput, SuggestResult } from '../../shared/api-suggest';
-import type { EngineStats } from '../../shared/app-types';
+import type { EngineStats, GraphData } from '../../shared/app-types';
 import type {
   AuditEntry,
   AuditQuery,
@@ -357,6 +357,11 @@ export class Engine {
   /** Every item of one kind, in write order (the graph view's entities and relationships). */
   itemsOfKind(kind: string): Promise<Item[]> {
     return this.storage.readOwn('now', 'itemsByKind', { kind });
+  }
+
+  /** One entity's neighbourhood in the entity graph (null: the most connected one's), bounded (Graph's first view). */
+  graphAround(entityId: string | null, cap: number): Promise<GraphData> {
+    return this.storage.readOwn('now', 'graphAround', { entityId, cap });
   }
 
   /** Items by id (those that exist, in the order asked), without their vectors. */

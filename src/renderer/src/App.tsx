@@ -14,7 +14,6 @@ import { countQueries, itemQueries } from './features/layers/queries';
 import { FirstRun } from './features/onboarding/components/FirstRun';
 import { Palette, type PaletteCommand } from './features/palette/components/Palette';
 import { QueryView } from './features/query/components/QueryView';
-import { SettingsView } from './features/settings/components/SettingsView';
 import { useThemeFromSettings } from './features/settings/queries';
 import { ProgressStrip } from './features/status/components/ProgressStrip';
 import { StatusBar } from './features/status/components/StatusBar';
@@ -23,12 +22,16 @@ import { DetailProvider } from './lib/detail';
 import { useInvalidateOnWrites } from './lib/events';
 import { ToastProvider } from './lib/toast';
 
-// The graph (cytoscape) and Timings (uPlot) are most of the bundle: loaded on their own, fetched once the first view
-// has painted, so the first paint does not wait for the browser to parse them.
+// The graph (cytoscape), Timings (uPlot) and Settings (the settings schema, with zod) are most of the bundle: loaded
+// on their own, fetched once the first view has painted, so the first paint does not wait for the browser to parse
+// them.
 const loadGraph = () => import('./features/graph/components/GraphView').then((m) => ({ default: m.GraphView }));
 const loadTimings = () => import('./features/timings/components/TimingsView').then((m) => ({ default: m.TimingsView }));
+const loadSettings = () =>
+  import('./features/settings/components/SettingsView').then((m) => ({ default: m.SettingsView }));
 const GraphView = lazy(loadGraph);
 const TimingsView = lazy(loadTimings);
+const SettingsView = lazy(loadSettings);
 
 const VIEWS = [
   { id: 'layers', label: 'Layers', render: () => <LayersView /> },
@@ -145,6 +148,7 @@ function Shell() {
     const t = setTimeout(() => {
       void loadGraph();
       void loadTimings();
+      void loadSettings();
     }, 1500);
     return () => clearTimeout(t);
   }, []);

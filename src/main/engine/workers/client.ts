@@ -38,7 +38,7 @@ const RESTART_WINDOW_MS = 60_000;
  * Where the built worker lives. Workers are always run from JavaScript built by
  * `npm run build:workers` (out/workers), in tests, benchmarks, browser mode and the app alike.
  */
-export function workerEntry(name: 'store' | 'embed' = 'store'): string {
+export function workerEntry(name: 'store' | 'embed' | 'import-parse' = 'store'): string {
   const file = `${name}.worker.mjs`;
   const override = process.env.STRATA_WORKER_DIR;
   if (override) return join(override, file);

@@ -8,6 +8,7 @@
  * echoes it with the worker-side start and end times (epoch ms, sub-ms precision)
  * so the engine can tell queueing from execution.
  */
+import type { GraphData } from '../../../shared/app-types';
 import type { WireError } from '../../../shared/errors';
 import type {
   AnnLayerStatus,
@@ -287,6 +288,8 @@ export interface SearchMethods {
 /** Reads the inspector needs beyond the layers' own (storage/inspector-reads.ts). */
 export interface InspectorReadMethods {
   linkedFrom: { params: { dst: string; kind: string }; result: string[] };
+  /** One entity's neighbourhood (null: the most connected entity's), two hops, at most `cap` entities; it first. */
+  graphAround: { params: { entityId: string | null; cap: number }; result: GraphData };
 }
 
 export interface ReaderMethods

@@ -14,6 +14,7 @@ import type {
 } from '../../../shared/api';
 import type { StrataEvent } from '../../../shared/app-types';
 import { ApiError, apiOver, toApiError, unwrap } from '../../../shared/envelope';
+import { takeEarly } from './early';
 
 export { ApiError, toApiError };
 
@@ -65,6 +66,8 @@ function httpClient(): StrataClient {
   const token = bridgeToken();
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` };
   const api = apiOver(async (method, args) => {
+    const early = takeEarly(method, args);
+    if (early) return early;
     let res: Response;
     try {
       res = await fetch(`/api/${method}`, { method: 'POST', headers, body: JSON.stringify(args) });
@@ -109,7 +112,10 @@ function httpClient(): StrataClient {
 
 function ipcClient(strata: StrataBridge): StrataClient {
   const call = strata as unknown as Record<string, (...a: unknown[]) => Promise<ApiResult<unknown>>>;
-  const api = apiOver((method, args) => (call[method] as (...a: unknown[]) => Promise<ApiResult<unknown>>)(...args));
+  const api = apiOver(
+    (method, args) =>
+      takeEarly(method, args) ?? (call[method] as (...a: unknown[]) => Promise<ApiResult<unknown>>)(...args),
+  );
   return { ...api, subscribe: strata.subscribe };
 }
 

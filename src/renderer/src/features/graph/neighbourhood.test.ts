@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphData } from '../../../../shared/app-types';
-import { adjacency, neighbourhood, place } from './neighbourhood';
+import { adjacency, merge, neighbourhood, place } from './neighbourhood';
 
 const entity = (id: string, entityKind = 'person', degree = 1) => ({ id, name: id, entityKind, degree });
 const rel = (from: string, to: string) => ({
@@ -46,5 +46,30 @@ describe('the graph neighbourhood', () => {
     const grown = neighbourhood(DATA, ['ann', 'bob']);
     const second = place(grown.nodes, grown.hops, adj, first);
     for (const [id, p] of first) expect(second.get(id)).toEqual(p);
+  });
+});
+
+describe('neighbourhoods read one at a time', () => {
+  it('merge into one graph: each entity and relationship once, the newest totals, and expand over both', () => {
+    const a: GraphData = {
+      entities: [entity('ann', 'person', 3), entity('bob')],
+      relationships: [rel('ann', 'bob')],
+      totalEntities: 5,
+      totalRelationships: 4,
+    };
+    const b: GraphData = {
+      entities: [entity('bob'), entity('lisbon', 'place', 2)],
+      relationships: [rel('ann', 'bob'), rel('bob', 'lisbon')],
+      totalEntities: 6,
+      totalRelationships: 5,
+    };
+    expect(merge([undefined])).toBeUndefined();
+    expect(merge([a, undefined])).toBe(a);
+    const m = merge([a, undefined, b]);
+    expect(m?.entities.map((e) => e.id)).toEqual(['ann', 'bob', 'lisbon']);
+    expect(m?.relationships.map((r) => r.id)).toEqual(['ann-bob', 'bob-lisbon']);
+    expect([m?.totalEntities, m?.totalRelationships]).toEqual([6, 5]);
+    // Bob expanded reaches Lisbon, which only the second read held.
+    expect([...neighbourhood(m as GraphData, ['bob']).nodes].sort()).toEqual(['ann', 'bob', 'lisbon']);
   });
 });

@@ -88,3 +88,23 @@ export function place(
   }
   return out;
 }
+
+/** Neighbourhoods read one at a time, as one graph: each entity and relationship once, the newest totals. */
+export function merge(parts: readonly (GraphData | undefined)[]): GraphData | undefined {
+  const present = parts.filter((p) => p !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) return present[0];
+  const entities = new Map<string, GraphData['entities'][number]>();
+  const relationships = new Map<string, GraphRelationship>();
+  for (const p of present) {
+    for (const e of p.entities) if (!entities.has(e.id)) entities.set(e.id, e);
+    for (const r of p.relationships) if (!relationships.has(r.id)) relationships.set(r.id, r);
+  }
+  const last = present[present.length - 1] as GraphData;
+  return {
+    entities: [...entities.values()],
+    relationships: [...relationships.values()],
+    totalEntities: last.totalEntities,
+    totalRelationships: last.totalRelationships,
+  };
+}

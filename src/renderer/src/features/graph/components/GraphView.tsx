@@ -3,14 +3,14 @@
  * that filters by kind, the whole graph on request; positions stay put between visits. Selecting an entity lists
  * the facts that mention it; a fact opens in the detail panel. The side list makes every node reachable by keyboard.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import cytoscape from 'cytoscape';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { GraphData } from '../../../../../shared/app-types';
 import { Empty, ErrorBox } from '../../../components/ErrorBox';
 import { useDetail } from '../../../lib/detail';
 import { useInvalidateOnWrites } from '../../../lib/events';
-import { adjacency, type Neighbourhood, neighbourhood, type Positions, place } from '../neighbourhood';
+import { adjacency, merge, type Neighbourhood, neighbourhood, type Positions, place } from '../neighbourhood';
 import { graphQueries } from '../queries';
 
 function cssVar(name: string): string {
@@ -24,17 +24,29 @@ const KIND_COLOUR: Record<string, string> = { person: '--m0', place: '--keyword'
 const colourOf = (kind: string) => cssVar(KIND_COLOUR[kind] ?? '--m2');
 
 export function GraphView() {
-  const graph = useQuery(graphQueries.data(5000));
+  const queryClient = useQueryClient();
+  // The first picture: the most connected entity's neighbourhood, read on its own (not every entity first).
+  const first = useQuery(graphQueries.around(''));
   const [selected, setSelected] = useState<{ id: string; name: string } | null>(null);
   const [expanded, setExpanded] = useState<string[]>([]);
   const [full, setFull] = useState(false);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [search, setSearch] = useState('');
+  const typed = useDeferredValue(search.trim());
   useInvalidateOnWrites([graphQueries.all], 5_000);
-  const data = graph.data;
+  // Each expanded entity's own neighbourhood, read when it is expanded; what is already known is drawn at once.
+  // (`combine` answers the same array while no answer changed, so the merge below is not redone each render.)
+  const parts = useQueries({
+    queries: expanded.map((id) => graphQueries.around(id)),
+    combine: (results) => results.map((q) => q.data),
+  });
+  const whole = useQuery({ ...graphQueries.data(5000), enabled: full });
+  const merged = useMemo(() => merge([first.data, ...parts]), [first.data, parts]);
+  const data = full ? (whole.data ?? merged) : merged;
+  const names = useQuery({ ...graphQueries.names(typed), enabled: typed.length > 0 });
   const kinds = useMemo(() => [...new Set(data?.entities.map((e) => e.entityKind) ?? [])].sort(), [data]);
   // Start from the most connected entity: a readable neighbourhood, not a hairball.
-  const start = data?.entities[0]?.id;
+  const start = first.data?.entities[0]?.id;
   const roots = useMemo(() => (expanded.length > 0 ? expanded : start ? [start] : []), [expanded, start]);
   const view = useMemo(() => {
     if (!data) return null;
@@ -43,17 +55,30 @@ export function GraphView() {
   }, [data, roots, full, hidden, kinds]);
   const byId = useMemo(() => new Map(data?.entities.map((e) => [e.id, e]) ?? []), [data]);
 
-  const focusOn = (id: string) => {
-    setExpanded([id]);
-    setFull(false);
-    const e = byId.get(id);
-    if (e) setSelected({ id, name: e.name });
+  /** A new start: its neighbourhood is read first, then drawn alone. */
+  const focusOn = (id: string, name: string) => {
+    setSelected({ id, name });
+    void queryClient.fetchQuery(graphQueries.around(id)).then(() => {
+      setExpanded([id]);
+      setFull(false);
+    });
   };
   const expand = (id: string) => {
     setExpanded((cur) => (cur.length === 0 && start ? [start, id] : cur.includes(id) ? cur : [...cur, id]));
     const e = byId.get(id);
     if (e) setSelected({ id, name: e.name });
   };
+  // Names to pick from: those already read, then those the name search found.
+  const options = useMemo(() => {
+    const out = new Map<string, string>();
+    for (const e of names.data ?? []) out.set(e.id, e.name);
+    const needle = typed.toLowerCase();
+    for (const e of data?.entities ?? []) {
+      if (out.size >= 50) break;
+      if (!needle || e.name.toLowerCase().includes(needle)) out.set(e.id, e.name);
+    }
+    return [...out].map(([id, name]) => ({ id, name }));
+  }, [names.data, data, typed]);
 
   return (
     <section className="view graph" aria-label="Graph">
@@ -62,10 +87,21 @@ export function GraphView() {
           onSubmit={(e) => {
             e.preventDefault();
             const needle = search.trim().toLowerCase();
-            const hit =
-              data?.entities.find((x) => x.name.toLowerCase() === needle) ??
-              data?.entities.find((x) => x.name.toLowerCase().includes(needle));
-            if (hit) focusOn(hit.id);
+            if (!needle) return;
+            const pick = (list: { id: string; name: string }[]) =>
+              list.find((x) => x.name.toLowerCase() === needle) ??
+              list.find((x) => x.name.toLowerCase().startsWith(needle)) ??
+              list.find((x) => x.name.toLowerCase().includes(needle));
+            const known = pick(options);
+            if (known) {
+              focusOn(known.id, known.name);
+              return;
+            }
+            // Not read yet: ask the name search for exactly this text.
+            void queryClient.fetchQuery(graphQueries.names(search.trim())).then((found) => {
+              const hit = pick(found);
+              if (hit) focusOn(hit.id, hit.name);
+            });
           }}
         >
           <input
@@ -75,9 +111,10 @@ export function GraphView() {
             placeholder="Find an entity…"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
+            data-testid="graph-search"
           />
           <datalist id="graph-entities">
-            {data?.entities.slice(0, 2000).map((e) => (
+            {options.map((e) => (
               <option key={e.id} value={e.name} />
             ))}
           </datalist>
@@ -110,8 +147,10 @@ export function GraphView() {
             relationships
           </span>
         )}
+        {full && whole.isPending && <span className="muted">Reading the whole graph…</span>}
       </div>
-      {graph.error && <ErrorBox error={graph.error} title="Graph" />}
+      {first.error && <ErrorBox error={first.error} title="Graph" />}
+      {whole.error && <ErrorBox error={whole.error} title="The whole graph" />}
       {data && data.entities.length === 0 && (
         <Empty>No entities yet. M2 extracts them from episodes in the background after an import.</Empty>
       )}
@@ -172,7 +211,7 @@ function elementsOf(data: GraphData, view: Neighbourhood, byId: Map<string, Grap
 }
 
 /**
- * One cytoscape instance per graph (per `data`): expanding a node adds its neighbours to it and removes what left
+ * One cytoscape instance for the view (a new one only when it crosses the large-view size): expanding a node adds its neighbours to it and removes what left
  * the view, in one batch, instead of drawing a new instance (which re-created every element and its style each
  * click: 350 ms at 2,000 entities on a loaded machine).
  */
@@ -194,12 +233,14 @@ function GraphCanvas({
   const clear = useRef(onClear);
   clear.current = onClear;
   const byId = useMemo(() => new Map(data.entities.map((e) => [e.id, e])), [data]);
-  const first = useRef(view);
-  first.current = view;
+  // The latest graph and view, for the instance made once (neighbourhoods read later merge into `data`).
+  const latest = useRef({ data, view, byId });
+  latest.current = { data, view, byId };
   const big = view.nodes.size > 500;
   useEffect(() => {
     if (!ref.current) return;
-    const { nodes, edges } = elementsOf(data, first.current, byId);
+    const now = latest.current;
+    const { nodes, edges } = elementsOf(now.data, now.view, now.byId);
     const cy = cytoscape({
       container: ref.current,
       elements: [...nodes, ...edges],
@@ -254,7 +295,7 @@ function GraphCanvas({
       cyRef.current = null;
       cy.destroy();
     };
-  }, [data, byId, big]);
+  }, [big]);
   useEffect(() => {
     const cy = cyRef.current;
     if (!cy) return;
