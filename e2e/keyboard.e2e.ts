@@ -132,6 +132,8 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.keyboard.press('Enter');
     await expect(page.getByTestId('entity-facts').locator('h3')).toHaveText(name);
     const entityFact = page.getByTestId('entity-facts').getByRole('button').first();
+    // Its facts arrive after its name (their own read): a person tabs to them once they show.
+    await expect(entityFact).toBeVisible();
     // The selected entity's facts sit above the node list: back up to them.
     await tabTo(page, entityFact, 60, 'Shift+Tab');
     await page.keyboard.press('Enter');
