@@ -13,6 +13,16 @@ import { createGraphSearch } from './graph-search';
 import { createTermPruner, mergeSplit } from './keyword-terms';
 import type { DB } from './sqlite';
 
+/** A split keyword query's answer: its one list as it is, or its two lists merged (keyword-terms.ts). */
+function splitTop<T extends { score: number }>(
+  lists: T[][],
+  limit: number,
+  key: (r: T) => string | number,
+  tie: (a: T, b: T) => number,
+): T[] {
+  return lists.length === 1 ? (lists[0] ?? []) : mergeSplit(lists[0] ?? [], lists[1] ?? [], limit, key, tie);
+}
+
 interface Dbs {
   core: DB;
   vector: DB;
@@ -148,16 +158,12 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
           'SELECT rowid, bm25(fts_items) AS score FROM fts_items WHERE fts_items MATCH ? ORDER BY score, rowid LIMIT ?',
         );
         const lists = queries.map((m) => ranked.all(m, limit) as { rowid: number; score: number }[]);
-        const top =
-          lists.length === 1
-            ? (lists[0] ?? [])
-            : mergeSplit(
-                lists[0] ?? [],
-                lists[1] ?? [],
-                limit,
-                (r) => r.rowid,
-                (a, b) => a.rowid - b.rowid,
-              );
+        const top = splitTop(
+          lists,
+          limit,
+          (r) => r.rowid,
+          (a, b) => a.rowid - b.rowid,
+        );
         const hits: { id: string; layer: Layer; bm25: number }[] = [];
         for (const t of top) {
           const row = ftsRow.get(t.rowid);
@@ -175,16 +181,12 @@ export function createSearchReads(dbs: Dbs): Handlers<SearchMethods> {
       const lists = queries.map(
         (m) => ranked.all(m, ...layers, ...(sessionIds ?? []), limit) as { id: string; layer: Layer; score: number }[],
       );
-      const rows =
-        lists.length === 1
-          ? (lists[0] ?? [])
-          : mergeSplit(
-              lists[0] ?? [],
-              lists[1] ?? [],
-              limit,
-              (r) => r.id,
-              (a, b) => (a.id < b.id ? -1 : 1),
-            );
+      const rows = splitTop(
+        lists,
+        limit,
+        (r) => r.id,
+        (a, b) => (a.id < b.id ? -1 : 1),
+      );
       return { hits: rows.map((r) => ({ id: r.id, layer: r.layer, bm25: r.score })) };
     },
 
